@@ -1,0 +1,4 @@
+//! The bridge as a library, so that integration tests drive the same code as the binary.
+
+pub mod cli;
+pub mod destination;

@@ -1,0 +1,7 @@
+//! PHP-free logic shared by the `ocpizza` PHP extension and the `ocpizza-bridge` service.
+//!
+//! Everything here is plain Rust, unit-tested with `cargo test`: the extension crate only converts PHP values
+//! to these types and errors to PHP exceptions.
+
+pub mod events;
+pub mod status;

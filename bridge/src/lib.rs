@@ -1,4 +1,5 @@
 //! The bridge as a library, so that integration tests drive the same code as the binary.
 
 pub mod cli;
+pub mod config;
 pub mod destination;

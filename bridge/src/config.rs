@@ -1,0 +1,512 @@
+//! The bridge's one typed configuration: `OCPIZZA_*` environment variables over an optional TOML file.
+//!
+//! The TOML file uses the same names without the prefix, in lower case, optionally grouped in tables whose name
+//! is the prefix: `[dolibarr] url = "…"` is `OCPIZZA_DOLIBARR_URL`. Arrays are joined with commas
+//! (`webhook_secrets = ["whsec_…", "whsec_…"]`) and the `[device_tokens]` table is `KEY=token` pairs.
+//! An environment variable always wins over the file. Every error names the variable and the reason.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A secret value: printed as `***` by `Debug` and `Display`, so that it cannot end up in a log by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretString(String);
+
+impl SecretString {
+    pub fn new(s: impl Into<String>) -> Self {
+        SecretString(s.into())
+    }
+    /// The clear value, for the one place that needs it (an HTTP header, a key derivation).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{var}: {reason}")]
+    Invalid { var: String, reason: String },
+    #[error("{var} is required")]
+    Missing { var: String },
+    #[error("config file {path}: {reason}")]
+    File { path: String, reason: String },
+}
+
+fn invalid(var: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { var: var.to_owned(), reason: reason.into() }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Who a device bearer token belongs to: one restaurant (may only register devices of that restaurant) or the
+/// app as a whole (any restaurant).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenScope {
+    Restaurant(String),
+    App,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceToken {
+    pub scope: TokenScope,
+    pub token: SecretString,
+}
+
+/// Dolibarr REST API (`/api/index.php`), key sent as `DOLAPIKEY`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DolibarrConfig {
+    /// Base URL of the API, e.g. `https://erp.ocpizza.example/api/index.php` (OCPIZZA_DOLIBARR_URL).
+    pub url: String,
+    /// OCPIZZA_DOLIBARR_API_KEY.
+    pub api_key: SecretString,
+    /// Current bank account that receives card payments (OCPIZZA_DOLIBARR_BANK_ACCOUNT_ID).
+    pub bank_account_id: i64,
+    /// Dolibarr payment mode code for card payments (OCPIZZA_DOLIBARR_PAYMENT_MODE, default `CB`).
+    pub payment_mode: String,
+    /// Per-request timeout in seconds (OCPIZZA_DOLIBARR_TIMEOUT_SECS, default 30).
+    pub timeout_secs: u64,
+    /// Extra trusted root certificate (PEM) for a private CA or a local stand-in (OCPIZZA_DOLIBARR_CA_FILE).
+    pub ca_file: Option<PathBuf>,
+}
+
+/// APNs token authentication (.p8 key, ES256 JWT).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApnsConfig {
+    /// Production endpoint (OCPIZZA_APNS_ENDPOINT, default `https://api.push.apple.com`).
+    pub endpoint: String,
+    /// Endpoint for devices registered with environment `sandbox`
+    /// (OCPIZZA_APNS_SANDBOX_ENDPOINT, default `https://api.sandbox.push.apple.com`).
+    pub sandbox_endpoint: String,
+    /// The .p8 private key file (OCPIZZA_APNS_KEY_FILE).
+    pub key_file: PathBuf,
+    /// 10-character key id (OCPIZZA_APNS_KEY_ID).
+    pub key_id: String,
+    /// 10-character team id (OCPIZZA_APNS_TEAM_ID).
+    pub team_id: String,
+    /// The app's bundle id, sent as `apns-topic` (OCPIZZA_APNS_TOPIC).
+    pub topic: String,
+    /// Extra trusted root certificate (PEM) for a local stand-in (OCPIZZA_APNS_CA_FILE).
+    pub ca_file: Option<PathBuf>,
+    /// Per-request timeout in seconds (OCPIZZA_APNS_TIMEOUT_SECS, default 10).
+    pub timeout_secs: u64,
+}
+
+/// The test/benchmark "webhook sink" destination: POSTs every event, Standard-Webhooks-signed, to a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkConfig {
+    /// OCPIZZA_SINK_URL.
+    pub url: String,
+    /// Optional `whsec_` secret to sign the sink requests with (OCPIZZA_SINK_SECRET).
+    pub secret: Option<SecretString>,
+}
+
+/// How the relay engine works its queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryConfig {
+    /// A delivery goes dead after this many attempts (OCPIZZA_DELIVERY_MAX_ATTEMPTS, default 12).
+    pub max_attempts: u32,
+    /// How long a claimed delivery is ours before the reaper may return it (OCPIZZA_DELIVERY_LEASE_SECS, 60).
+    pub lease: Duration,
+    /// Fallback poll when nothing nudged the workers (OCPIZZA_DELIVERY_POLL_MS, 250).
+    pub poll_interval: Duration,
+    /// Deliveries in flight at once per process (OCPIZZA_DELIVERY_CONCURRENCY, 32).
+    pub concurrency: usize,
+    /// First retry delay; doubles each attempt, ±20 % jitter (OCPIZZA_DELIVERY_BACKOFF_BASE_MS, 5000).
+    pub backoff_base: Duration,
+    /// Longest retry delay, also the clamp of a remote `Retry-After` (OCPIZZA_DELIVERY_BACKOFF_MAX_SECS, 3600).
+    pub backoff_max: Duration,
+    /// How often the reaper returns expired leases (OCPIZZA_DELIVERY_REAPER_SECS, 10).
+    pub reaper_interval: Duration,
+    /// On shutdown, how long in-flight deliveries may finish before they are released
+    /// (OCPIZZA_SHUTDOWN_GRACE_SECS, 10).
+    pub shutdown_grace: Duration,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            max_attempts: 12,
+            lease: Duration::from_secs(60),
+            poll_interval: Duration::from_millis(250),
+            concurrency: 32,
+            backoff_base: Duration::from_millis(5000),
+            backoff_max: Duration::from_secs(3600),
+            reaper_interval: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Picking up outbox rows the shop never managed to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReconcileConfig {
+    /// How often (OCPIZZA_RECONCILE_INTERVAL_SECS, default 30; 0 disables).
+    pub interval: Duration,
+    /// Only rows older than this, so the shop's own send is not raced (OCPIZZA_RECONCILE_AFTER_SECS, 60).
+    pub after: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// OCPIZZA_DATABASE_URL (required for `serve`); secret because it carries the password.
+    pub database_url: Option<SecretString>,
+    /// OCPIZZA_DATABASE_MAX_CONNECTIONS (default 32).
+    pub database_max_connections: u32,
+    /// OCPIZZA_LISTEN (default 127.0.0.1:8080).
+    pub listen: SocketAddr,
+    /// OCPIZZA_WEBHOOK_SECRETS: comma-separated `whsec_` secrets; two during a rotation.
+    pub webhook_secrets: Vec<SecretString>,
+    /// OCPIZZA_WEBHOOK_TOLERANCE_SECS (default 300), applied both ways.
+    pub webhook_tolerance_secs: i64,
+    /// OCPIZZA_WEBHOOK_MAX_BODY_BYTES (default 262144).
+    pub webhook_max_body: usize,
+    /// OCPIZZA_DEVICE_TOKENS: `BELLECOUR=token1,app=token2`.
+    pub device_tokens: Vec<DeviceToken>,
+    /// OCPIZZA_ADMIN_TOKEN: bearer token of the admin API (absent: admin API answers 401 to everyone).
+    pub admin_token: Option<SecretString>,
+    /// OCPIZZA_LOG_FORMAT: text (default) or json.
+    pub log_format: LogFormat,
+    pub delivery: DeliveryConfig,
+    pub reconcile: ReconcileConfig,
+    pub dolibarr: Option<DolibarrConfig>,
+    pub apns: Option<ApnsConfig>,
+    pub sink: Option<SinkConfig>,
+}
+
+impl Config {
+    /// A configuration with every default, no secret and no destination (tests fill in what they need).
+    pub fn defaults() -> Config {
+        Config::from_map(&BTreeMap::new()).expect("defaults are valid")
+    }
+
+    /// Reads the TOML file (if any) and the process environment; the environment wins.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut map = match file {
+            Some(p) => read_file(p)?,
+            None => BTreeMap::new(),
+        };
+        for (k, v) in std::env::vars() {
+            if k.starts_with("OCPIZZA_") && k != "OCPIZZA_CONFIG" {
+                map.insert(k, v);
+            }
+        }
+        Config::from_map(&map)
+    }
+
+    /// Builds the configuration from `OCPIZZA_*` names and values.
+    pub fn from_map(map: &BTreeMap<String, String>) -> Result<Config, ConfigError> {
+        let v = Vars(map);
+        let dolibarr = if v.any_set(&["OCPIZZA_DOLIBARR_URL", "OCPIZZA_DOLIBARR_API_KEY"]) {
+            Some(DolibarrConfig {
+                url: v.url("OCPIZZA_DOLIBARR_URL")?,
+                api_key: SecretString::new(v.required("OCPIZZA_DOLIBARR_API_KEY")?),
+                bank_account_id: v.parse_required::<i64>("OCPIZZA_DOLIBARR_BANK_ACCOUNT_ID", "a positive integer")?,
+                payment_mode: v.get("OCPIZZA_DOLIBARR_PAYMENT_MODE").unwrap_or("CB").to_owned(),
+                timeout_secs: v.parse_or("OCPIZZA_DOLIBARR_TIMEOUT_SECS", 30u64, "a number of seconds")?,
+                ca_file: v.get("OCPIZZA_DOLIBARR_CA_FILE").map(PathBuf::from),
+            })
+        } else {
+            None
+        };
+        if let Some(d) = &dolibarr {
+            if d.bank_account_id <= 0 {
+                return Err(invalid("OCPIZZA_DOLIBARR_BANK_ACCOUNT_ID", "must be a positive integer"));
+            }
+        }
+        let apns = if v.any_set(&["OCPIZZA_APNS_KEY_FILE", "OCPIZZA_APNS_KEY_ID", "OCPIZZA_APNS_TEAM_ID", "OCPIZZA_APNS_TOPIC"])
+        {
+            let key_id = v.required("OCPIZZA_APNS_KEY_ID")?.to_owned();
+            let team_id = v.required("OCPIZZA_APNS_TEAM_ID")?.to_owned();
+            for (var, val) in [("OCPIZZA_APNS_KEY_ID", &key_id), ("OCPIZZA_APNS_TEAM_ID", &team_id)] {
+                if val.len() != 10 || !val.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    return Err(invalid(var, "must be 10 letters or digits, as shown in the Apple developer account"));
+                }
+            }
+            Some(ApnsConfig {
+                endpoint: v.url_or("OCPIZZA_APNS_ENDPOINT", "https://api.push.apple.com")?,
+                sandbox_endpoint: v.url_or("OCPIZZA_APNS_SANDBOX_ENDPOINT", "https://api.sandbox.push.apple.com")?,
+                key_file: PathBuf::from(v.required("OCPIZZA_APNS_KEY_FILE")?),
+                key_id,
+                team_id,
+                topic: v.required("OCPIZZA_APNS_TOPIC")?.to_owned(),
+                ca_file: v.get("OCPIZZA_APNS_CA_FILE").map(PathBuf::from),
+                timeout_secs: v.parse_or("OCPIZZA_APNS_TIMEOUT_SECS", 10u64, "a number of seconds")?,
+            })
+        } else {
+            None
+        };
+        let sink = match v.get("OCPIZZA_SINK_URL") {
+            Some(_) => Some(SinkConfig {
+                url: v.url("OCPIZZA_SINK_URL")?,
+                secret: v.get("OCPIZZA_SINK_SECRET").map(SecretString::new),
+            }),
+            None => None,
+        };
+
+        let d = DeliveryConfig::default();
+        let delivery = DeliveryConfig {
+            max_attempts: v.parse_or("OCPIZZA_DELIVERY_MAX_ATTEMPTS", d.max_attempts, "a positive integer")?,
+            lease: secs(v.parse_or("OCPIZZA_DELIVERY_LEASE_SECS", d.lease.as_secs(), "a number of seconds")?),
+            poll_interval: ms(v.parse_or("OCPIZZA_DELIVERY_POLL_MS", 250, "a number of milliseconds")?),
+            concurrency: v.parse_or("OCPIZZA_DELIVERY_CONCURRENCY", d.concurrency, "a positive integer")?,
+            backoff_base: ms(v.parse_or("OCPIZZA_DELIVERY_BACKOFF_BASE_MS", 5000, "a number of milliseconds")?),
+            backoff_max: secs(v.parse_or("OCPIZZA_DELIVERY_BACKOFF_MAX_SECS", 3600, "a number of seconds")?),
+            reaper_interval: secs(v.parse_or("OCPIZZA_DELIVERY_REAPER_SECS", 10, "a number of seconds")?),
+            shutdown_grace: secs(v.parse_or("OCPIZZA_SHUTDOWN_GRACE_SECS", 10, "a number of seconds")?),
+        };
+        for (var, zero) in [
+            ("OCPIZZA_DELIVERY_MAX_ATTEMPTS", delivery.max_attempts == 0),
+            ("OCPIZZA_DELIVERY_LEASE_SECS", delivery.lease.is_zero()),
+            ("OCPIZZA_DELIVERY_POLL_MS", delivery.poll_interval.is_zero()),
+            ("OCPIZZA_DELIVERY_CONCURRENCY", delivery.concurrency == 0),
+            ("OCPIZZA_DELIVERY_REAPER_SECS", delivery.reaper_interval.is_zero()),
+        ] {
+            if zero {
+                return Err(invalid(var, "must be greater than 0"));
+            }
+        }
+        if delivery.backoff_max < delivery.backoff_base {
+            return Err(invalid("OCPIZZA_DELIVERY_BACKOFF_MAX_SECS", "must not be shorter than the backoff base"));
+        }
+
+        let log_format = match v.get("OCPIZZA_LOG_FORMAT").unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => return Err(invalid("OCPIZZA_LOG_FORMAT", format!("expected text or json, got {other:?}"))),
+        };
+
+        let tolerance = v.parse_or("OCPIZZA_WEBHOOK_TOLERANCE_SECS", 300i64, "a number of seconds")?;
+        if tolerance < 0 {
+            return Err(invalid("OCPIZZA_WEBHOOK_TOLERANCE_SECS", "must not be negative"));
+        }
+
+        Ok(Config {
+            database_url: v.get("OCPIZZA_DATABASE_URL").map(SecretString::new),
+            database_max_connections: v.parse_or("OCPIZZA_DATABASE_MAX_CONNECTIONS", 32u32, "a positive integer")?,
+            listen: v.parse_or("OCPIZZA_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8080)), "an address like 127.0.0.1:8080")?,
+            webhook_secrets: parse_secrets(v.get("OCPIZZA_WEBHOOK_SECRETS"))?,
+            webhook_tolerance_secs: tolerance,
+            webhook_max_body: v.parse_or("OCPIZZA_WEBHOOK_MAX_BODY_BYTES", 256 * 1024usize, "a number of bytes")?,
+            device_tokens: parse_device_tokens(v.get("OCPIZZA_DEVICE_TOKENS"))?,
+            admin_token: match v.get("OCPIZZA_ADMIN_TOKEN") {
+                Some(t) if t.len() < 16 => {
+                    return Err(invalid("OCPIZZA_ADMIN_TOKEN", "must be at least 16 characters"));
+                }
+                Some(t) => Some(SecretString::new(t)),
+                None => None,
+            },
+            log_format,
+            delivery,
+            reconcile: ReconcileConfig {
+                interval: secs(v.parse_or("OCPIZZA_RECONCILE_INTERVAL_SECS", 30, "a number of seconds")?),
+                after: secs(v.parse_or("OCPIZZA_RECONCILE_AFTER_SECS", 60, "a number of seconds")?),
+            },
+            dolibarr,
+            apns,
+            sink,
+        })
+    }
+}
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+fn ms(s: u64) -> Duration {
+    Duration::from_millis(s)
+}
+
+fn parse_secrets(raw: Option<&str>) -> Result<Vec<SecretString>, ConfigError> {
+    const VAR: &str = "OCPIZZA_WEBHOOK_SECRETS";
+    let Some(raw) = raw else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for (i, s) in raw.split(',').map(str::trim).filter(|s| !s.is_empty()).enumerate() {
+        if !s.starts_with("whsec_") {
+            // Never echo the value: it may be a real secret pasted without its prefix.
+            return Err(invalid(VAR, format!("secret #{} does not start with whsec_", i + 1)));
+        }
+        // TODO(H1 lands webhooks): parse with ocpizza_core::webhooks::Secret::parse here.
+        out.push(SecretString::new(s));
+    }
+    Ok(out)
+}
+
+fn parse_device_tokens(raw: Option<&str>) -> Result<Vec<DeviceToken>, ConfigError> {
+    const VAR: &str = "OCPIZZA_DEVICE_TOKENS";
+    let Some(raw) = raw else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for (i, pair) in raw.split(',').map(str::trim).filter(|s| !s.is_empty()).enumerate() {
+        let Some((scope, token)) = pair.split_once('=') else {
+            return Err(invalid(VAR, format!("entry #{} is not SCOPE=token (SCOPE: a restaurant code or app)", i + 1)));
+        };
+        let (scope, token) = (scope.trim(), token.trim());
+        if token.len() < 16 {
+            return Err(invalid(VAR, format!("token of {scope:?} must be at least 16 characters")));
+        }
+        let scope = if scope.eq_ignore_ascii_case("app") {
+            TokenScope::App
+        } else if !scope.is_empty() && scope.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-') {
+            TokenScope::Restaurant(scope.to_owned())
+        } else {
+            return Err(invalid(VAR, format!("scope {scope:?} is neither app nor a restaurant code (A-Z, 0-9, -)")));
+        };
+        out.push(DeviceToken { scope, token: SecretString::new(token) });
+    }
+    Ok(out)
+}
+
+struct Vars<'a>(&'a BTreeMap<String, String>);
+
+impl Vars<'_> {
+    fn get(&self, var: &str) -> Option<&str> {
+        self.0.get(var).map(|s| s.trim()).filter(|s| !s.is_empty())
+    }
+    fn any_set(&self, vars: &[&str]) -> bool {
+        vars.iter().any(|v| self.get(v).is_some())
+    }
+    fn required(&self, var: &str) -> Result<&str, ConfigError> {
+        self.get(var).ok_or_else(|| ConfigError::Missing { var: var.to_owned() })
+    }
+    fn parse_or<T: std::str::FromStr>(&self, var: &str, default: T, what: &str) -> Result<T, ConfigError> {
+        match self.get(var) {
+            None => Ok(default),
+            Some(s) => s.parse().map_err(|_| invalid(var, format!("expected {what}, got {s:?}"))),
+        }
+    }
+    fn parse_required<T: std::str::FromStr>(&self, var: &str, what: &str) -> Result<T, ConfigError> {
+        let s = self.required(var)?;
+        s.parse().map_err(|_| invalid(var, format!("expected {what}, got {s:?}")))
+    }
+    fn url(&self, var: &str) -> Result<String, ConfigError> {
+        check_url(var, self.required(var)?)
+    }
+    fn url_or(&self, var: &str, default: &str) -> Result<String, ConfigError> {
+        check_url(var, self.get(var).unwrap_or(default))
+    }
+}
+
+fn check_url(var: &str, s: &str) -> Result<String, ConfigError> {
+    if !(s.starts_with("http://") || s.starts_with("https://")) || s.len() < "http://x".len() {
+        return Err(invalid(var, format!("expected an http:// or https:// URL, got {s:?}")));
+    }
+    Ok(s.trim_end_matches('/').to_owned())
+}
+
+/// Flattens the TOML file into `OCPIZZA_*` names.
+fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
+    let file_err = |reason: String| ConfigError::File { path: path.display().to_string(), reason };
+    let text = std::fs::read_to_string(path).map_err(|e| file_err(e.to_string()))?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| file_err(e.message().to_owned()))?;
+    let mut out = BTreeMap::new();
+    flatten("OCPIZZA", &table, &mut out).map_err(file_err)?;
+    Ok(out)
+}
+
+fn flatten(prefix: &str, table: &toml::Table, out: &mut BTreeMap<String, String>) -> Result<(), String> {
+    for (k, v) in table {
+        let name = format!("{prefix}_{}", k.to_ascii_uppercase());
+        let scalar = |v: &toml::Value| -> Result<String, String> {
+            match v {
+                toml::Value::String(s) => Ok(s.clone()),
+                toml::Value::Integer(i) => Ok(i.to_string()),
+                toml::Value::Float(f) => Ok(f.to_string()),
+                toml::Value::Boolean(b) => Ok(b.to_string()),
+                _ => Err(format!("{k}: expected a string, a number or a boolean")),
+            }
+        };
+        match v {
+            toml::Value::Table(t) if name == "OCPIZZA_DEVICE_TOKENS" => {
+                let pairs: Result<Vec<String>, String> =
+                    t.iter().map(|(scope, tok)| Ok(format!("{scope}={}", scalar(tok)?))).collect();
+                out.insert(name, pairs?.join(","));
+            }
+            toml::Value::Table(t) => flatten(&name, t, out)?,
+            toml::Value::Array(items) => {
+                let items: Result<Vec<String>, String> = items.iter().map(scalar).collect();
+                out.insert(name, items?.join(","));
+            }
+            other => {
+                out.insert(name, scalar(other)?);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_and_disabled_destinations() {
+        let c = Config::defaults();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.webhook_tolerance_secs, 300);
+        assert!(c.dolibarr.is_none() && c.apns.is_none() && c.sink.is_none());
+    }
+
+    #[test]
+    fn errors_name_the_variable_and_secrets_do_not_print() {
+        let e = Config::from_map(&map(&[("OCPIZZA_LISTEN", "nowhere")])).unwrap_err();
+        assert!(e.to_string().starts_with("OCPIZZA_LISTEN:"), "{e}");
+        let e = Config::from_map(&map(&[("OCPIZZA_WEBHOOK_SECRETS", "notasecret")])).unwrap_err();
+        assert!(e.to_string().contains("OCPIZZA_WEBHOOK_SECRETS") && !e.to_string().contains("notasecret"), "{e}");
+        let e = Config::from_map(&map(&[("OCPIZZA_DOLIBARR_URL", "https://erp.example/api/index.php")])).unwrap_err();
+        assert_eq!(e, ConfigError::Missing { var: "OCPIZZA_DOLIBARR_API_KEY".into() });
+        let c = Config::from_map(&map(&[
+            ("OCPIZZA_DOLIBARR_URL", "https://erp.example/api/index.php/"),
+            ("OCPIZZA_DOLIBARR_API_KEY", "k3y-very-secret"),
+            ("OCPIZZA_DOLIBARR_BANK_ACCOUNT_ID", "1"),
+            ("OCPIZZA_DEVICE_TOKENS", "BELLECOUR=aaaaaaaaaaaaaaaaaaaa, app=bbbbbbbbbbbbbbbbbbbb"),
+        ]))
+        .unwrap();
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("k3y-very-secret") && !printed.contains("aaaaaaaa"), "{printed}");
+        assert_eq!(c.dolibarr.unwrap().url, "https://erp.example/api/index.php");
+        assert_eq!(c.device_tokens[0].scope, TokenScope::Restaurant("BELLECOUR".into()));
+        assert_eq!(c.device_tokens[1].scope, TokenScope::App);
+    }
+
+    #[test]
+    fn toml_file_is_flattened_and_env_names_match() {
+        let dir = std::env::temp_dir().join(format!("ocpizza-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bridge.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9999\"\nwebhook_tolerance_secs = 120\n[delivery]\nmax_attempts = 3\n\
+             [device_tokens]\nGERLAND = \"cccccccccccccccccccc\"\n",
+        )
+        .unwrap();
+        let m = read_file(&path).unwrap();
+        assert_eq!(m["OCPIZZA_DELIVERY_MAX_ATTEMPTS"], "3");
+        let c = Config::from_map(&m).unwrap();
+        assert_eq!(c.listen.port(), 9999);
+        assert_eq!(c.webhook_tolerance_secs, 120);
+        assert_eq!(c.delivery.max_attempts, 3);
+        assert_eq!(c.device_tokens[0].scope, TokenScope::Restaurant("GERLAND".into()));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

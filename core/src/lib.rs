@@ -5,3 +5,7 @@
 
 pub mod events;
 pub mod status;
+pub mod money;
+pub mod notification;
+pub mod sogecommerce;
+pub mod webhooks;

@@ -1,0 +1,336 @@
+//! SogeCommerce IPN (hosted form, `vads_*` fields): verification, validation and normalisation.
+//! See sogecommerce.md §3, §4 and §7.
+//!
+//! Order of checks: field-name structure and the `signature` field → signature (nothing unsigned is trusted,
+//! and an unauthenticated sender learns nothing about the other fields) → `vads_ctx_mode` → every other field.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use crate::money::Currency;
+use crate::sogecommerce::{self, Algorithm, FIELD_PREFIX, Mode};
+
+/// What the order should make of a notification, grouped as the official module does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Paid,
+    Pending,
+    ToValidate,
+    Cancelled,
+    Failed,
+}
+
+impl Outcome {
+    /// `paid`, `pending`, `to_validate`, `cancelled`, `failed` (the `payments.status` values).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Paid => "paid",
+            Outcome::Pending => "pending",
+            Outcome::ToValidate => "to_validate",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Failed => "failed",
+        }
+    }
+
+    /// Groups a `vads_trans_status` (exact, case-sensitive). Unknown values, including other spellings such as
+    /// `WAITING_AUTHORIZATION`, are `Failed`: never treat an unknown status as paid.
+    pub fn from_trans_status(status: &str) -> Outcome {
+        match status {
+            "AUTHORISED" | "CAPTURED" | "ACCEPTED" | "PARTIALLY_AUTHORISED" => Outcome::Paid,
+            "AUTHORISED_TO_VALIDATE" | "WAITING_AUTHORISATION_TO_VALIDATE" => Outcome::ToValidate,
+            "INITIAL" | "WAITING_AUTHORISATION" | "UNDER_VERIFICATION" | "PRE_AUTHORISED" | "WAITING_FOR_PAYMENT"
+            | "SUSPENDED" | "PENDING" | "REFUND_TO_RETRY" => Outcome::Pending,
+            "ABANDONED" | "NOT_CREATED" | "CANCELLED" => Outcome::Cancelled,
+            _ => Outcome::Failed,
+        }
+    }
+}
+
+/// A verified, validated notification.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Notification {
+    pub site_id: String,
+    pub order_id: String,
+    pub transaction_id: String,
+    /// Lowercase 32-hex; `None` when absent or empty.
+    pub transaction_uuid: Option<String>,
+    /// UTC ISO 8601 "2026-11-29T18:30:05Z" from vads_trans_date.
+    pub transaction_date: String,
+    pub amount_cents: i64,
+    pub currency_numeric: u16,
+    /// ISO 4217 alpha-3.
+    pub currency: &'static str,
+    pub raw_status: String,
+    pub outcome: Outcome,
+    /// `DEBIT`, `CREDIT` or `VERIFICATION`; `None` when absent or empty (cancelled/abandoned payments).
+    pub operation_type: Option<String>,
+    /// vads_url_check_src (`PAY`, `BO`, `BATCH`, `RETRY`…); `None` when absent or empty.
+    pub trigger: Option<String>,
+    pub sequence_number: u32,
+    pub mode: Mode,
+    /// Stable across gateway re-sends of the same event; never uses vads_hash. ASCII, at most 190 characters.
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotificationError {
+    /// Bad or missing signature (PHP: `OCPizza\SignatureException`).
+    #[error("signature: {0}")]
+    Signature(String),
+    /// A missing or malformed field (PHP: `OCPizza\ValidationException` naming the field).
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
+}
+
+impl NotificationError {
+    fn invalid(field: &str, reason: impl Into<String>) -> Self {
+        NotificationError::Invalid { field: field.to_owned(), reason: reason.into() }
+    }
+
+    /// The field named by an `Invalid` error (`signature` for signature errors).
+    pub fn field(&self) -> &str {
+        match self {
+            NotificationError::Signature(_) => "signature",
+            NotificationError::Invalid { field, .. } => field,
+        }
+    }
+}
+
+/// Longest field name we accept: real names are ~30 bytes; this bounds error messages and hashing work.
+const MAX_NAME_LEN: usize = 128;
+
+/// Verifies the signature (with `key`, `alg`), checks vads_ctx_mode == mode, validates and normalises.
+/// Fields are raw bytes; a non-UTF-8 value is an Invalid error naming the field; duplicate names are refused.
+pub fn parse_notification<'a, I>(fields: I, key: &[u8], mode: Mode, alg: Algorithm) -> Result<Notification, NotificationError>
+where
+    I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
+{
+    let fields: Vec<(&[u8], &[u8])> = fields.into_iter().collect();
+    check_names(&fields)?;
+
+    // 1. The signature field itself, then the signature.
+    let signature = lookup(&fields, "signature")
+        .ok_or_else(|| NotificationError::Signature("missing signature field".into()))?;
+    if signature.is_empty() {
+        return Err(NotificationError::Signature("empty signature field".into()));
+    }
+    let well_formed = match alg {
+        Algorithm::HmacSha256 => signature.len() == 44 && signature.iter().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(b)),
+        Algorithm::Sha1 => signature.len() == 40 && signature.iter().all(|b| b.is_ascii_hexdigit()),
+    };
+    if !well_formed {
+        return Err(NotificationError::Signature(format!("malformed signature for {alg}")));
+    }
+    if !sogecommerce::verify(fields.iter().copied(), signature, key, alg) {
+        return Err(NotificationError::Signature(format!("signature does not match ({alg} with the {} key)", mode.as_str())));
+    }
+
+    // 2. Mode: a PRODUCTION shop never accepts a TEST notification, and the other way round.
+    let ctx_mode = required(&fields, "vads_ctx_mode")?;
+    if ctx_mode != mode.as_str() {
+        return Err(NotificationError::invalid("vads_ctx_mode", format!("{ctx_mode:?} does not match the configured mode {}", mode.as_str())));
+    }
+
+    // 3. Every signed field must be UTF-8 (never transcode), then the fields we use.
+    for (name, value) in &fields {
+        if name.starts_with(FIELD_PREFIX) && std::str::from_utf8(value).is_err() {
+            return Err(NotificationError::invalid(&display_name(name), "not valid UTF-8"));
+        }
+    }
+
+    let site_id = required(&fields, "vads_site_id")?;
+    if site_id.len() != 8 || !site_id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(NotificationError::invalid("vads_site_id", "expected 8 digits"));
+    }
+
+    let transaction_id = required(&fields, "vads_trans_id")?;
+    if transaction_id.len() != 6 || !transaction_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(NotificationError::invalid("vads_trans_id", "expected 6 letters or digits"));
+    }
+
+    let trans_date = required(&fields, "vads_trans_date")?;
+    let date = parse_trans_date(trans_date)?;
+
+    let amount = required(&fields, "vads_amount")?;
+    if !amount.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(NotificationError::invalid("vads_amount", "expected digits only (minor units)"));
+    }
+    let amount_cents: i64 = amount.parse().map_err(|_| NotificationError::invalid("vads_amount", "too large"))?;
+
+    let currency_raw = required(&fields, "vads_currency")?;
+    let currency = Currency::parse_numeric(currency_raw)
+        .ok_or_else(|| NotificationError::invalid("vads_currency", "expected a known ISO 4217 numeric code (e.g. 978)"))?;
+
+    let raw_status = required(&fields, "vads_trans_status")?;
+    if raw_status.len() > 64 || !raw_status.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(NotificationError::invalid("vads_trans_status", "expected at most 64 letters, digits or _"));
+    }
+
+    let order_id = required(&fields, "vads_order_id")?;
+    if order_id.chars().count() > 64 || order_id.chars().any(char::is_control) {
+        return Err(NotificationError::invalid("vads_order_id", "expected at most 64 printable characters"));
+    }
+
+    let transaction_uuid = match optional(&fields, "vads_trans_uuid") {
+        None => None,
+        Some(u) if u.len() == 32 && u.bytes().all(|b| b.is_ascii_hexdigit()) => Some(u.to_ascii_lowercase()),
+        Some(_) => return Err(NotificationError::invalid("vads_trans_uuid", "expected 32 hexadecimal characters")),
+    };
+
+    let operation_type = match optional(&fields, "vads_operation_type") {
+        None => None,
+        Some(op @ ("DEBIT" | "CREDIT" | "VERIFICATION")) => Some(op.to_owned()),
+        Some(_) => return Err(NotificationError::invalid("vads_operation_type", "expected DEBIT, CREDIT or VERIFICATION")),
+    };
+
+    let trigger = match optional(&fields, "vads_url_check_src") {
+        None => None,
+        Some(t) if t.len() <= 32 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => Some(t.to_owned()),
+        Some(_) => return Err(NotificationError::invalid("vads_url_check_src", "expected at most 32 letters, digits or _")),
+    };
+
+    let sequence_number = match optional(&fields, "vads_sequence_number") {
+        None => 1,
+        Some(s) => s
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| NotificationError::invalid("vads_sequence_number", "expected a positive integer"))?,
+    };
+
+    let idempotency_key = idempotency_key(
+        site_id,
+        transaction_uuid.as_deref(),
+        transaction_id,
+        &date,
+        operation_type.as_deref(),
+        sequence_number,
+        raw_status,
+    );
+
+    Ok(Notification {
+        site_id: site_id.to_owned(),
+        order_id: order_id.to_owned(),
+        transaction_id: transaction_id.to_owned(),
+        transaction_uuid,
+        transaction_date: date.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        amount_cents,
+        currency_numeric: currency.numeric,
+        currency: currency.alpha,
+        raw_status: raw_status.to_owned(),
+        outcome: Outcome::from_trans_status(raw_status),
+        operation_type,
+        trigger,
+        sequence_number,
+        mode,
+        idempotency_key,
+    })
+}
+
+/// Refuses duplicate names (a form body may repeat a name; the signature would then be ambiguous) and absurd ones.
+fn check_names(fields: &[(&[u8], &[u8])]) -> Result<(), NotificationError> {
+    let mut seen = HashSet::with_capacity(fields.len());
+    for (name, _) in fields {
+        if name.len() > MAX_NAME_LEN {
+            return Err(NotificationError::invalid(&display_name(name), "field name too long"));
+        }
+        if !seen.insert(*name) {
+            return Err(NotificationError::invalid(&display_name(name), "duplicate field"));
+        }
+    }
+    Ok(())
+}
+
+/// A field name fit for an error message: lossy UTF-8, control characters escaped, bounded.
+fn display_name(name: &[u8]) -> String {
+    let s: String = String::from_utf8_lossy(&name[..name.len().min(MAX_NAME_LEN)]).escape_debug().collect();
+    if name.len() > MAX_NAME_LEN { format!("{s}…") } else { s }
+}
+
+fn lookup<'a>(fields: &[(&'a [u8], &'a [u8])], name: &str) -> Option<&'a [u8]> {
+    fields.iter().find(|(n, _)| *n == name.as_bytes()).map(|(_, v)| *v)
+}
+
+/// A required field: present, non-empty, UTF-8.
+fn required<'a>(fields: &[(&'a [u8], &'a [u8])], name: &str) -> Result<&'a str, NotificationError> {
+    let raw = lookup(fields, name).ok_or_else(|| NotificationError::invalid(name, "missing"))?;
+    let s = std::str::from_utf8(raw).map_err(|_| NotificationError::invalid(name, "not valid UTF-8"))?;
+    if s.is_empty() {
+        return Err(NotificationError::invalid(name, "empty"));
+    }
+    Ok(s)
+}
+
+/// An optional field: `None` when absent or empty (the gateway posts blank optional fields). Must be called
+/// after the UTF-8 check of all `vads_*` values.
+fn optional<'a>(fields: &[(&'a [u8], &'a [u8])], name: &str) -> Option<&'a str> {
+    lookup(fields, name).and_then(|v| std::str::from_utf8(v).ok()).filter(|s| !s.is_empty())
+}
+
+/// `YYYYMMDDHHMMSS`, UTC, a real calendar date and time (no leap second: DATETIME refuses it too).
+fn parse_trans_date(s: &str) -> Result<NaiveDateTime, NotificationError> {
+    let err = || NotificationError::invalid("vads_trans_date", "expected a real UTC date and time as YYYYMMDDHHMMSS");
+    if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) || &s[12..14] >= "60" {
+        return Err(err());
+    }
+    NaiveDateTime::parse_from_str(s, "%Y%m%d%H%M%S").map_err(|_| err())
+}
+
+/// Reference §7: site + (uuid, or trans_id + UTC day) + operation + sequence + status; never vads_hash.
+/// A readable join of validated ASCII parts, at most ~140 characters (column: VARCHAR(190) ascii).
+fn idempotency_key(
+    site_id: &str,
+    uuid: Option<&str>,
+    trans_id: &str,
+    date: &NaiveDateTime,
+    operation: Option<&str>,
+    sequence: u32,
+    status: &str,
+) -> String {
+    let transaction = match uuid {
+        Some(u) => format!("u{u}"),
+        // trans_id is unique per shop per UTC day, case-insensitively.
+        None => format!("t{}-{}", date.format("%Y%m%d"), trans_id.to_ascii_uppercase()),
+    };
+    format!("sc:{site_id}:{transaction}:{}:{sequence}:{status}", operation.unwrap_or("-"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_groups() {
+        assert_eq!(Outcome::from_trans_status("CAPTURED"), Outcome::Paid);
+        assert_eq!(Outcome::from_trans_status("AUTHORISED_TO_VALIDATE"), Outcome::ToValidate);
+        assert_eq!(Outcome::from_trans_status("WAITING_AUTHORISATION"), Outcome::Pending);
+        assert_eq!(Outcome::from_trans_status("ABANDONED"), Outcome::Cancelled);
+        assert_eq!(Outcome::from_trans_status("WAITING_AUTHORIZATION"), Outcome::Failed);
+        assert_eq!(Outcome::from_trans_status("captured"), Outcome::Failed);
+    }
+
+    #[test]
+    fn trans_dates() {
+        assert_eq!(parse_trans_date("20261129183005").unwrap().to_string(), "2026-11-29 18:30:05");
+        assert!(parse_trans_date("20240229000000").is_ok());
+        for bad in ["20230229000000", "20261329000000", "20261129240000", "20261129186000", "20261129183060", "2026112918300", "2026112918300x", "+0261129183005"] {
+            assert!(parse_trans_date(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn key_is_bounded_ascii() {
+        let d = parse_trans_date("20261129183005").unwrap();
+        let k = idempotency_key("12345678", None, "ab12cd", &d, None, 4_294_967_295, &"X".repeat(64));
+        assert!(k.len() <= 190 && k.is_ascii(), "{k}");
+        assert_eq!(k, format!("sc:12345678:t20261129-AB12CD:-:4294967295:{}", "X".repeat(64)));
+        let u = "0123456789abcdef0123456789abcdef";
+        let k = idempotency_key("12345678", Some(u), "ab12cd", &d, Some("VERIFICATION"), 4_294_967_295, &"X".repeat(64));
+        assert!(k.len() <= 190, "{}", k.len());
+    }
+}

@@ -4,6 +4,7 @@ pub mod connect;
 pub mod error;
 pub mod migrate;
 pub mod seed;
+pub mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;
 

@@ -1,0 +1,332 @@
+//! `recordOrder`: one transaction writes the customer, the address, the order, its lines, the first status row,
+//! the stock movements of every recipe, and the outbox events. Idempotent on `shop_order_id`.
+
+use std::collections::BTreeMap;
+
+use ocpizza_core::events::{self, LineKind, OrderCreated, ShortIngredient, StockShortage};
+use ocpizza_core::status::OrderStatus;
+use serde_json::Value;
+use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
+
+use super::input::{NewOrder, parse_order};
+use super::raw::invalid;
+use super::{ER_DUP_ENTRY, RETRIES, StoreError, db_time, errno, is_retryable, now, outbox};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    pub order_id: i64,
+    /// False when the order was already there: nothing was written by this call.
+    pub created: bool,
+}
+
+/// Validates the raw input, then records it.
+pub async fn record_order(pool: &MySqlPool, input: &Value) -> Result<Recorded, StoreError> {
+    let order = parse_order(input)?;
+    record_parsed(pool, &order).await
+}
+
+pub async fn record_parsed(pool: &MySqlPool, order: &NewOrder) -> Result<Recorded, StoreError> {
+    let mut attempt = 0;
+    loop {
+        if let Some(found) = existing(pool, order).await? {
+            return Ok(found);
+        }
+        match insert(pool, order).await {
+            Ok(r) => return Ok(r),
+            // Another process committed the same order first: the unique key refused ours, our transaction is
+            // rolled back, and the order now exists.
+            Err(e) if errno(&e) == Some(ER_DUP_ENTRY) => {
+                return match existing(pool, order).await? {
+                    Some(found) => Ok(found),
+                    None => Err(e),
+                };
+            }
+            Err(e) if is_retryable(&e) && attempt < RETRIES => attempt += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The order already recorded under this `shop_order_id`; a refusal if its reference belongs to another one.
+async fn existing(pool: &MySqlPool, order: &NewOrder) -> Result<Option<Recorded>, StoreError> {
+    let rows: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT id, shop_order_id FROM orders WHERE shop_order_id = ? OR reference = ?")
+            .bind(order.shop_order_id)
+            .bind(&order.reference)
+            .fetch_all(pool)
+            .await?;
+    if let Some((id, _)) = rows.iter().find(|(_, shop)| *shop == order.shop_order_id) {
+        return Ok(Some(Recorded { order_id: *id, created: false }));
+    }
+    if let Some((_, other)) = rows.first() {
+        return Err(invalid("reference", format!("is already used by shop order {other}")));
+    }
+    Ok(None)
+}
+
+async fn insert(pool: &MySqlPool, order: &NewOrder) -> Result<Recorded, StoreError> {
+    let mut tx = pool.begin().await?;
+    let at = now();
+    let conn: &mut MySqlConnection = &mut tx;
+
+    let restaurant: Option<(i64, bool)> = sqlx::query_as("SELECT id, active FROM restaurants WHERE code = ?")
+        .bind(&order.restaurant)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let restaurant_id = match restaurant {
+        None => return Err(invalid("restaurant", format!("unknown restaurant code {:?}", order.restaurant))),
+        Some((_, false)) => return Err(invalid("restaurant", "this restaurant is closed (inactive)")),
+        Some((id, true)) => id,
+    };
+    let product_ids = resolve_products(conn, order).await?;
+
+    let c = &order.customer;
+    let customer_id = sqlx::query(
+        "INSERT INTO customers (shop_customer_id, email, first_name, last_name, phone) VALUES (?, ?, ?, ?, ?) \
+         ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), email = VALUES(email), first_name = VALUES(first_name), \
+         last_name = VALUES(last_name), phone = VALUES(phone)",
+    )
+    .bind(c.shop_customer_id)
+    .bind(&c.email)
+    .bind(&c.first_name)
+    .bind(&c.last_name)
+    .bind(&c.phone)
+    .execute(&mut *conn)
+    .await?
+    .last_insert_id() as i64;
+
+    let address_id = match &order.delivery_address {
+        None => None,
+        Some(a) => Some(
+            sqlx::query(
+                "INSERT INTO customer_addresses (customer_id, line1, line2, postcode, city, country) \
+                 VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+            )
+            .bind(customer_id)
+            .bind(&a.line1)
+            .bind(&a.line2)
+            .bind(&a.postcode)
+            .bind(&a.city)
+            .bind(&a.country)
+            .execute(&mut *conn)
+            .await?
+            .last_insert_id() as i64,
+        ),
+    };
+
+    let order_id = sqlx::query(
+        "INSERT INTO orders (shop_order_id, reference, restaurant_id, customer_id, fulfilment, delivery_address_id, \
+         payment_method, currency, total_cents, status, placed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(order.shop_order_id)
+    .bind(&order.reference)
+    .bind(restaurant_id)
+    .bind(customer_id)
+    .bind(order.fulfilment.as_str())
+    .bind(address_id)
+    .bind(&order.payment_method)
+    .bind(&order.currency)
+    .bind(order.total_cents)
+    .bind(OrderStatus::INITIAL.as_str())
+    .bind(db_time(order.placed_at))
+    .execute(&mut *conn)
+    .await?
+    .last_insert_id() as i64;
+
+    let mut lines: QueryBuilder<MySql> = QueryBuilder::new(
+        "INSERT INTO order_lines (order_id, line_no, kind, product_id, name, quantity, unit_price_cents, vat_rate) ",
+    );
+    lines.push_values(order.lines.iter().zip(&product_ids).enumerate(), |mut b, (i, (line, product))| {
+        b.push_bind(order_id)
+            .push_bind(i as i64 + 1)
+            .push_bind(kind_str(line.kind))
+            .push_bind(*product)
+            .push_bind(&line.name)
+            .push_bind(line.quantity)
+            .push_bind(line.unit_price_cents)
+            .push_bind(&line.vat_rate);
+    });
+    lines.build().execute(&mut *conn).await?;
+
+    sqlx::query(
+        "INSERT INTO order_status_history (order_id, seq, from_status, to_status, note, changed_at) \
+         VALUES (?, 1, NULL, ?, NULL, ?)",
+    )
+    .bind(order_id)
+    .bind(OrderStatus::INITIAL.as_str())
+    .bind(db_time(at))
+    .execute(&mut *conn)
+    .await?;
+
+    let short = take_stock(conn, restaurant_id, order_id, order, &product_ids).await?;
+
+    let created = OrderCreated {
+        shop_order_id: order.shop_order_id,
+        reference: order.reference.clone(),
+        restaurant: order.restaurant.clone(),
+        placed_at: super::rfc3339(order.placed_at),
+        fulfilment: order.fulfilment,
+        payment_method: order.payment_method.clone(),
+        currency: order.currency.clone(),
+        total_cents: order.total_cents,
+        status: OrderStatus::INITIAL,
+        customer: order.customer.clone(),
+        delivery_address: order.delivery_address.clone(),
+        lines: order.lines.clone(),
+    };
+    outbox::append(conn, events::ORDER_CREATED, Some(order.shop_order_id), &created, at).await?;
+    if !short.is_empty() {
+        let shortage = StockShortage {
+            restaurant: order.restaurant.clone(),
+            shop_order_id: Some(order.shop_order_id),
+            reference: Some(order.reference.clone()),
+            ingredients: short,
+        };
+        outbox::append(conn, events::STOCK_SHORTAGE, Some(order.shop_order_id), &shortage, at).await?;
+    }
+    tx.commit().await?;
+    Ok(Recorded { order_id, created: true })
+}
+
+fn kind_str(kind: LineKind) -> &'static str {
+    match kind {
+        LineKind::Product => "product",
+        LineKind::Delivery => "delivery",
+        LineKind::Discount => "discount",
+    }
+}
+
+/// The product id of every line (None for delivery and discount lines); unknown or withdrawn SKUs are refused.
+async fn resolve_products(conn: &mut MySqlConnection, order: &NewOrder) -> Result<Vec<Option<i64>>, StoreError> {
+    let skus: Vec<&str> = order.lines.iter().filter_map(|l| l.sku.as_deref()).collect();
+    let mut known: BTreeMap<String, (i64, bool)> = BTreeMap::new();
+    if !skus.is_empty() {
+        let mut q: QueryBuilder<MySql> = QueryBuilder::new("SELECT sku, id, active FROM products WHERE sku IN (");
+        let mut sep = q.separated(", ");
+        for sku in &skus {
+            sep.push_bind(*sku);
+        }
+        q.push(")");
+        let rows: Vec<(String, i64, bool)> = q.build_query_as().fetch_all(&mut *conn).await?;
+        known = rows.into_iter().map(|(sku, id, active)| (sku, (id, active))).collect();
+    }
+    order
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| match &line.sku {
+            None => Ok(None),
+            Some(sku) => match known.get(sku) {
+                None => Err(invalid(format!("lines[{i}].sku"), format!("unknown product {sku:?}"))),
+                Some((_, false)) => Err(invalid(format!("lines[{i}].sku"), format!("{sku} is no longer sold"))),
+                Some((id, true)) => Ok(Some(*id)),
+            },
+        })
+        .collect()
+}
+
+struct Need {
+    name: String,
+    unit: String,
+    needed: i64,
+}
+
+/// Takes from the restaurant's stock what the recipes need, never more than it holds; returns what was short.
+/// Stock rows are locked in ingredient-id order so that concurrent orders cannot deadlock on them.
+async fn take_stock(
+    conn: &mut MySqlConnection,
+    restaurant_id: i64,
+    order_id: i64,
+    order: &NewOrder,
+    product_ids: &[Option<i64>],
+) -> Result<Vec<ShortIngredient>, StoreError> {
+    let mut per_product: BTreeMap<i64, i64> = BTreeMap::new();
+    for (line, product) in order.lines.iter().zip(product_ids) {
+        if let Some(p) = product {
+            *per_product.entry(*p).or_default() += line.quantity;
+        }
+    }
+    if per_product.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q: QueryBuilder<MySql> = QueryBuilder::new(
+        "SELECT ri.product_id, ri.ingredient_id, ri.quantity, i.name, i.unit FROM recipe_ingredients ri \
+         JOIN ingredients i ON i.id = ri.ingredient_id WHERE ri.product_id IN (",
+    );
+    let mut sep = q.separated(", ");
+    for p in per_product.keys() {
+        sep.push_bind(*p);
+    }
+    q.push(")");
+    let recipe: Vec<(i64, i64, i32, String, String)> = q.build_query_as().fetch_all(&mut *conn).await?;
+    let mut needs: BTreeMap<i64, Need> = BTreeMap::new();
+    for (product, ingredient, qty, name, unit) in recipe {
+        let n = needs.entry(ingredient).or_insert(Need { name, unit, needed: 0 });
+        n.needed += i64::from(qty) * per_product[&product];
+    }
+    if needs.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    let mut q: QueryBuilder<MySql> =
+        QueryBuilder::new("SELECT ingredient_id, quantity FROM stock WHERE restaurant_id = ");
+    q.push_bind(restaurant_id).push(" AND ingredient_id IN (");
+    let mut sep = q.separated(", ");
+    for id in needs.keys() {
+        sep.push_bind(*id);
+    }
+    q.push(") ORDER BY ingredient_id FOR UPDATE");
+    let held: BTreeMap<i64, i32> = q.build_query_as::<(i64, i32)>().fetch_all(&mut *conn).await?.into_iter().collect();
+
+    // An ingredient the restaurant never stocked gets a stock row at 0, so that its shortage is recorded like any.
+    let missing: Vec<i64> = needs.keys().filter(|id| !held.contains_key(id)).copied().collect();
+    if !missing.is_empty() {
+        let mut q: QueryBuilder<MySql> = QueryBuilder::new("INSERT INTO stock (restaurant_id, ingredient_id, quantity) ");
+        q.push_values(&missing, |mut b, id| {
+            b.push_bind(restaurant_id).push_bind(*id).push_bind(0);
+        });
+        q.push(" ON DUPLICATE KEY UPDATE quantity = quantity");
+        q.build().execute(&mut *conn).await?;
+    }
+
+    let mut taken: Vec<(i64, i64, i64)> = Vec::with_capacity(needs.len()); // (ingredient, taken, shortage)
+    let mut short = Vec::new();
+    for (id, need) in &needs {
+        let available = i64::from(held.get(id).copied().unwrap_or(0));
+        let take = need.needed.min(available);
+        let missing = need.needed - take;
+        taken.push((*id, take, missing));
+        if missing > 0 {
+            short.push(ShortIngredient {
+                name: need.name.clone(),
+                unit: need.unit.clone(),
+                needed: need.needed,
+                available,
+                missing,
+            });
+        }
+    }
+
+    if taken.iter().any(|(_, t, _)| *t > 0) {
+        let mut q: QueryBuilder<MySql> = QueryBuilder::new("UPDATE stock SET quantity = quantity - CASE ingredient_id");
+        for (id, t, _) in taken.iter().filter(|(_, t, _)| *t > 0) {
+            q.push(" WHEN ").push_bind(*id).push(" THEN ").push_bind(*t);
+        }
+        q.push(" ELSE 0 END WHERE restaurant_id = ").push_bind(restaurant_id).push(" AND ingredient_id IN (");
+        let mut sep = q.separated(", ");
+        for (id, _, _) in taken.iter().filter(|(_, t, _)| *t > 0) {
+            sep.push_bind(*id);
+        }
+        q.push(")");
+        q.build().execute(&mut *conn).await?;
+    }
+
+    // delta is the change of stock (negative: taken), shortage what the recipe needed beyond the stock held.
+    let mut q: QueryBuilder<MySql> =
+        QueryBuilder::new("INSERT INTO stock_movements (restaurant_id, ingredient_id, order_id, reason, delta, shortage) ");
+    q.push_values(&taken, |mut b, (id, t, missing)| {
+        b.push_bind(restaurant_id).push_bind(*id).push_bind(order_id).push_bind("order").push_bind(-*t).push_bind(*missing);
+    });
+    q.build().execute(&mut *conn).await?;
+    Ok(short)
+}

@@ -1,0 +1,113 @@
+//! The JSON body of a push: `{"aps": {alert, sound, thread-id}, shop_order_id, reference, status}`, kept within
+//! APNs' 4096-byte limit by shortening the text on a character boundary (never by dropping the order data).
+
+use serde_json::json;
+
+use super::messages::Notice;
+
+pub const MAX_PAYLOAD: usize = 4096;
+const ELLIPSIS: char = '…';
+
+/// Cuts `s` to at most `max_bytes`, on a character boundary, marking the cut with « … ».
+pub fn shorten(s: &str, max_bytes: usize) -> String {
+    if s.len() <= max_bytes {
+        return s.to_owned();
+    }
+    let room = max_bytes.saturating_sub(ELLIPSIS.len_utf8());
+    let mut end = room.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = s[..end].to_owned();
+    out.push(ELLIPSIS);
+    out
+}
+
+fn render(n: &Notice, title: &str, body: &str) -> Vec<u8> {
+    json!({
+        "aps": {
+            "alert": { "title": title, "body": body },
+            "sound": "default",
+            "thread-id": n.reference,
+        },
+        "shop_order_id": n.shop_order_id,
+        "reference": n.reference,
+        "status": n.status.as_str(),
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// The payload for a notice, at most `limit` bytes. `None` only if even an empty text cannot fit (a reference
+/// of kilobytes: the event is then refused as a relay bug).
+pub fn build(n: &Notice, limit: usize) -> Option<Vec<u8>> {
+    let mut title = shorten(&n.title, 200);
+    let mut body = n.body.clone();
+    loop {
+        let bytes = render(n, &title, &body);
+        if bytes.len() <= limit {
+            return Some(bytes);
+        }
+        let excess = bytes.len() - limit;
+        // JSON escaping may make a byte of text cost more than one byte of payload: loop until it fits.
+        if body.len() > ELLIPSIS.len_utf8() {
+            body = shorten(&body, body.len().saturating_sub(excess.max(1)));
+        } else if title.len() > ELLIPSIS.len_utf8() {
+            body.clear();
+            title = shorten(&title, title.len().saturating_sub(excess.max(1)));
+        } else {
+            return None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ocpizza_core::status::OrderStatus;
+
+    fn notice(body: String) -> Notice {
+        Notice {
+            restaurant: "BELLECOUR".into(),
+            roles: super::super::messages::KITCHEN,
+            title: "Nouvelle commande XKBKN".into(),
+            body,
+            shop_order_id: 42,
+            reference: "XKBKN".into(),
+            status: OrderStatus::Received,
+        }
+    }
+
+    #[test]
+    fn payload_carries_alert_and_order_data() {
+        let p = build(&notice("2 pizzas — à emporter".into()), MAX_PAYLOAD).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&p).unwrap();
+        assert_eq!(v["aps"]["alert"]["title"], "Nouvelle commande XKBKN");
+        assert_eq!(v["aps"]["alert"]["body"], "2 pizzas — à emporter");
+        assert_eq!(v["shop_order_id"], 42);
+        assert_eq!(v["reference"], "XKBKN");
+        assert_eq!(v["status"], "received");
+    }
+
+    #[test]
+    fn long_text_is_cut_on_a_character_boundary_to_fit() {
+        // Multi-byte characters and characters JSON must escape, far beyond the limit.
+        for unit in ["é", "\"", "€x", "\u{1F355}"] {
+            let body = unit.repeat(3000);
+            let p = build(&notice(body.clone()), MAX_PAYLOAD).unwrap();
+            assert!(p.len() <= MAX_PAYLOAD, "{unit}: {} bytes", p.len());
+            assert!(p.len() > MAX_PAYLOAD - 16, "{unit}: cut too much ({} bytes)", p.len());
+            let v: serde_json::Value = serde_json::from_slice(&p).expect("still valid JSON, valid UTF-8");
+            let got = v["aps"]["alert"]["body"].as_str().unwrap();
+            assert!(got.ends_with('…'));
+            assert!(body.starts_with(got.trim_end_matches('…')));
+        }
+    }
+
+    #[test]
+    fn shorten_never_splits_a_character() {
+        assert_eq!(shorten("abc", 3), "abc");
+        assert_eq!(shorten("ééé", 5), "é…");
+        assert_eq!(shorten("ééé", 4), "…");
+    }
+}

@@ -134,9 +134,15 @@ where
         return Err(NotificationError::invalid("vads_ctx_mode", format!("{ctx_mode:?} does not match the configured mode {}", mode.as_str())));
     }
 
-    // 3. Every signed field must be UTF-8 (never transcode), then the fields we use.
+    // 3. Every signed field (name and value) must be UTF-8 (never transcode), then the fields we use.
     for (name, value) in &fields {
-        if name.starts_with(FIELD_PREFIX) && std::str::from_utf8(value).is_err() {
+        if !name.starts_with(FIELD_PREFIX) {
+            continue;
+        }
+        if std::str::from_utf8(name).is_err() {
+            return Err(NotificationError::invalid(&display_name(name), "field name is not valid UTF-8"));
+        }
+        if std::str::from_utf8(value).is_err() {
             return Err(NotificationError::invalid(&display_name(name), "not valid UTF-8"));
         }
     }

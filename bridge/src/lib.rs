@@ -4,3 +4,4 @@ pub mod apns;
 pub mod cli;
 pub mod config;
 pub mod destination;
+pub mod dolibarr;

@@ -1,8 +1,15 @@
-//! Command line: `migrate`, `seed` (and, with the bridge issue, `serve`, `webhook`, `doctor`).
+//! Command line: `serve`, `migrate`, `seed`, `summary`, `webhook sign|verify`, `doctor`.
 
+use std::io::Read;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use ocpizza_core::webhooks::{self, Secret};
+
+use crate::config::{Config, SecretString};
+use crate::destination::Destination;
 
 #[derive(Debug, Parser)]
 #[command(name = "ocpizza-bridge", version, about = "OC Pizza order bridge: webhooks in, Dolibarr and APNs out")]
@@ -11,21 +18,67 @@ pub struct Cli {
     #[arg(long, env = "OCPIZZA_DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
+    /// Optional TOML configuration file (environment variables OCPIZZA_* win over it).
+    #[arg(long, env = "OCPIZZA_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the service: webhook ingest, relay to Dolibarr/APNs, devices, admin API, health and metrics.
+    Serve,
     /// Apply the embedded OCPizza_DB migrations.
     Migrate,
     /// Load the fictitious chain (restaurants, staff, menu, stock, customers, past orders); safe to run twice.
     Seed,
     /// Print a short summary of what the database holds.
     Summary,
+    /// Standard Webhooks signatures, for integrators debugging their sender (body on stdin).
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+    /// Check every external service: database and migrations, Dolibarr /status, APNs key and JWT.
+    Doctor,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Print the webhook-signature value of the body read on stdin.
+    Sign {
+        #[arg(long)]
+        secret: String,
+        #[arg(long)]
+        id: String,
+        #[arg(long, allow_hyphen_values = true)]
+        timestamp: i64,
+    },
+    /// Verify a signature of the body read on stdin; exit 0 when valid, else 1 with the reason.
+    Verify {
+        /// May be given twice (secret rotation).
+        #[arg(long, required = true)]
+        secret: Vec<String>,
+        #[arg(long, default_value = "")]
+        id: String,
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
+        timestamp: String,
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
+        signature: String,
+        /// Unix time to check the timestamp against (default: now).
+        #[arg(long)]
+        now: Option<i64>,
+        /// Allowed clock skew in seconds, both ways.
+        #[arg(long, default_value_t = webhooks::DEFAULT_TOLERANCE_SECS)]
+        tolerance: i64,
+    },
 }
 
 pub fn run(cli: Cli) -> ExitCode {
+    // Pure computations do not need a runtime nor a configuration.
+    if let Command::Webhook(cmd) = &cli.command {
+        return webhook(cmd);
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -34,7 +87,7 @@ pub fn run(cli: Cli) -> ExitCode {
         }
     };
     match rt.block_on(dispatch(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -42,13 +95,63 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+fn read_stdin() -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    std::io::stdin().read_to_end(&mut body).map_err(|e| format!("cannot read the body on stdin: {e}"))?;
+    Ok(body)
+}
+
+fn webhook(cmd: &WebhookCommand) -> ExitCode {
+    let result = match cmd {
+        WebhookCommand::Sign { secret, id, timestamp } => (|| -> Result<(), String> {
+            let secret = Secret::parse(secret).map_err(|e| e.to_string())?;
+            let body = read_stdin()?;
+            let sig = webhooks::try_sign(&secret, id, *timestamp, &body).map_err(|e| e.to_string())?;
+            println!("{sig}");
+            Ok(())
+        })(),
+        WebhookCommand::Verify { secret, id, timestamp, signature, now, tolerance } => (|| -> Result<(), String> {
+            let secrets =
+                secret.iter().map(|s| Secret::parse(s).map_err(|e| e.to_string())).collect::<Result<Vec<_>, _>>()?;
+            let body = read_stdin()?;
+            let now = now.unwrap_or_else(|| chrono::Utc::now().timestamp());
+            webhooks::verify(&secrets, id, timestamp, signature, &body, now, *tolerance).map_err(|e| e.to_string())?;
+            println!("valid");
+            Ok(())
+        })(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(reason) => {
+            eprintln!("invalid: {reason}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(url) = &cli.database_url {
+        config.database_url = Some(SecretString::new(url.clone()));
+    }
+    Ok(config)
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let url = || {
         cli.database_url
             .clone()
             .ok_or_else(|| anyhow::anyhow!("OCPIZZA_DATABASE_URL is not set (or pass --database-url)"))
     };
     match cli.command {
+        Command::Serve => {
+            let config = load_config(&cli)?;
+            serve(config).await?;
+        }
+        Command::Doctor => {
+            let config = load_config(&cli)?;
+            return Ok(doctor(&config).await);
+        }
         Command::Migrate => {
             let pool = ocpizza_db::connect(&url()?).await?;
             let applied = ocpizza_db::migrate::run(&pool).await?;
@@ -69,8 +172,109 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let pool = ocpizza_db::connect(&url()?).await?;
             print!("{}", ocpizza_db::seed::summary(&pool).await?);
         }
+        Command::Webhook(_) => unreachable!("handled without a runtime"),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the enabled destinations from the configuration; returns them and the names left disabled.
+pub fn build_destinations(
+    config: &Config,
+    pool: &sqlx::MySqlPool,
+) -> anyhow::Result<(Vec<Arc<dyn Destination>>, Vec<&'static str>)> {
+    let mut enabled: Vec<Arc<dyn Destination>> = Vec::new();
+    let mut disabled = Vec::new();
+    match &config.dolibarr {
+        Some(c) => enabled.push(Arc::new(
+            crate::dolibarr::DolibarrDestination::new(c, pool.clone()).map_err(|e| anyhow::anyhow!("Dolibarr: {e}"))?,
+        )),
+        None => disabled.push("dolibarr"),
+    }
+    match &config.apns {
+        Some(c) => enabled.push(Arc::new(
+            crate::apns::ApnsDestination::new(&crate::apns::ApnsSettings::from_config(c), pool.clone())
+                .map_err(|e| anyhow::anyhow!("APNs: {e}"))?,
+        )),
+        None => disabled.push("apns"),
+    }
+    if let Some(c) = &config.sink {
+        enabled.push(Arc::new(crate::sink::SinkDestination::new(c)?));
+    }
+    Ok((enabled, disabled))
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    crate::telemetry::init(config.log_format);
+    let url = config
+        .database_url
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("OCPIZZA_DATABASE_URL is required (or pass --database-url)"))?;
+    let pool = ocpizza_db::connect::connect_with(
+        url.expose(),
+        ocpizza_db::connect::PoolSettings {
+            max_connections: config.database_max_connections,
+            acquire_timeout: std::time::Duration::from_secs(5),
+        },
+    )
+    .await?;
+    ensure_current(&pool).await?;
+    let (destinations, disabled) = build_destinations(&config, &pool)?;
+    for d in &destinations {
+        tracing::info!(destination = d.name(), "destination enabled");
+    }
+    for d in &disabled {
+        tracing::warn!(destination = d, "destination disabled (not configured)");
+    }
+    let app = crate::app::spawn_app(config, pool, destinations, &disabled).await?;
+    app.run_until_signal().await;
     Ok(())
+}
+
+/// One line per check, OK or FAILED with the reason; exit code 0 only when every configured check passed.
+async fn doctor(config: &Config) -> ExitCode {
+    let mut failed = false;
+    let mut line = |name: &str, r: Result<String, String>| match r {
+        Ok(detail) => println!("OK      {name}: {detail}"),
+        Err(reason) => {
+            failed = true;
+            println!("FAILED  {name}: {reason}");
+        }
+    };
+    match &config.database_url {
+        None => line("database", Err("OCPIZZA_DATABASE_URL is not set".into())),
+        Some(url) => match ocpizza_db::connect(url.expose()).await {
+            Err(e) => {
+                line("database", Err(e.to_string()));
+                line("migrations", Err("not checked (no database)".into()));
+            }
+            Ok(pool) => {
+                line("database", Ok("reachable".into()));
+                let r = match ocpizza_db::migrate::state(&pool).await {
+                    Ok(ocpizza_db::migrate::SchemaState::Current) => Ok("current".into()),
+                    Ok(ocpizza_db::migrate::SchemaState::Behind { pending }) => {
+                        Err(format!("pending {pending:?}: run `ocpizza-bridge migrate`"))
+                    }
+                    Ok(ocpizza_db::migrate::SchemaState::Ahead { unknown }) => {
+                        Err(format!("database has unknown migrations {unknown:?}: upgrade ocpizza-bridge"))
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                line("migrations", r);
+            }
+        },
+    }
+    match &config.dolibarr {
+        None => println!("SKIPPED dolibarr: not configured (OCPIZZA_DOLIBARR_URL unset), destination disabled"),
+        Some(c) => line("dolibarr", crate::dolibarr::doctor(c).await.map_err(|e| e.to_string())),
+    }
+    match &config.apns {
+        None => println!("SKIPPED apns: not configured (OCPIZZA_APNS_KEY_FILE unset), destination disabled"),
+        Some(c) => line(
+            "apns",
+            crate::apns::doctor(&crate::apns::ApnsSettings::from_config(c)).await.map_err(|e| e.to_string()),
+        ),
+    }
+    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
 async fn ensure_current(pool: &sqlx::MySqlPool) -> anyhow::Result<()> {

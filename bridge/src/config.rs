@@ -343,7 +343,9 @@ fn parse_secrets(raw: Option<&str>) -> Result<Vec<SecretString>, ConfigError> {
             // Never echo the value: it may be a real secret pasted without its prefix.
             return Err(invalid(VAR, format!("secret #{} does not start with whsec_", i + 1)));
         }
-        // TODO(H1 lands webhooks): parse with ocpizza_core::webhooks::Secret::parse here.
+        if let Err(e) = ocpizza_core::webhooks::Secret::parse(s) {
+            return Err(invalid(VAR, format!("secret #{}: {e}", i + 1)));
+        }
         out.push(SecretString::new(s));
     }
     Ok(out)

@@ -1,0 +1,7 @@
+//! The HTTP API, one module per concern (see `bridge/openapi.yaml`).
+
+pub mod admin;
+pub mod devices;
+pub mod error;
+pub mod ops;
+pub mod webhook;

@@ -1,0 +1,113 @@
+//! `POST /webhooks/prestashop`: verify (before any database work), parse, store durably, then answer.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use ocpizza_core::webhooks::{self, WebhookError};
+use tracing::Instrument;
+
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::ingest::{self, Stored, Via};
+
+/// The 400/401 answer for a refused signature check, with its reason code.
+pub fn verify_error(e: &WebhookError) -> ApiError {
+    let (status, reason) = match e {
+        WebhookError::MissingHeader(_) => (StatusCode::BAD_REQUEST, "missing_header"),
+        WebhookError::InvalidHeader(_) => (StatusCode::BAD_REQUEST, "invalid_header"),
+        WebhookError::InvalidTimestamp => (StatusCode::BAD_REQUEST, "invalid_timestamp"),
+        WebhookError::TooOld => (StatusCode::BAD_REQUEST, "timestamp_too_old"),
+        WebhookError::TooNew => (StatusCode::BAD_REQUEST, "timestamp_too_new"),
+        WebhookError::NoMatchingSignature => (StatusCode::UNAUTHORIZED, "no_matching_signature"),
+        WebhookError::InvalidSecret(_) => (StatusCode::INTERNAL_SERVER_ERROR, "server_misconfigured"),
+    };
+    ApiError::new(status, reason, e.to_string())
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, WebhookError> {
+    match headers.get(name) {
+        None => Ok(""),
+        Some(v) => v.to_str().map_err(|_| WebhookError::InvalidHeader(name)),
+    }
+}
+
+pub async fn receive(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let started = Instant::now();
+    let result = handle(&app, &headers, body).await;
+    let label = match &result {
+        Ok((StatusCode::OK, _)) => "duplicate",
+        Ok(_) => "accepted",
+        Err(e) => e.reason,
+    };
+    metrics::counter!("ocpizza_ingest_total", "result" => label).increment(1);
+    metrics::histogram!("ocpizza_ingest_seconds").record(started.elapsed().as_secs_f64());
+    match result {
+        Ok((status, body)) => (status, Json(body)).into_response(),
+        Err(e) => {
+            tracing::info!(reason = e.reason, status = e.status.as_u16(), "webhook refused");
+            e.into_response()
+        }
+    }
+}
+
+async fn handle(
+    app: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, serde_json::Value), ApiError> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("body is larger than {} bytes", app.config.webhook_max_body),
+            )
+        } else {
+            ApiError::bad_request("malformed_body", format!("could not read the body: {e}"))
+        }
+    })?;
+    let id = header(headers, webhooks::HEADER_ID).map_err(|e| verify_error(&e))?;
+    let ts = header(headers, webhooks::HEADER_TIMESTAMP).map_err(|e| verify_error(&e))?;
+    let sig = header(headers, webhooks::HEADER_SIGNATURE).map_err(|e| verify_error(&e))?;
+    let now = chrono::Utc::now().timestamp();
+    webhooks::verify(&app.secrets, id, ts, sig, &body, now, app.config.webhook_tolerance_secs)
+        .map_err(|e| verify_error(&e))?;
+
+    let (env, event) = ingest::parse_body(&body).map_err(|e| ApiError::bad_request(e.code(), e.to_string()))?;
+    let span = tracing::info_span!("event", webhook_id = %id, event_type = %env.event_type);
+    async {
+        let destinations = app.destinations_for(&env.event_type);
+        let mut tx = app.pool.begin().await.map_err(ApiError::database)?;
+        let stored = ingest::store(&mut tx, id, &body, &env, &event, &destinations, Via::Webhook)
+            .await
+            .map_err(ApiError::database)?;
+        match stored {
+            Stored::Duplicate => {
+                tx.rollback().await.map_err(ApiError::database)?;
+                tracing::info!("duplicate webhook id, nothing new");
+                Ok((StatusCode::OK, serde_json::json!({ "status": "duplicate", "webhook_id": id })))
+            }
+            Stored::Accepted { inbox_id, deliveries } => {
+                tx.commit().await.map_err(ApiError::database)?;
+                app.notify.notify_one();
+                tracing::info!(inbox_id, deliveries, "event accepted");
+                Ok((
+                    StatusCode::ACCEPTED,
+                    serde_json::json!({ "status": "accepted", "webhook_id": id, "deliveries": deliveries }),
+                ))
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}

@@ -1,0 +1,132 @@
+//! Turning a verified event body into durable work: one transaction inserts the inbox row (keyed by
+//! `(source, webhook_id)`) and one delivery row per destination that wants the event type. Used by the webhook
+//! endpoint and by the outbox reconciliation alike, so both paths deduplicate against each other.
+
+use ocpizza_core::events::{self, Envelope, Event};
+use sqlx::{MySql, QueryBuilder, Transaction};
+
+/// Every event comes from the shop, whichever path brought it; the unique key is (source, webhook_id).
+pub const SOURCE: &str = "prestashop";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Webhook,
+    Reconcile,
+}
+
+impl Via {
+    fn as_str(self) -> &'static str {
+        match self {
+            Via::Webhook => "webhook",
+            Via::Reconcile => "reconcile",
+        }
+    }
+}
+
+/// Why a body was refused; `code()` is the machine-readable reason of the 400 answer.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BodyError {
+    #[error("body is not a JSON event envelope {{type, timestamp, data}}: {0}")]
+    Malformed(String),
+    #[error("unknown event type {0:?} (expected one of order.created, order.paid, order.payment_failed, order.status_changed, stock.shortage)")]
+    UnknownType(String),
+    #[error("data of {event_type} is invalid: {reason}")]
+    InvalidData { event_type: String, reason: String },
+}
+
+impl BodyError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            BodyError::Malformed(_) => "malformed_body",
+            BodyError::UnknownType(_) => "unknown_type",
+            BodyError::InvalidData { .. } => "invalid_data",
+        }
+    }
+}
+
+/// Parses the exact bytes that were signed into the envelope and its typed event.
+pub fn parse_body(body: &[u8]) -> Result<(Envelope, Event), BodyError> {
+    let env: Envelope = serde_json::from_slice(body).map_err(|e| BodyError::Malformed(e.to_string()))?;
+    if !events::ALL_TYPES.contains(&env.event_type.as_str()) {
+        return Err(BodyError::UnknownType(env.event_type.chars().take(60).collect()));
+    }
+    if env.timestamp.trim().is_empty() {
+        return Err(BodyError::Malformed("timestamp is empty".into()));
+    }
+    let event = Event::from_envelope(&env)
+        .map_err(|e| BodyError::InvalidData { event_type: env.event_type.clone(), reason: e.to_string() })?;
+    Ok((env, event))
+}
+
+/// Where one order's events queue up: the shop order id, or the restaurant for a shortage not tied to an order.
+pub fn partition_key(event: &Event) -> String {
+    match event.shop_order_id() {
+        Some(id) => format!("order:{id}"),
+        None => format!("restaurant:{}", event.restaurant()),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    Accepted { inbox_id: i64, deliveries: usize },
+    Duplicate,
+}
+
+/// Inserts the inbox row and its delivery rows inside `tx` (the caller commits). On a duplicate id nothing is
+/// inserted and the transaction stays usable.
+pub async fn store(
+    tx: &mut Transaction<'_, MySql>,
+    webhook_id: &str,
+    body: &[u8],
+    env: &Envelope,
+    event: &Event,
+    destinations: &[&'static str],
+    via: Via,
+) -> Result<Stored, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO inbox (source, webhook_id, event_type, event_time, shop_order_id, body, received_via) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(SOURCE)
+    .bind(webhook_id)
+    .bind(&env.event_type)
+    .bind(env.timestamp.chars().take(40).collect::<String>())
+    .bind(event.shop_order_id())
+    .bind(body)
+    .bind(via.as_str())
+    .execute(&mut **tx)
+    .await;
+    let inbox_id = match inserted {
+        Ok(r) => r.last_insert_id() as i64,
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Ok(Stored::Duplicate),
+        Err(e) => return Err(e),
+    };
+    if !destinations.is_empty() {
+        let key = partition_key(event);
+        let mut q = QueryBuilder::<MySql>::new("INSERT INTO deliveries (inbox_id, destination, partition_key) ");
+        q.push_values(destinations, |mut b, d| {
+            b.push_bind(inbox_id).push_bind(*d).push_bind(&key);
+        });
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(Stored::Accepted { inbox_id, deliveries: destinations.len() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_errors_have_codes() {
+        assert_eq!(parse_body(b"{").unwrap_err().code(), "malformed_body");
+        assert_eq!(
+            parse_body(br#"{"type":"order.exploded","timestamp":"2026-11-29T18:00:00Z","data":{}}"#).unwrap_err().code(),
+            "unknown_type"
+        );
+        let e = parse_body(br#"{"type":"order.paid","timestamp":"2026-11-29T18:00:00Z","data":{"shop_order_id":"x"}}"#)
+            .unwrap_err();
+        assert_eq!(e.code(), "invalid_data");
+        assert!(e.to_string().contains("order.paid"), "{e}");
+        assert_eq!(parse_body(br#"{"test": 2432232314}"#).unwrap_err().code(), "malformed_body");
+    }
+}

@@ -1,0 +1,369 @@
+//! The `deliveries` table as a durable work queue: claim with leases, finish, reap, release, list, replay.
+//!
+//! Rules kept here and nowhere else:
+//! - a claim is one short READ COMMITTED transaction (`SELECT … FOR UPDATE SKIP LOCKED` then `UPDATE` to
+//!   `inflight` with a lease); no lock is ever held across a destination call;
+//! - first attempts are claimed ahead of retries;
+//! - per destination, only the oldest `pending`/`inflight` row of a partition (one shop order) is claimable, so an
+//!   order's events reach a destination in order. A `dead` row does not block the rows after it: waiting forever
+//!   behind an event that needs a person would stall the whole order; the dead row is listed and replayable;
+//! - every finish is guarded by (lease_owner, attempt): a worker whose lease was reaped cannot overwrite the row.
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+use sqlx::{Executor, MySql, MySqlPool, QueryBuilder, Row};
+
+/// A delivery row this process now holds.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub inbox_id: i64,
+    pub destination: String,
+    /// Attempts started, this one included (1 for the first attempt).
+    pub attempt: u32,
+    pub webhook_id: String,
+    pub body: Vec<u8>,
+    pub received_at: NaiveDateTime,
+}
+
+/// How a delivery attempt ended, as the queue records it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Finish {
+    Done(serde_json::Value),
+    Retry { error: String, delay: Duration },
+    Dead { error: String },
+}
+
+fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// Claims up to `limit` due deliveries of the given destinations for `owner`, first attempts first.
+pub async fn claim(
+    pool: &MySqlPool,
+    owner: &str,
+    destinations: &[&str],
+    limit: usize,
+    lease: Duration,
+) -> Result<Vec<Claimed>, sqlx::Error> {
+    if destinations.is_empty() || limit == 0 {
+        return Ok(Vec::new());
+    }
+    let mut conn = pool.acquire().await?;
+    // READ COMMITTED: rows the scan rejects are unlocked at once and the partition check sees committed state.
+    conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED").await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let mut ids: Vec<i64> = Vec::with_capacity(limit);
+    for first in [true, false] {
+        if ids.len() >= limit {
+            break;
+        }
+        let mut q = QueryBuilder::<MySql>::new(
+            "SELECT d.id FROM deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= NOW(6) AND ",
+        );
+        q.push(if first { "d.attempt = 0" } else { "d.attempt > 0" });
+        q.push(" AND d.destination IN (");
+        let mut sep = q.separated(", ");
+        for d in destinations {
+            sep.push_bind(*d);
+        }
+        q.push(
+            ") AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.destination = d.destination \
+             AND e.partition_key = d.partition_key AND e.id < d.id AND e.status IN ('pending', 'inflight')) \
+             ORDER BY d.next_attempt_at, d.id LIMIT ",
+        );
+        q.push_bind((limit - ids.len()) as i64);
+        q.push(" FOR UPDATE SKIP LOCKED");
+        let rows: Vec<(i64,)> = q.build_query_as().fetch_all(&mut *tx).await?;
+        ids.extend(rows.into_iter().map(|(id,)| id));
+    }
+    if ids.is_empty() {
+        tx.commit().await?;
+        return Ok(Vec::new());
+    }
+    let mut q = QueryBuilder::<MySql>::new(
+        "UPDATE deliveries SET status = 'inflight', attempt = attempt + 1, lease_until = NOW(6) + INTERVAL ",
+    );
+    q.push_bind(micros(lease));
+    q.push(" MICROSECOND, lease_owner = ");
+    q.push_bind(owner);
+    q.push(" WHERE id IN (");
+    push_ids(&mut q, &ids);
+    q.push(")");
+    q.build().execute(&mut *tx).await?;
+    tx.commit().await?;
+
+    // The partition check above may have skipped an older row that another claimer had locked at that instant
+    // (SKIP LOCKED applies to the subquery too). Re-check on committed data and hand such rows back.
+    let mut q = QueryBuilder::<MySql>::new(
+        "SELECT d.id FROM deliveries d WHERE d.id IN (",
+    );
+    push_ids(&mut q, &ids);
+    q.push(
+        ") AND EXISTS (SELECT 1 FROM deliveries e WHERE e.destination = d.destination \
+         AND e.partition_key = d.partition_key AND e.id < d.id AND e.status IN ('pending', 'inflight'))",
+    );
+    let blocked: Vec<(i64,)> = q.build_query_as().fetch_all(&mut *conn).await?;
+    if !blocked.is_empty() {
+        let blocked: Vec<i64> = blocked.into_iter().map(|(id,)| id).collect();
+        let mut q = QueryBuilder::<MySql>::new(
+            "UPDATE deliveries SET status = 'pending', attempt = attempt - 1, lease_until = NULL, lease_owner = NULL \
+             WHERE status = 'inflight' AND lease_owner = ",
+        );
+        q.push_bind(owner);
+        q.push(" AND id IN (");
+        push_ids(&mut q, &blocked);
+        q.push(")");
+        q.build().execute(&mut *conn).await?;
+        ids.retain(|id| !blocked.contains(id));
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+    }
+
+    let mut q = QueryBuilder::<MySql>::new(
+        "SELECT d.id, d.inbox_id, d.destination, d.attempt, i.webhook_id, i.body, i.received_at \
+         FROM deliveries d JOIN inbox i ON i.id = d.inbox_id WHERE d.lease_owner = ",
+    );
+    q.push_bind(owner);
+    q.push(" AND d.status = 'inflight' AND d.id IN (");
+    push_ids(&mut q, &ids);
+    q.push(") ORDER BY d.id");
+    let rows = q.build().fetch_all(&mut *conn).await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Claimed {
+                id: r.try_get("id")?,
+                inbox_id: r.try_get("inbox_id")?,
+                destination: r.try_get("destination")?,
+                attempt: u32::try_from(r.try_get::<i32, _>("attempt")?).unwrap_or(0),
+                webhook_id: r.try_get("webhook_id")?,
+                body: r.try_get("body")?,
+                received_at: r.try_get("received_at")?,
+            })
+        })
+        .collect()
+}
+
+fn push_ids(q: &mut QueryBuilder<'_, MySql>, ids: &[i64]) {
+    let mut sep = q.separated(", ");
+    for id in ids {
+        sep.push_bind(*id);
+    }
+}
+
+/// Records the end of an attempt. Returns false when the row was no longer ours (lease reaped and re-claimed).
+pub async fn finish(
+    pool: &MySqlPool,
+    owner: &str,
+    claimed: &Claimed,
+    finish: &Finish,
+) -> Result<bool, sqlx::Error> {
+    let guard = " WHERE id = ? AND status = 'inflight' AND lease_owner = ? AND attempt = ?";
+    let res = match finish {
+        Finish::Done(result) => {
+            sqlx::query(&format!(
+                "UPDATE deliveries SET status = 'done', result = ?, lease_until = NULL, lease_owner = NULL, \
+                 finished_at = NOW(6){guard}"
+            ))
+            .bind(result.to_string())
+            .bind(claimed.id)
+            .bind(owner)
+            .bind(claimed.attempt as i32)
+            .execute(pool)
+            .await?
+        }
+        Finish::Retry { error, delay } => {
+            sqlx::query(&format!(
+                "UPDATE deliveries SET status = 'pending', last_error = ?, lease_until = NULL, lease_owner = NULL, \
+                 next_attempt_at = NOW(6) + INTERVAL ? MICROSECOND{guard}"
+            ))
+            .bind(truncate(error))
+            .bind(micros(*delay))
+            .bind(claimed.id)
+            .bind(owner)
+            .bind(claimed.attempt as i32)
+            .execute(pool)
+            .await?
+        }
+        Finish::Dead { error } => {
+            sqlx::query(&format!(
+                "UPDATE deliveries SET status = 'dead', last_error = ?, lease_until = NULL, lease_owner = NULL, \
+                 finished_at = NOW(6){guard}"
+            ))
+            .bind(truncate(error))
+            .bind(claimed.id)
+            .bind(owner)
+            .bind(claimed.attempt as i32)
+            .execute(pool)
+            .await?
+        }
+    };
+    Ok(res.rows_affected() == 1)
+}
+
+fn truncate(s: &str) -> String {
+    if s.chars().count() <= 2000 { s.to_owned() } else { s.chars().take(1997).collect::<String>() + "..." }
+}
+
+/// Returns expired leases to `pending` (due now), or to `dead` once `max_attempts` attempts were started.
+/// Returns how many rows were reaped.
+pub async fn reap(pool: &MySqlPool, max_attempts: u32) -> Result<u64, sqlx::Error> {
+    // MariaDB applies SET assignments left to right: read lease_owner before clearing it.
+    let res = sqlx::query(
+        "UPDATE deliveries SET \
+           last_error = CONCAT('lease expired while held by ', lease_owner, ' (worker stopped or too slow)'), \
+           status = IF(attempt >= ?, 'dead', 'pending'), \
+           finished_at = IF(attempt >= ?, NOW(6), NULL), \
+           next_attempt_at = NOW(6), lease_until = NULL, lease_owner = NULL \
+         WHERE status = 'inflight' AND lease_until < NOW(6)",
+    )
+    .bind(max_attempts as i32)
+    .bind(max_attempts as i32)
+    .execute(pool)
+    .await?;
+    Ok(res.rows_affected())
+}
+
+/// Hands back every row `owner` still holds (graceful shutdown): due now, the interrupted attempt not counted.
+pub async fn release_owned(pool: &MySqlPool, owner: &str) -> Result<u64, sqlx::Error> {
+    let res = sqlx::query(
+        "UPDATE deliveries SET status = 'pending', attempt = GREATEST(attempt - 1, 0), next_attempt_at = NOW(6), \
+         lease_until = NULL, lease_owner = NULL, last_error = COALESCE(last_error, 'released at shutdown') \
+         WHERE status = 'inflight' AND lease_owner = ?",
+    )
+    .bind(owner)
+    .execute(pool)
+    .await?;
+    Ok(res.rows_affected())
+}
+
+/// One row of the admin listing.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DeliveryView {
+    pub id: i64,
+    pub inbox_id: i64,
+    pub webhook_id: String,
+    pub event_type: String,
+    pub destination: String,
+    pub partition_key: String,
+    pub status: String,
+    pub attempt: i32,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub result: Option<serde_json::Value>,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+}
+
+pub const STATUSES: [&str; 4] = ["pending", "inflight", "done", "dead"];
+
+fn rfc3339(t: NaiveDateTime) -> String {
+    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+pub async fn list(
+    pool: &MySqlPool,
+    status: Option<&str>,
+    destination: Option<&str>,
+    limit: u32,
+) -> Result<Vec<DeliveryView>, sqlx::Error> {
+    let mut q = QueryBuilder::<MySql>::new(
+        "SELECT d.id, d.inbox_id, i.webhook_id, i.event_type, d.destination, d.partition_key, d.status, d.attempt, \
+         d.next_attempt_at, d.last_error, d.result, d.created_at, d.finished_at \
+         FROM deliveries d JOIN inbox i ON i.id = d.inbox_id WHERE 1 = 1",
+    );
+    if let Some(s) = status {
+        q.push(" AND d.status = ").push_bind(s);
+    }
+    if let Some(d) = destination {
+        q.push(" AND d.destination = ").push_bind(d);
+    }
+    q.push(" ORDER BY d.id LIMIT ").push_bind(i64::from(limit));
+    let rows = q.build().fetch_all(pool).await?;
+    rows.into_iter()
+        .map(|r| {
+            let result: Option<String> = r.try_get("result")?;
+            Ok(DeliveryView {
+                id: r.try_get("id")?,
+                inbox_id: r.try_get("inbox_id")?,
+                webhook_id: r.try_get("webhook_id")?,
+                event_type: r.try_get("event_type")?,
+                destination: r.try_get("destination")?,
+                partition_key: r.try_get("partition_key")?,
+                status: r.try_get("status")?,
+                attempt: r.try_get("attempt")?,
+                next_attempt_at: rfc3339(r.try_get("next_attempt_at")?),
+                last_error: r.try_get("last_error")?,
+                result: result.and_then(|s| serde_json::from_str(&s).ok()),
+                created_at: rfc3339(r.try_get("created_at")?),
+                finished_at: r.try_get::<Option<NaiveDateTime>, _>("finished_at")?.map(rfc3339),
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplayOne {
+    Replayed,
+    NotFound,
+    /// Only dead deliveries are replayed; carries the current status.
+    NotDead(String),
+}
+
+/// Puts one dead delivery back in the queue as a fresh first attempt (its last error is kept until it runs).
+pub async fn replay_one(pool: &MySqlPool, id: i64) -> Result<ReplayOne, sqlx::Error> {
+    let res = sqlx::query(
+        "UPDATE deliveries SET status = 'pending', attempt = 0, next_attempt_at = NOW(6), finished_at = NULL \
+         WHERE id = ? AND status = 'dead'",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?;
+    if res.rows_affected() == 1 {
+        return Ok(ReplayOne::Replayed);
+    }
+    let status: Option<(String,)> =
+        sqlx::query_as("SELECT status FROM deliveries WHERE id = ?").bind(id).fetch_optional(pool).await?;
+    Ok(match status {
+        None => ReplayOne::NotFound,
+        Some((s,)) => ReplayOne::NotDead(s),
+    })
+}
+
+/// Puts every dead delivery of a destination back in the queue; returns how many.
+pub async fn replay_dead(pool: &MySqlPool, destination: &str) -> Result<u64, sqlx::Error> {
+    let res = sqlx::query(
+        "UPDATE deliveries SET status = 'pending', attempt = 0, next_attempt_at = NOW(6), finished_at = NULL \
+         WHERE destination = ? AND status = 'dead'",
+    )
+    .bind(destination)
+    .execute(pool)
+    .await?;
+    Ok(res.rows_affected())
+}
+
+/// Queue depth by status and the age of the oldest pending delivery, for `/metrics`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueueStats {
+    pub by_status: Vec<(String, i64)>,
+    pub oldest_pending_secs: f64,
+}
+
+pub async fn stats(pool: &MySqlPool) -> Result<QueueStats, sqlx::Error> {
+    let counts: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetch_all(pool).await?;
+    let by_status = STATUSES
+        .iter()
+        .map(|s| (s.to_string(), counts.iter().find(|(c, _)| c == s).map(|(_, n)| *n).unwrap_or(0)))
+        .collect();
+    let oldest: Option<(Option<i64>,)> = sqlx::query_as(
+        "SELECT TIMESTAMPDIFF(MICROSECOND, MIN(created_at), NOW(6)) FROM deliveries WHERE status = 'pending'",
+    )
+    .fetch_optional(pool)
+    .await?;
+    let oldest_pending_secs = oldest.and_then(|(m,)| m).map(|m| m.max(0) as f64 / 1e6).unwrap_or(0.0);
+    Ok(QueueStats { by_status, oldest_pending_secs })
+}

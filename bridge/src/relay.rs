@@ -1,0 +1,251 @@
+//! The relay engine: claims due deliveries, hands each to its [`Destination`], records the outcome.
+//!
+//! One dispatcher loop per engine claims as many rows as it has free worker slots and runs each delivery in its
+//! own task; it wakes on an in-process [`Notify`] (new ingest, a finished delivery that may unblock the next event
+//! of its order) and polls as a fallback (other processes, scheduled retries). A reaper returns expired leases.
+//! Several engines — in one process or many — can share one database: the queue's leases keep them apart.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use sqlx::MySqlPool;
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::task::JoinSet;
+use tracing::{Instrument, info, warn};
+
+use crate::config::DeliveryConfig;
+use crate::destination::{Delivery, DeliveryError, Destination, Outcome};
+use crate::ingest;
+use crate::queue::{self, Claimed, Finish};
+
+/// Largest batch one claim takes, whatever the concurrency.
+const MAX_BATCH: usize = 64;
+
+/// Exponential backoff after attempt `attempt` (1-based) failed: base·2^(attempt-1), at most `max`, ±20 % jitter.
+/// A remote `Retry-After` is honoured (never retried sooner), clamped to `max`.
+pub fn backoff(cfg: &DeliveryConfig, attempt: u32, retry_after: Option<Duration>) -> Duration {
+    let exp = attempt.saturating_sub(1).min(30);
+    let raw = cfg.backoff_base.saturating_mul(1u32 << exp).min(cfg.backoff_max);
+    let jitter = rand::thread_rng().gen_range(0.8..=1.2);
+    let delay = raw.mul_f64(jitter).min(cfg.backoff_max);
+    match retry_after {
+        Some(ra) => delay.max(ra.min(cfg.backoff_max)),
+        None => delay,
+    }
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: MySqlPool,
+    destinations: HashMap<&'static str, Arc<dyn Destination>>,
+    cfg: DeliveryConfig,
+    owner: String,
+    notify: Arc<Notify>,
+}
+
+impl Engine {
+    pub fn new(pool: MySqlPool, destinations: Vec<Arc<dyn Destination>>, cfg: DeliveryConfig) -> Engine {
+        let owner = format!("{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let destinations = destinations.into_iter().map(|d| (d.name(), d)).collect();
+        Engine { inner: Arc::new(Inner { pool, destinations, cfg, owner, notify: Arc::new(Notify::new()) }) }
+    }
+
+    /// The lease owner this engine writes into the rows it claims.
+    pub fn owner(&self) -> &str {
+        &self.inner.owner
+    }
+
+    /// Wakes the dispatcher (call after committing new deliveries).
+    pub fn notifier(&self) -> Arc<Notify> {
+        self.inner.notify.clone()
+    }
+
+    /// Runs the dispatcher and the reaper until `shutdown` turns true, then lets in-flight deliveries finish for
+    /// the grace period and releases whatever is still held.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let inner = self.inner.clone();
+        let names: Vec<&'static str> = inner.destinations.keys().copied().collect();
+        let slots = Arc::new(Semaphore::new(inner.cfg.concurrency));
+        let mut tasks = JoinSet::new();
+        let reaper = tokio::spawn(reaper(inner.clone(), shutdown.clone()));
+        info!(owner = %inner.owner, destinations = ?names, concurrency = inner.cfg.concurrency, "relay engine started");
+
+        'dispatch: while !*shutdown.borrow() {
+            while tasks.try_join_next().is_some() {}
+            let first = tokio::select! {
+                p = slots.clone().acquire_owned() => p.expect("semaphore never closed"),
+                _ = shutdown.changed() => break 'dispatch,
+            };
+            let want = (1 + slots.available_permits()).min(MAX_BATCH);
+            let claimed = match queue::claim(&inner.pool, &inner.owner, &names, want, inner.cfg.lease).await {
+                Ok(c) => c,
+                Err(e) => {
+                    warn!(error = %e, "claiming deliveries failed; retrying after the poll interval");
+                    Vec::new()
+                }
+            };
+            if claimed.is_empty() {
+                drop(first);
+                if names.is_empty() {
+                    // Nothing can ever be claimed; just wait for shutdown.
+                    let _ = shutdown.changed().await;
+                    break 'dispatch;
+                }
+                tokio::select! {
+                    _ = inner.notify.notified() => {}
+                    _ = tokio::time::sleep(inner.cfg.poll_interval) => {}
+                    _ = shutdown.changed() => break 'dispatch,
+                }
+                continue;
+            }
+            let mut first = Some(first);
+            for row in claimed {
+                let permit = match first.take() {
+                    Some(p) => p,
+                    None => slots.clone().acquire_owned().await.expect("semaphore never closed"),
+                };
+                let inner = inner.clone();
+                tasks.spawn(async move {
+                    deliver_one(&inner, row).await;
+                    drop(permit);
+                });
+            }
+        }
+
+        // Graceful stop: no new claims; in-flight deliveries get the grace period, then are released.
+        let grace = inner.cfg.shutdown_grace;
+        let drained = tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            tasks.abort_all();
+            while tasks.join_next().await.is_some() {}
+        }
+        match queue::release_owned(&inner.pool, &inner.owner).await {
+            Ok(0) => {}
+            Ok(n) => info!(released = n, "released deliveries still in flight at shutdown"),
+            Err(e) => warn!(error = %e, "could not release in-flight deliveries; the reaper will return them"),
+        }
+        reaper.abort();
+        info!(owner = %inner.owner, "relay engine stopped");
+    }
+}
+
+async fn reaper(inner: Arc<Inner>, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(inner.cfg.reaper_interval);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        match queue::reap(&inner.pool, inner.cfg.max_attempts).await {
+            Ok(0) => {}
+            Ok(n) => {
+                warn!(reaped = n, "returned deliveries whose lease expired");
+                inner.notify.notify_one();
+            }
+            Err(e) => warn!(error = %e, "reaper failed"),
+        }
+    }
+}
+
+async fn deliver_one(inner: &Inner, row: Claimed) {
+    let span = tracing::info_span!(
+        "delivery",
+        webhook_id = %row.webhook_id,
+        destination = %row.destination,
+        delivery_id = row.id,
+        attempt = row.attempt
+    );
+    async {
+        let started = Instant::now();
+        let finish = attempt(inner, &row).await;
+        let outcome = match &finish {
+            Finish::Done(_) => "done",
+            Finish::Retry { .. } => "retry",
+            Finish::Dead { .. } => "dead",
+        };
+        metrics::histogram!("ocpizza_delivery_seconds", "destination" => row.destination.clone())
+            .record(started.elapsed().as_secs_f64());
+        metrics::counter!("ocpizza_deliveries_total", "destination" => row.destination.clone(), "outcome" => outcome)
+            .increment(1);
+        match &finish {
+            Finish::Done(_) => {
+                let lag = (chrono::Utc::now().naive_utc() - row.received_at).num_microseconds().unwrap_or(0);
+                metrics::histogram!("ocpizza_delivery_lag_seconds", "destination" => row.destination.clone())
+                    .record(lag.max(0) as f64 / 1e6);
+                tracing::debug!("delivered");
+            }
+            Finish::Retry { error, delay } => warn!(error = %error, retry_in_ms = delay.as_millis() as u64, "delivery failed, will retry"),
+            Finish::Dead { error } => warn!(error = %error, "delivery is dead"),
+        }
+        match queue::finish(&inner.pool, &inner.owner, &row, &finish).await {
+            Ok(true) => {}
+            Ok(false) => warn!("lease was lost before the attempt finished; the result is not recorded"),
+            Err(e) => warn!(error = %e, "could not record the delivery result; the lease will expire and it will be retried"),
+        }
+        // A finished row may unblock the next event of its order.
+        inner.notify.notify_one();
+    }
+    .instrument(span)
+    .await
+}
+
+async fn attempt(inner: &Inner, row: &Claimed) -> Finish {
+    let Some(dest) = inner.destinations.get(row.destination.as_str()) else {
+        return Finish::Retry { error: format!("destination {} is not enabled here", row.destination), delay: inner.cfg.backoff_base };
+    };
+    let (env, event) = match ingest::parse_body(&row.body) {
+        Ok(p) => p,
+        Err(e) => return Finish::Dead { error: format!("stored body no longer parses: {e}") },
+    };
+    let delivery = Delivery {
+        delivery_id: row.id,
+        inbox_id: row.inbox_id,
+        webhook_id: row.webhook_id.clone(),
+        timestamp: env.timestamp,
+        event,
+        attempt: row.attempt,
+    };
+    // Never outlive the lease: past it the reaper may hand the row to someone else.
+    let budget = inner.cfg.lease.mul_f64(0.9);
+    let result = match tokio::time::timeout(budget, dest.deliver(&delivery)).await {
+        Ok(r) => r,
+        Err(_) => Err(DeliveryError::Retry { reason: format!("no answer within {} ms", budget.as_millis()), retry_after: None }),
+    };
+    match result {
+        Ok(Outcome::Done(v)) => Finish::Done(v),
+        Ok(Outcome::Skipped(reason)) => Finish::Done(serde_json::json!({ "skipped": reason })),
+        Err(DeliveryError::Fatal { reason }) => Finish::Dead { error: reason },
+        Err(DeliveryError::Retry { reason, retry_after }) => {
+            if row.attempt >= inner.cfg.max_attempts {
+                Finish::Dead { error: format!("gave up after {} attempts: {reason}", row.attempt) }
+            } else {
+                Finish::Retry { error: reason, delay: backoff(&inner.cfg, row.attempt, retry_after) }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_honours_retry_after() {
+        let cfg = DeliveryConfig { backoff_base: Duration::from_secs(5), backoff_max: Duration::from_secs(3600), ..Default::default() };
+        for _ in 0..200 {
+            let d1 = backoff(&cfg, 1, None).as_secs_f64();
+            assert!((4.0..=6.0).contains(&d1), "{d1}");
+            let d3 = backoff(&cfg, 3, None).as_secs_f64();
+            assert!((16.0..=24.0).contains(&d3), "{d3}");
+            assert!(backoff(&cfg, 30, None) <= cfg.backoff_max);
+            assert!(backoff(&cfg, 1, Some(Duration::from_secs(120))) >= Duration::from_secs(120));
+            assert_eq!(backoff(&cfg, 1, Some(Duration::from_secs(999_999))), cfg.backoff_max);
+        }
+    }
+}

@@ -85,7 +85,8 @@ pub async fn pending(pool: &MySqlPool, delivery_id: i64) -> Result<Vec<PendingSe
     .execute(pool)
     .await?;
     sqlx::query_as(
-        "SELECT s.id AS send_id, s.device_id, d.token, d.environment FROM push_sends s JOIN devices d ON d.id = s.device_id \
+        // ascii_bin columns come back as VARBINARY: cast to read them as text.
+        "SELECT s.id AS send_id, s.device_id, CAST(d.token AS CHAR) AS token, d.environment FROM push_sends s JOIN devices d ON d.id = s.device_id \
          WHERE s.delivery_id = ? AND s.status = 'pending' ORDER BY s.id",
     )
     .bind(delivery_id)
@@ -152,7 +153,7 @@ pub async fn mark_unregistered(
 
 pub async fn rows(pool: &MySqlPool, delivery_id: i64) -> Result<Vec<SendRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT s.device_id, d.role, s.status, s.attempts, s.apns_id, s.http_status, s.reason \
+        "SELECT s.device_id, d.role, s.status, s.attempts, CAST(s.apns_id AS CHAR) AS apns_id, s.http_status, s.reason \
          FROM push_sends s JOIN devices d ON d.id = s.device_id WHERE s.delivery_id = ? ORDER BY s.id",
     )
     .bind(delivery_id)

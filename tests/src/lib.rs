@@ -1,2 +1,3 @@
 //! Test support for the end-to-end tests: local stand-ins of the services that cannot run here.
 pub mod apns;
+pub mod dolibarr;

@@ -1,0 +1,1343 @@
+//! A local stand-in of Dolibarr's REST API (versions 20–23) that answers as /work/shared/reference/dolibarr-api.md
+//! documents, quirks included, so that the bridge's Dolibarr client can be tested for real over HTTP.
+//!
+//! - Base path `/api/index.php`, `DOLAPIKEY` header (also `Authorization: Bearer` and `?DOLAPIKEY=`), 401 otherwise
+//!   with the one JSON error shape; a WAF refuses `: ; " ' < > ? ( ) { } $ % #` in the path with an HTML page.
+//! - Ids and amounts are strings in bodies (`"id":"3"`, `"total_ttc":"24.64000000"`), creates return a bare integer.
+//! - Lists filter with `sqlfilters` (`(t.field:op:'value')` joined by `and`; bad syntax → 400), and "no result"
+//!   is 404 "No … found" by default or `200 []` ([`EmptyList`]).
+//! - Orders: created as draft `(PROVn)` (embedded `lines` ignore `price_base_type` TTC), lines added with
+//!   `POST /orders/{id}/lines` honour it, totals are the sum of lines rounded to 2 decimals each; validate gives
+//!   `CO<yymm>-<nnnn>`, a second validate or close is 304 with an empty body.
+//! - Products: `ref` unique (500 with `"0":"ErrorProductAlreadyExists"`); thirdparties: name and e-mail not unique,
+//!   `code_client` unique (500 `ErrorCustomerCodeAlreadyUsed`).
+//! - Invoices from orders, validation `FA<yymm>-<nnnn>`, payments (whole remaining amount, `accountid` mandatory,
+//!   cash account refuses non-cash modes with 400 `ErrorCashAccountAcceptsOnlyCashMoney`).
+//!
+//! Tests drive it through [`FakeDolibarr`]: fault injection (503 / business 500 / any status / "done but the answer
+//! is lost" for the next N matching requests, latency, stop and restart listening) and inspection (counts, objects,
+//! the list of requests). `GET /_test/state` (no key) returns the same as JSON for the demo.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const BASE_PATH: &str = "/api/index.php";
+pub const VERSION: &str = "21.0.1";
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fixed-point decimals (8 places, like Dolibarr's double(24,8) columns) so that rounding is exact and visible.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Dec(i128);
+
+const SCALE: i128 = 100_000_000;
+
+impl Dec {
+    pub const ZERO: Dec = Dec(0);
+
+    pub fn parse(s: &str) -> Option<Dec> {
+        let s = s.trim();
+        let (neg, s) = match s.strip_prefix('-') {
+            Some(r) => (true, r),
+            None => (false, s),
+        };
+        let (i, f) = s.split_once('.').unwrap_or((s, ""));
+        if (i.is_empty() && f.is_empty()) || !i.bytes().all(|b| b.is_ascii_digit()) || !f.bytes().all(|b| b.is_ascii_digit()) || i.len() > 20 {
+            return None;
+        }
+        let int: i128 = if i.is_empty() { 0 } else { i.parse().ok()? };
+        let mut frac: i128 = 0;
+        for k in 0..8 {
+            frac = frac * 10 + f.as_bytes().get(k).map(|b| i128::from(b - b'0')).unwrap_or(0);
+        }
+        let round_up = f.as_bytes().get(8).is_some_and(|b| *b >= b'5');
+        let v = int * SCALE + frac + i128::from(round_up);
+        Some(Dec(if neg { -v } else { v }))
+    }
+
+    /// A JSON number or numeric string (PHP accepts both).
+    pub fn from_json(v: &Value) -> Option<Dec> {
+        match v {
+            Value::Number(n) => Dec::parse(&n.to_string()),
+            Value::String(s) => Dec::parse(s),
+            _ => None,
+        }
+    }
+
+    pub fn from_int(i: i64) -> Dec {
+        Dec(i128::from(i) * SCALE)
+    }
+
+    fn div_round(n: i128, d: i128) -> i128 {
+        let (q, r) = (n / d, n % d);
+        if 2 * r.abs() >= d.abs() { q + n.signum() * d.signum() } else { q }
+    }
+
+    pub fn mul(self, o: Dec) -> Dec {
+        Dec(Self::div_round(self.0 * o.0, SCALE))
+    }
+
+    pub fn div(self, o: Dec) -> Dec {
+        Dec(Self::div_round(self.0 * SCALE, o.0))
+    }
+
+    pub fn add(self, o: Dec) -> Dec {
+        Dec(self.0 + o.0)
+    }
+
+    pub fn sub(self, o: Dec) -> Dec {
+        Dec(self.0 - o.0)
+    }
+
+    /// Rounded to `places` decimals, half away from zero (PHP's round()).
+    pub fn round(self, places: u32) -> Dec {
+        let unit = 10i128.pow(8 - places);
+        Dec(Self::div_round(self.0, unit) * unit)
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    /// `"24.64000000"`, as Dolibarr prints amounts.
+    pub fn to_dolibarr(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        format!("{sign}{}.{:08}", self.0.abs() / SCALE, self.0.abs() % SCALE)
+    }
+
+    pub fn cents(self) -> i64 {
+        (Self::div_round(self.0, SCALE / 100)) as i64
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// State.
+
+/// How an empty list search answers: 404 "No … found" (older versions) or `200 []` (after PR #27261).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmptyList {
+    NotFound,
+    EmptyArray,
+}
+
+/// What an injected fault does to a matching request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaultKind {
+    /// 503 database error (with `Retry-After` seconds when given), nothing done.
+    Unavailable { retry_after: Option<u64> },
+    /// 500 business error with `"0": code`, nothing done.
+    Business { code: String },
+    /// Any status with the JSON error shape, nothing done.
+    Status(u16),
+    /// The request is carried out, then answered 503: the caller never learns the id it created (what a crash
+    /// or a timeout between "Dolibarr did it" and "the bridge stored it" looks like).
+    DoneButLost,
+}
+
+#[derive(Debug, Clone)]
+struct Fault {
+    kind: FaultKind,
+    method: Option<Method>,
+    path_prefix: Option<String>,
+    remaining: usize,
+}
+
+/// One request as the stand-in saw it (never the key).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RequestRecord {
+    pub method: String,
+    /// Path after `/api/index.php`, e.g. `/orders/3/validate`.
+    pub path: String,
+    pub query: Option<String>,
+    pub status: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Counts {
+    pub thirdparties: usize,
+    pub products: usize,
+    pub orders: usize,
+    pub order_lines: usize,
+    pub invoices: usize,
+    pub payments: usize,
+}
+
+#[derive(Debug, Clone)]
+struct LineRec {
+    id: i64,
+    fk_product: Option<i64>,
+    desc: String,
+    qty: Dec,
+    subprice: Dec,
+    tva_tx: Dec,
+    product_type: i64,
+    total_ht: Dec,
+    total_tva: Dec,
+    total_ttc: Dec,
+    rang: i64,
+}
+
+#[derive(Debug, Clone)]
+struct OrderRec {
+    id: i64,
+    r#ref: String,
+    ref_client: String,
+    ref_ext: String,
+    socid: i64,
+    date: i64,
+    statut: i64,
+    billed: i64,
+    note_private: String,
+    note_public: String,
+    lines: Vec<LineRec>,
+}
+
+#[derive(Debug, Clone)]
+struct InvoiceRec {
+    id: i64,
+    r#ref: String,
+    ref_client: String,
+    ref_ext: String,
+    socid: i64,
+    statut: i64,
+    paye: i64,
+    order_id: Option<i64>,
+    lines: Vec<LineRec>,
+}
+
+#[derive(Debug, Clone)]
+struct PaymentRec {
+    id: i64,
+    r#ref: String,
+    invoice_id: i64,
+    amount: Dec,
+    code: String,
+    date: i64,
+    num: String,
+    accountid: i64,
+}
+
+struct St {
+    empty_list: EmptyList,
+    latency: Duration,
+    faults: Vec<Fault>,
+    requests: Vec<RequestRecord>,
+    next_id: i64,
+    thirdparties: BTreeMap<i64, Map<String, Value>>,
+    products: BTreeMap<i64, Map<String, Value>>,
+    orders: BTreeMap<i64, OrderRec>,
+    invoices: BTreeMap<i64, InvoiceRec>,
+    payments: BTreeMap<i64, PaymentRec>,
+    bank_accounts: BTreeMap<i64, Map<String, Value>>,
+    /// (id, code, label)
+    payment_types: Vec<(i64, &'static str, &'static str)>,
+    next_line_id: i64,
+    seq: BTreeMap<String, i64>,
+}
+
+impl St {
+    fn new() -> St {
+        let mut bank_accounts = BTreeMap::new();
+        for (id, r, label, typ) in [(1, "CCP", "Compte courant", 1), (2, "CAISSE", "Caisse", 2)] {
+            let mut m = Map::new();
+            m.insert("id".into(), json!(id.to_string()));
+            m.insert("ref".into(), json!(r));
+            m.insert("label".into(), json!(label));
+            m.insert("type".into(), json!(typ.to_string()));
+            m.insert("currency_code".into(), json!("EUR"));
+            m.insert("clos".into(), json!("0"));
+            bank_accounts.insert(id, m);
+        }
+        St {
+            empty_list: EmptyList::NotFound,
+            latency: Duration::ZERO,
+            faults: Vec::new(),
+            requests: Vec::new(),
+            next_id: 1,
+            thirdparties: BTreeMap::new(),
+            products: BTreeMap::new(),
+            orders: BTreeMap::new(),
+            invoices: BTreeMap::new(),
+            payments: BTreeMap::new(),
+            bank_accounts,
+            payment_types: vec![
+                (2, "VIR", "Transfer"),
+                (3, "PRE", "Direct debit"),
+                (4, "LIQ", "Cash"),
+                (6, "CB", "Bank card"),
+                (7, "CHQ", "Cheque"),
+            ],
+            next_line_id: 1,
+            seq: BTreeMap::new(),
+        }
+    }
+
+    /// Ids are per table in Dolibarr; one counter per object kind keeps them small and distinct enough.
+    fn id(&mut self) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    fn next_ref(&mut self, prefix: &str, ts: i64) -> String {
+        let yymm = chrono::DateTime::from_timestamp(ts, 0).unwrap_or_default().format("%y%m").to_string();
+        let n = self.seq.entry(format!("{prefix}{yymm}")).or_insert(0);
+        *n += 1;
+        format!("{prefix}{yymm}-{:04}", n)
+    }
+
+    fn counts(&self) -> Counts {
+        Counts {
+            thirdparties: self.thirdparties.len(),
+            products: self.products.len(),
+            orders: self.orders.len(),
+            order_lines: self.orders.values().map(|o| o.lines.len()).sum(),
+            invoices: self.invoices.len(),
+            payments: self.payments.len(),
+        }
+    }
+}
+
+struct Shared {
+    api_key: String,
+    st: Mutex<St>,
+}
+
+impl Shared {
+    fn st(&self) -> MutexGuard<'_, St> {
+        self.st.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The handle tests hold.
+
+pub struct FakeDolibarr {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    server: Mutex<Option<(oneshot::Sender<()>, JoinHandle<()>)>>,
+}
+
+impl FakeDolibarr {
+    /// Starts on 127.0.0.1 with a free port.
+    pub async fn start(api_key: &str) -> FakeDolibarr {
+        Self::start_on("127.0.0.1:0".parse().expect("addr"), api_key).await.expect("bind 127.0.0.1")
+    }
+
+    pub async fn start_on(addr: SocketAddr, api_key: &str) -> std::io::Result<FakeDolibarr> {
+        let shared = Arc::new(Shared { api_key: api_key.to_owned(), st: Mutex::new(St::new()) });
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let fake = FakeDolibarr { addr, shared, server: Mutex::new(None) };
+        fake.serve(listener);
+        Ok(fake)
+    }
+
+    fn serve(&self, listener: TcpListener) {
+        let app = Router::new().route("/_test/state", get(test_state)).fallback(api).with_state(self.shared.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        *self.server.lock().unwrap_or_else(|p| p.into_inner()) = Some((tx, task));
+    }
+
+    /// Stops listening: new connections are refused (state is kept). Open keep-alive connections are closed.
+    pub async fn stop(&self) {
+        let s = self.server.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some((tx, task)) = s {
+            let _ = tx.send(());
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    /// Listens again on the same port after [`stop`](Self::stop).
+    pub async fn restart(&self) -> std::io::Result<()> {
+        let listener = TcpListener::bind(self.addr).await?;
+        self.serve(listener);
+        Ok(())
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The API root to configure the bridge with: `http://127.0.0.1:<port>/api/index.php`.
+    pub fn url(&self) -> String {
+        format!("http://{}{}", self.addr, BASE_PATH)
+    }
+
+    pub fn set_empty_list(&self, mode: EmptyList) {
+        self.shared.st().empty_list = mode;
+    }
+
+    pub fn set_latency(&self, d: Duration) {
+        self.shared.st().latency = d;
+    }
+
+    /// The next `n` requests (any) get this fault.
+    pub fn fail_next(&self, n: usize, kind: FaultKind) {
+        self.fail_matching(None, None, n, kind);
+    }
+
+    /// The next `n` requests with this method and a path starting with `path_prefix` (after `/api/index.php`)
+    /// get this fault.
+    pub fn fail_matching(&self, method: Option<Method>, path_prefix: Option<&str>, n: usize, kind: FaultKind) {
+        self.shared.st().faults.push(Fault { kind, method, path_prefix: path_prefix.map(str::to_owned), remaining: n });
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.st().faults.clear();
+    }
+
+    pub fn counts(&self) -> Counts {
+        self.shared.st().counts()
+    }
+
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.shared.st().requests.clone()
+    }
+
+    /// How many requests had this method and a path starting with `prefix`.
+    pub fn request_count(&self, method: &str, prefix: &str) -> usize {
+        self.shared.st().requests.iter().filter(|r| r.method == method && r.path.starts_with(prefix)).count()
+    }
+
+    pub fn thirdparties(&self) -> Vec<Value> {
+        self.shared.st().thirdparties.values().map(|m| Value::Object(m.clone())).collect()
+    }
+
+    pub fn products(&self) -> Vec<Value> {
+        self.shared.st().products.values().map(|m| Value::Object(m.clone())).collect()
+    }
+
+    pub fn orders(&self) -> Vec<Value> {
+        let st = self.shared.st();
+        st.orders.values().map(|o| render_order(&st, o)).collect()
+    }
+
+    pub fn order_by_ref_ext(&self, ref_ext: &str) -> Vec<Value> {
+        self.orders().into_iter().filter(|o| o["ref_ext"] == ref_ext).collect()
+    }
+
+    pub fn invoices(&self) -> Vec<Value> {
+        let st = self.shared.st();
+        st.invoices.values().map(|i| render_invoice(&st, i)).collect()
+    }
+
+    pub fn payments(&self) -> Vec<Value> {
+        let st = self.shared.st();
+        st.payments.values().map(render_payment).collect()
+    }
+
+    /// Inserts a thirdparty as if someone had created it by hand (e.g. with the same e-mail as a shop customer).
+    pub fn insert_thirdparty(&self, fields: Value) -> i64 {
+        let mut st = self.shared.st();
+        let body = fields.as_object().cloned().unwrap_or_default();
+        create_thirdparty(&mut st, &body).expect("valid thirdparty")
+    }
+
+    /// Adds a bank account of the given type (1 current, 2 cash) and answers its id.
+    pub fn add_bank_account(&self, label: &str, typ: i64) -> i64 {
+        let mut st = self.shared.st();
+        let id = st.id() + 100;
+        let mut m = Map::new();
+        m.insert("id".into(), json!(id.to_string()));
+        m.insert("ref".into(), json!(label.to_uppercase()));
+        m.insert("label".into(), json!(label));
+        m.insert("type".into(), json!(typ.to_string()));
+        m.insert("currency_code".into(), json!("EUR"));
+        m.insert("clos".into(), json!("0"));
+        st.bank_accounts.insert(id, m);
+        id
+    }
+
+    /// Everything, as `GET /_test/state` shows it.
+    pub fn state_json(&self) -> Value {
+        state_json(&self.shared.st())
+    }
+}
+
+impl Drop for FakeDolibarr {
+    fn drop(&mut self) {
+        if let Some((tx, task)) = self.server.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = tx.send(());
+            task.abort();
+        }
+    }
+}
+
+fn state_json(st: &St) -> Value {
+    json!({
+        "dolibarr_version": VERSION,
+        "counts": st.counts(),
+        "thirdparties": st.thirdparties.values().collect::<Vec<_>>(),
+        "products": st.products.values().collect::<Vec<_>>(),
+        "orders": st.orders.values().map(|o| render_order(st, o)).collect::<Vec<_>>(),
+        "invoices": st.invoices.values().map(|i| render_invoice(st, i)).collect::<Vec<_>>(),
+        "payments": st.payments.values().map(render_payment).collect::<Vec<_>>(),
+        "requests": st.requests.len(),
+    })
+}
+
+async fn test_state(State(shared): State<Arc<Shared>>) -> Response {
+    let v = state_json(&shared.st());
+    (StatusCode::OK, axum::Json(v)).into_response()
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rendering (numbers as strings, as Dolibarr's PHP objects come out).
+
+fn s<T: ToString>(v: T) -> Value {
+    Value::String(v.to_string())
+}
+
+fn render_line(l: &LineRec) -> Value {
+    json!({
+        "id": s(l.id), "rowid": s(l.id), "fk_product": l.fk_product.map(s), "desc": l.desc, "description": l.desc,
+        "qty": s(l.qty.to_dolibarr()), "subprice": l.subprice.to_dolibarr(), "tva_tx": l.tva_tx.to_dolibarr(),
+        "product_type": s(l.product_type), "total_ht": l.total_ht.to_dolibarr(), "total_tva": l.total_tva.to_dolibarr(),
+        "total_ttc": l.total_ttc.to_dolibarr(), "rang": s(l.rang),
+    })
+}
+
+fn totals(lines: &[LineRec]) -> (Dec, Dec, Dec) {
+    lines.iter().fold((Dec::ZERO, Dec::ZERO, Dec::ZERO), |(h, t, c), l| (h.add(l.total_ht), t.add(l.total_tva), c.add(l.total_ttc)))
+}
+
+/// Linked objects as PHP serialises them: `{"<link id>": "<id>"}`, or `[]` when there is none.
+fn linked(element: &str, ids: &[(i64, i64)]) -> Value {
+    if ids.is_empty() {
+        return json!([]);
+    }
+    let m: Map<String, Value> = ids.iter().map(|(link, id)| (link.to_string(), s(id))).collect();
+    json!({ element: m })
+}
+
+fn render_order(st: &St, o: &OrderRec) -> Value {
+    let (ht, tva, ttc) = totals(&o.lines);
+    let invoices: Vec<(i64, i64)> =
+        st.invoices.values().filter(|i| i.order_id == Some(o.id)).map(|i| (i.id * 10 + 1, i.id)).collect();
+    json!({
+        "id": s(o.id), "ref": o.r#ref, "ref_client": o.ref_client, "ref_ext": o.ref_ext, "socid": s(o.socid),
+        "date": o.date, "date_commande": o.date, "statut": s(o.statut), "status": s(o.statut), "billed": s(o.billed),
+        "total_ht": ht.to_dolibarr(), "total_tva": tva.to_dolibarr(), "total_ttc": ttc.to_dolibarr(),
+        "multicurrency_code": "EUR", "note_private": o.note_private, "note_public": o.note_public,
+        "lines": o.lines.iter().map(render_line).collect::<Vec<_>>(),
+        "linkedObjectsIds": linked("facture", &invoices),
+    })
+}
+
+fn render_invoice(st: &St, i: &InvoiceRec) -> Value {
+    let (ht, tva, ttc) = totals(&i.lines);
+    let paid: Dec = st.payments.values().filter(|p| p.invoice_id == i.id).fold(Dec::ZERO, |a, p| a.add(p.amount));
+    let orders: Vec<(i64, i64)> = i.order_id.map(|o| vec![(i.id * 10 + 1, o)]).unwrap_or_default();
+    json!({
+        "id": s(i.id), "ref": i.r#ref, "ref_client": i.ref_client, "ref_ext": i.ref_ext, "socid": s(i.socid),
+        "type": "0", "statut": s(i.statut), "status": s(i.statut), "paye": s(i.paye),
+        "total_ht": ht.to_dolibarr(), "total_tva": tva.to_dolibarr(), "total_ttc": ttc.to_dolibarr(),
+        "totalpaid": paid.to_dolibarr(), "remaintopay": ttc.sub(paid).to_dolibarr(),
+        "multicurrency_code": "EUR",
+        "lines": i.lines.iter().map(render_line).collect::<Vec<_>>(),
+        "linkedObjectsIds": linked("commande", &orders),
+    })
+}
+
+fn render_payment(p: &PaymentRec) -> Value {
+    let date = chrono::DateTime::from_timestamp(p.date, 0).unwrap_or_default().format("%Y-%m-%d %H:%M:%S").to_string();
+    json!({
+        "id": s(p.id), "ref": p.r#ref, "fk_facture": s(p.invoice_id), "amount": p.amount.to_dolibarr(), "type": p.code,
+        "date": date, "num": p.num, "fk_bank_account": s(p.accountid),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// HTTP.
+
+type Reply = (StatusCode, Value);
+
+fn err(code: u16, message: &str) -> Reply {
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let message = if message.is_empty() { reason.to_owned() } else { format!("{reason}: {message}") };
+    (status, json!({"error": {"code": code, "message": message}}))
+}
+
+fn business(message: &str, code: &str) -> Reply {
+    let mut r = err(500, message);
+    r.1["error"]["0"] = json!(code);
+    r
+}
+
+fn ok(v: Value) -> Reply {
+    (StatusCode::OK, v)
+}
+
+const WAF_CHARS: &[char] = &[':', ';', '"', '\'', '<', '>', '?', '(', ')', '{', '}', '$', '%', '#'];
+
+fn key_of(headers: &HeaderMap, uri: &Uri) -> Option<String> {
+    if let Some(k) = headers.get("DOLAPIKEY").and_then(|v| v.to_str().ok()) {
+        return Some(k.to_owned());
+    }
+    if let Some(b) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")) {
+        return Some(b.to_owned());
+    }
+    query_pairs(uri).into_iter().find(|(k, _)| k == "DOLAPIKEY" || k == "api_key").map(|(_, v)| v)
+}
+
+fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
+    uri.query().map(|q| form_urlencoded_pairs(q)).unwrap_or_default()
+}
+
+/// application/x-www-form-urlencoded decoding (`+` is a space, `%XX` a byte).
+fn form_urlencoded_pairs(q: &str) -> Vec<(String, String)> {
+    fn dec(s: &str) -> String {
+        let b = s.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < b.len() => {
+                    let hex = |c: u8| (c as char).to_digit(16);
+                    match (hex(b[i + 1]), hex(b[i + 2])) {
+                        (Some(h), Some(l)) => {
+                            out.push((h * 16 + l) as u8);
+                            i += 2;
+                        }
+                        _ => out.push(b'%'),
+                    }
+                }
+                c => out.push(c),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (dec(k), dec(v))
+        })
+        .collect()
+}
+
+async fn api(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let raw_path = uri.path().to_owned();
+    let latency = shared.st().latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let rel = raw_path.strip_prefix(BASE_PATH).unwrap_or(&raw_path).to_owned();
+    let record = |shared: &Shared, status: u16| {
+        shared.st().requests.push(RequestRecord {
+            method: method.to_string(),
+            path: rel.clone(),
+            query: uri.query().map(str::to_owned),
+            status,
+        });
+    };
+
+    // The WAF runs before anything else and answers in HTML.
+    if raw_path.contains(WAF_CHARS) {
+        record(&shared, 403);
+        return (
+            StatusCode::FORBIDDEN,
+            [(header::CONTENT_TYPE, "text/html; charset=UTF-8")],
+            "<html><body>Access refused to 127.0.0.1 by SQL or Script injection protection in main.inc.php \
+             - GETPOST type=0 paramkey=PATH_INFO</body></html>",
+        )
+            .into_response();
+    }
+    if !raw_path.starts_with(BASE_PATH) {
+        record(&shared, 404);
+        return (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/html")], "<html>Not Found</html>").into_response();
+    }
+    if key_of(&headers, &uri).as_deref() != Some(shared.api_key.as_str()) {
+        record(&shared, 401);
+        return reply(err(401, "Error user not valid (not found with api key)"));
+    }
+
+    // Injected faults: the first one matching this request.
+    let fault = {
+        let mut st = shared.st();
+        let pos = st.faults.iter().position(|f| {
+            f.remaining > 0
+                && f.method.as_ref().is_none_or(|m| *m == method)
+                && f.path_prefix.as_deref().is_none_or(|p| rel.starts_with(p))
+        });
+        pos.map(|i| {
+            st.faults[i].remaining -= 1;
+            let k = st.faults[i].kind.clone();
+            if st.faults[i].remaining == 0 {
+                st.faults.remove(i);
+            }
+            k
+        })
+    };
+    let mut lost = false;
+    match fault {
+        Some(FaultKind::Unavailable { retry_after }) => {
+            record(&shared, 503);
+            let mut resp = reply(err(503, "Error when retrieving data: database unavailable"));
+            if let Some(s) = retry_after {
+                resp.headers_mut().insert(header::RETRY_AFTER, s.to_string().parse().expect("digits"));
+            }
+            return resp;
+        }
+        Some(FaultKind::Business { code }) => {
+            record(&shared, 500);
+            return reply(business("Error creating object", &code));
+        }
+        Some(FaultKind::Status(code)) => {
+            record(&shared, code);
+            return reply(err(code, "injected"));
+        }
+        Some(FaultKind::DoneButLost) => lost = true,
+        None => {}
+    }
+
+    let query: BTreeMap<String, String> = query_pairs(&uri).into_iter().collect();
+    let json_body: Option<Value> = if body.iter().all(u8::is_ascii_whitespace) { None } else { serde_json::from_slice(&body).ok() };
+    if !body.iter().all(u8::is_ascii_whitespace) && json_body.is_none() {
+        record(&shared, 400);
+        return reply(err(400, "Body is not valid JSON"));
+    }
+    let empty = Map::new();
+    let b = json_body.as_ref().and_then(Value::as_object).unwrap_or(&empty);
+    let segs: Vec<&str> = rel.split('/').filter(|s| !s.is_empty()).collect();
+    let (status, value) = {
+        let mut st = shared.st();
+        route(&mut st, &method, &segs, &query, b)
+    };
+    if lost {
+        record(&shared, 503);
+        return reply(err(503, "Error when retrieving data: connection lost"));
+    }
+    record(&shared, status.as_u16());
+    if status == StatusCode::NOT_MODIFIED {
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    reply((status, value))
+}
+
+fn reply((status, v): Reply) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
+}
+
+fn id_seg(s: &str) -> Option<i64> {
+    s.parse().ok().filter(|i| *i > 0)
+}
+
+fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b: &Map<String, Value>) -> Reply {
+    match (m.as_str(), segs) {
+        ("GET", ["status"]) => ok(json!({"success": {"code": 200, "dolibarr_version": VERSION, "access_locked": "0"}})),
+
+        ("GET", ["thirdparties"]) => list(st, q, "thirdparties", |st| st.thirdparties.values().map(|t| Value::Object(t.clone())).collect()),
+        ("POST", ["thirdparties"]) => match create_thirdparty(st, b) {
+            Ok(id) => ok(json!(id)),
+            Err(r) => r,
+        },
+        ("GET", ["thirdparties", id]) => match id_seg(id).and_then(|i| st.thirdparties.get(&i)) {
+            Some(t) => ok(Value::Object(t.clone())),
+            None => err(404, "Thirdparty not found"),
+        },
+        ("PUT", ["thirdparties", id]) => match id_seg(id).and_then(|i| st.thirdparties.get_mut(&i)) {
+            Some(t) => {
+                for (k, v) in b {
+                    if k != "id" {
+                        t.insert(k.clone(), stringify(v));
+                    }
+                }
+                ok(Value::Object(t.clone()))
+            }
+            None => err(404, "Thirdparty not found"),
+        },
+
+        ("GET", ["products"]) => list(st, q, "products", |st| st.products.values().map(|p| Value::Object(p.clone())).collect()),
+        ("POST", ["products"]) => create_product(st, b),
+        ("GET", ["products", "ref", r]) => match st.products.values().find(|p| p["ref"] == *r) {
+            Some(p) => ok(Value::Object(p.clone())),
+            None => err(404, "Product not found"),
+        },
+        ("GET", ["products", id]) => match id_seg(id).and_then(|i| st.products.get(&i)) {
+            Some(p) => ok(Value::Object(p.clone())),
+            None => err(404, "Product not found"),
+        },
+
+        ("GET", ["orders"]) => list(st, q, "orders", |st| st.orders.values().map(|o| render_order(st, o)).collect()),
+        ("POST", ["orders"]) => create_order(st, b),
+        ("GET", ["orders", id]) => with_order(st, id, |st, o| ok(render_order(st, &st.orders[&o]))),
+        ("PUT", ["orders", id]) => with_order(st, id, |st, o| {
+            let rec = st.orders.get_mut(&o).expect("exists");
+            for (k, v) in b {
+                match k.as_str() {
+                    "note_private" => rec.note_private = v.as_str().unwrap_or("").to_owned(),
+                    "note_public" => rec.note_public = v.as_str().unwrap_or("").to_owned(),
+                    "ref_client" => rec.ref_client = v.as_str().unwrap_or("").to_owned(),
+                    "ref_ext" => rec.ref_ext = v.as_str().unwrap_or("").to_owned(),
+                    // Like Commande::update(): the status is not changed by a PUT.
+                    _ => {}
+                }
+            }
+            ok(render_order(st, &st.orders[&o]))
+        }),
+        ("DELETE", ["orders", id]) => with_order(st, id, |st, o| {
+            st.orders.remove(&o);
+            ok(json!({"success": {"code": 200, "message": "Order deleted"}}))
+        }),
+        ("GET", ["orders", id, "lines"]) => with_order(st, id, |st, o| {
+            ok(Value::Array(st.orders[&o].lines.iter().map(render_line).collect()))
+        }),
+        ("POST", ["orders", id, "lines"]) => with_order(st, id, |st, o| {
+            if st.orders[&o].statut != 0 {
+                return err(400, "ErrorOrderStatusIsNotDraft");
+            }
+            let line_id = st.next_line_id;
+            match parse_line(b, true, line_id) {
+                Ok(mut line) => {
+                    st.next_line_id += 1;
+                    let rec = st.orders.get_mut(&o).expect("exists");
+                    if line.rang == 0 {
+                        line.rang = rec.lines.len() as i64 + 1;
+                    }
+                    rec.lines.push(line);
+                    ok(json!(line_id))
+                }
+                Err(r) => r,
+            }
+        }),
+        ("DELETE", ["orders", id, "lines", line]) => with_order(st, id, |st, o| {
+            let rec = st.orders.get_mut(&o).expect("exists");
+            let before = rec.lines.len();
+            rec.lines.retain(|l| Some(l.id) != id_seg(line));
+            if rec.lines.len() == before {
+                return err(405, "Line not found");
+            }
+            ok(render_order(st, &st.orders[&o]))
+        }),
+        ("POST", ["orders", id, "validate"]) => with_order(st, id, |st, o| {
+            if st.orders[&o].statut != 0 {
+                return (StatusCode::NOT_MODIFIED, Value::Null);
+            }
+            let date = st.orders[&o].date;
+            let r = if st.orders[&o].r#ref.starts_with("(PROV") { st.next_ref("CO", date) } else { st.orders[&o].r#ref.clone() };
+            let rec = st.orders.get_mut(&o).expect("exists");
+            rec.r#ref = r;
+            rec.statut = 1;
+            ok(render_order(st, &st.orders[&o]))
+        }),
+        ("POST", ["orders", id, "close"]) => with_order(st, id, |st, o| match st.orders[&o].statut {
+            3 => (StatusCode::NOT_MODIFIED, Value::Null),
+            0 => err(500, "Error when closing Order: ErrorOrderIsDraft"),
+            _ => {
+                st.orders.get_mut(&o).expect("exists").statut = 3;
+                ok(render_order(st, &st.orders[&o]))
+            }
+        }),
+        ("POST", ["orders", id, "settodraft"]) => with_order(st, id, |st, o| {
+            if st.orders[&o].statut <= 0 {
+                return (StatusCode::NOT_MODIFIED, Value::Null);
+            }
+            st.orders.get_mut(&o).expect("exists").statut = 0;
+            ok(render_order(st, &st.orders[&o]))
+        }),
+        ("POST", ["orders", id, "reopen"]) => with_order(st, id, |st, o| {
+            if st.orders[&o].statut != 3 {
+                return (StatusCode::NOT_MODIFIED, Value::Null);
+            }
+            st.orders.get_mut(&o).expect("exists").statut = 1;
+            ok(json!(1))
+        }),
+        ("POST", ["orders", id, "setinvoiced"]) => with_order(st, id, |st, o| {
+            st.orders.get_mut(&o).expect("exists").billed = 1;
+            ok(render_order(st, &st.orders[&o]))
+        }),
+
+        ("GET", ["invoices"]) => list(st, q, "invoices", |st| st.invoices.values().map(|i| render_invoice(st, i)).collect()),
+        ("GET", ["invoices", id]) => with_invoice(st, id, |st, i| ok(render_invoice(st, &st.invoices[&i]))),
+        ("POST", ["invoices", "createfromorder", id]) => with_order(st, id, |st, o| {
+            let order = st.orders[&o].clone();
+            let id = st.id();
+            st.invoices.insert(
+                id,
+                InvoiceRec {
+                    id,
+                    r#ref: format!("(PROV{id})"),
+                    ref_client: order.ref_client.clone(),
+                    ref_ext: String::new(),
+                    socid: order.socid,
+                    statut: 0,
+                    paye: 0,
+                    order_id: Some(o),
+                    lines: order.lines.clone(),
+                },
+            );
+            ok(render_invoice(st, &st.invoices[&id]))
+        }),
+        ("POST", ["invoices", id, "validate"]) => with_invoice(st, id, |st, i| {
+            if st.invoices[&i].statut != 0 {
+                return (StatusCode::NOT_MODIFIED, Value::Null);
+            }
+            let r = st.next_ref("FA", chrono::Utc::now().timestamp());
+            let rec = st.invoices.get_mut(&i).expect("exists");
+            rec.r#ref = r;
+            rec.statut = 1;
+            ok(render_invoice(st, &st.invoices[&i]))
+        }),
+        ("GET", ["invoices", id, "payments"]) => with_invoice(st, id, |st, i| {
+            ok(Value::Array(st.payments.values().filter(|p| p.invoice_id == i).map(render_payment).collect()))
+        }),
+        ("POST", ["invoices", id, "payments"]) => with_invoice(st, id, |st, i| add_payment(st, i, b)),
+
+        ("GET", ["setup", "dictionary", "payment_types"]) => ok(Value::Array(
+            st.payment_types
+                .iter()
+                .map(|(id, code, label)| json!({"id": s(id), "code": code, "label": label, "type": "2", "module": null, "active": "1"}))
+                .collect(),
+        )),
+        ("GET", ["bankaccounts"]) => ok(Value::Array(st.bank_accounts.values().map(|a| Value::Object(a.clone())).collect())),
+        ("GET", ["bankaccounts", id]) => match id_seg(id).and_then(|i| st.bank_accounts.get(&i)) {
+            Some(a) => ok(Value::Object(a.clone())),
+            None => err(404, "account not found"),
+        },
+        ("POST", ["bankaccounts"]) => {
+            for f in ["ref", "label", "type", "currency_code", "country_id"] {
+                if !b.contains_key(f) {
+                    return err(400, &format!("{f} field missing"));
+                }
+            }
+            let id = st.id() + 100;
+            let mut m: Map<String, Value> = b.iter().map(|(k, v)| (k.clone(), stringify(v))).collect();
+            m.insert("id".into(), s(id));
+            m.insert("clos".into(), json!("0"));
+            st.bank_accounts.insert(id, m);
+            ok(json!(id))
+        }
+        _ => err(404, ""),
+    }
+}
+
+fn stringify(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => Value::String(n.to_string()),
+        Value::Bool(b) => Value::String(if *b { "1" } else { "0" }.into()),
+        other => other.clone(),
+    }
+}
+
+fn with_order(st: &mut St, id: &str, f: impl FnOnce(&mut St, i64) -> Reply) -> Reply {
+    match id_seg(id).filter(|i| st.orders.contains_key(i)) {
+        Some(i) => f(st, i),
+        None => err(404, "Order not found"),
+    }
+}
+
+fn with_invoice(st: &mut St, id: &str, f: impl FnOnce(&mut St, i64) -> Reply) -> Reply {
+    match id_seg(id).filter(|i| st.invoices.contains_key(i)) {
+        Some(i) => f(st, i),
+        None => err(404, "Invoice not found"),
+    }
+}
+
+fn create_thirdparty(st: &mut St, b: &Map<String, Value>) -> Result<i64, Reply> {
+    if b.get("name").and_then(Value::as_str).is_none_or(|n| n.trim().is_empty()) {
+        return Err(err(400, "name field missing"));
+    }
+    let code = match b.get("code_client").and_then(Value::as_str) {
+        None | Some("-1") | Some("") => None,
+        Some(c) => Some(c.to_owned()),
+    };
+    if let Some(c) = &code {
+        if st.thirdparties.values().any(|t| t.get("code_client").and_then(Value::as_str) == Some(c)) {
+            return Err(business("Error creating thirdparty", "ErrorCustomerCodeAlreadyUsed"));
+        }
+    }
+    let id = st.id();
+    let mut m: Map<String, Value> = b.iter().map(|(k, v)| (k.clone(), stringify(v))).collect();
+    m.insert("id".into(), s(id));
+    let code = code.unwrap_or_else(|| st.next_ref("CU", chrono::Utc::now().timestamp()));
+    m.insert("code_client".into(), json!(code));
+    for f in ["email", "ref_ext", "phone", "address", "zip", "town"] {
+        m.entry(f).or_insert(Value::Null);
+    }
+    m.entry("client").or_insert(json!("0"));
+    st.thirdparties.insert(id, m);
+    Ok(id)
+}
+
+fn create_product(st: &mut St, b: &Map<String, Value>) -> Reply {
+    for f in ["ref", "label"] {
+        if b.get(f).and_then(Value::as_str).is_none_or(|v| v.trim().is_empty()) {
+            return err(400, &format!("{f} field missing"));
+        }
+    }
+    let r = b["ref"].as_str().unwrap_or_default();
+    if st.products.values().any(|p| p["ref"] == r) {
+        return business("Error creating product", "ErrorProductAlreadyExists");
+    }
+    let tva = b.get("tva_tx").and_then(Dec::from_json).unwrap_or(Dec::ZERO);
+    let price = b.get("price").and_then(Dec::from_json).unwrap_or(Dec::ZERO);
+    let ttc_base = b.get("price_base_type").and_then(Value::as_str) == Some("TTC");
+    let one_plus = Dec::from_int(1).add(tva.div(Dec::from_int(100)));
+    let (ht, ttc) = if ttc_base { (price.div(one_plus), price) } else { (price, price.mul(one_plus)) };
+    let id = st.id();
+    let mut m: Map<String, Value> = b.iter().map(|(k, v)| (k.clone(), stringify(v))).collect();
+    m.insert("id".into(), s(id));
+    m.insert("price".into(), json!(ht.to_dolibarr()));
+    m.insert("price_ttc".into(), json!(ttc.to_dolibarr()));
+    m.insert("tva_tx".into(), json!(tva.to_dolibarr()));
+    m.entry("type").or_insert(json!("0"));
+    st.products.insert(id, m);
+    ok(json!(id))
+}
+
+/// A line as Dolibarr computes it: per-line rounding to 2 decimals. `honour_ttc` is false for the `lines` embedded
+/// in `POST /orders`, where `price_base_type` is ignored and `subprice` always taken as HT.
+fn parse_line(b: &Map<String, Value>, honour_ttc: bool, id: i64) -> Result<LineRec, Reply> {
+    let qty = b.get("qty").and_then(Dec::from_json).ok_or_else(|| err(400, "qty field missing"))?;
+    let price = b.get("subprice").and_then(Dec::from_json).unwrap_or(Dec::ZERO);
+    let tva = b.get("tva_tx").and_then(Dec::from_json).unwrap_or(Dec::ZERO);
+    let fk_product = b.get("fk_product").and_then(|v| Dec::from_json(v)).map(|d| d.cents() / 100).filter(|i| *i > 0);
+    let product_type = match (b.get("product_type").and_then(Dec::from_json), fk_product) {
+        (Some(t), _) => t.cents() / 100,
+        (None, Some(_)) => 0,
+        // Free lines must say what they are (PostgreSQL installs fail with an SQL error otherwise, #14528).
+        (None, None) => return Err(err(400, "Error: product_type is mandatory on a free-text line")),
+    };
+    let desc = b.get("desc").and_then(Value::as_str).unwrap_or("").to_owned();
+    let ttc_base = honour_ttc && b.get("price_base_type").and_then(Value::as_str) == Some("TTC");
+    let rate = tva.div(Dec::from_int(100));
+    let (subprice, total_ht, total_tva, total_ttc) = if ttc_base {
+        let ttc = qty.mul(price).round(2);
+        let ht = ttc.div(Dec::from_int(1).add(rate)).round(2);
+        (price.div(Dec::from_int(1).add(rate)), ht, ttc.sub(ht), ttc)
+    } else {
+        let raw = qty.mul(price);
+        let ht = raw.round(2);
+        let tv = raw.mul(rate).round(2);
+        (price, ht, tv, ht.add(tv))
+    };
+    let rang = b.get("rang").and_then(Dec::from_json).map(|d| d.cents() / 100).unwrap_or(0);
+    Ok(LineRec { id, fk_product, desc, qty, subprice, tva_tx: tva, product_type, total_ht, total_tva, total_ttc, rang })
+}
+
+fn create_order(st: &mut St, b: &Map<String, Value>) -> Reply {
+    for f in ["socid", "date"] {
+        if !b.contains_key(f) {
+            return err(400, &format!("{f} field missing"));
+        }
+    }
+    let Some(socid) = Dec::from_json(&b["socid"]).map(|d| d.cents() / 100).filter(|i| st.thirdparties.contains_key(i)) else {
+        return business("Error creating order", "ErrorThirdPartyNotFound");
+    };
+    let date = match &b["date"] {
+        Value::String(s) if s.len() == 10 => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc().timestamp()),
+        v => Dec::from_json(v).map(|d| d.cents() / 100),
+    };
+    let Some(date) = date else {
+        return err(400, "date field is not a date");
+    };
+    let id = st.id();
+    let mut lines = Vec::new();
+    if let Some(Value::Array(ls)) = b.get("lines") {
+        for l in ls {
+            let lid = st.next_line_id;
+            st.next_line_id += 1;
+            match parse_line(l.as_object().unwrap_or(&Map::new()), false, lid) {
+                Ok(mut line) => {
+                    line.rang = lines.len() as i64 + 1;
+                    lines.push(line)
+                }
+                Err(r) => return r,
+            }
+        }
+    }
+    let text = |f: &str| b.get(f).and_then(Value::as_str).unwrap_or("").to_owned();
+    st.orders.insert(
+        id,
+        OrderRec {
+            id,
+            r#ref: format!("(PROV{id})"),
+            ref_client: text("ref_client"),
+            ref_ext: text("ref_ext"),
+            socid,
+            // Kept as sent: the bridge sends midnight of the Paris day, which is what Dolibarr gives back.
+            date,
+            statut: 0,
+            billed: 0,
+            note_private: text("note_private"),
+            note_public: text("note_public"),
+            lines,
+        },
+    );
+    ok(json!(id))
+}
+
+fn add_payment(st: &mut St, inv: i64, b: &Map<String, Value>) -> Reply {
+    for f in ["datepaye", "paymentid", "closepaidinvoices"] {
+        if !b.contains_key(f) {
+            return err(400, &format!("{f} field missing"));
+        }
+    }
+    // With the bank module on, the account is mandatory.
+    let Some(accountid) = b.get("accountid").and_then(Dec::from_json).map(|d| d.cents() / 100).filter(|i| *i > 0) else {
+        return err(400, "Account ID is mandatory");
+    };
+    let Some(account) = st.bank_accounts.get(&accountid) else {
+        return err(404, "Bank account not found");
+    };
+    let paymentid = b.get("paymentid").and_then(Dec::from_json).map(|d| d.cents() / 100).unwrap_or(0);
+    let Some((_, code, _)) = st.payment_types.iter().find(|(id, _, _)| *id == paymentid).copied() else {
+        return err(400, "Payment error: unknown payment mode");
+    };
+    if account["type"] == "2" && code != "LIQ" {
+        return err(400, "ErrorCashAccountAcceptsOnlyCashMoney");
+    }
+    let invoice = &st.invoices[&inv];
+    if invoice.statut == 0 {
+        return err(400, "Payment error: the invoice is a draft");
+    }
+    let (_, _, ttc) = totals(&invoice.lines);
+    let paid = st.payments.values().filter(|p| p.invoice_id == inv).fold(Dec::ZERO, |a, p| a.add(p.amount));
+    let remain = ttc.sub(paid);
+    if remain.is_zero() || invoice.paye == 1 {
+        return err(400, "Payment error: nothing remains to pay");
+    }
+    let date = b.get("datepaye").and_then(Dec::from_json).map(|d| d.cents() / 100).unwrap_or(0);
+    let id = st.id();
+    let r = st.next_ref("PAY", date);
+    st.payments.insert(
+        id,
+        PaymentRec {
+            id,
+            r#ref: r,
+            invoice_id: inv,
+            amount: remain,
+            code: code.to_owned(),
+            date,
+            num: b.get("num_payment").and_then(Value::as_str).unwrap_or("").to_owned(),
+            accountid,
+        },
+    );
+    if b.get("closepaidinvoices").and_then(Value::as_str) == Some("yes") {
+        let rec = st.invoices.get_mut(&inv).expect("exists");
+        rec.statut = 2;
+        rec.paye = 1;
+    }
+    ok(json!(id))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Lists and sqlfilters.
+
+fn list(st: &St, q: &BTreeMap<String, String>, what: &str, all: impl Fn(&St) -> Vec<Value>) -> Reply {
+    let mut items = all(st);
+    if let Some(f) = q.get("sqlfilters").filter(|f| !f.trim().is_empty()) {
+        let clauses = match parse_filters(f) {
+            Ok(c) => c,
+            Err(()) => return err(400, "Error when validating parameter sqlfilters -> Bad syntax of the search string"),
+        };
+        items.retain(|it| clauses.iter().all(|c| c.matches(it)));
+    }
+    let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(100);
+    if q.get("sortorder").is_some_and(|o| o.eq_ignore_ascii_case("DESC")) {
+        items.reverse();
+    }
+    if limit > 0 {
+        items.truncate(limit);
+    }
+    if items.is_empty() && st.empty_list == EmptyList::NotFound {
+        let noun = match what {
+            "thirdparties" => "third parties",
+            other => other,
+        };
+        return err(404, &format!("No {noun} found"));
+    }
+    ok(Value::Array(items))
+}
+
+#[derive(Debug)]
+struct Clause {
+    field: String,
+    op: String,
+    value: String,
+}
+
+impl Clause {
+    fn matches(&self, item: &Value) -> bool {
+        // `:` inside a value breaks Dolibarr's parser: nothing matches (issue #29292).
+        if self.value.contains(':') {
+            return false;
+        }
+        let have = match item.get(&self.field) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        };
+        // MariaDB's default collation compares case-insensitively.
+        let (h, v) = (have.to_lowercase(), self.value.to_lowercase());
+        match self.op.as_str() {
+            "=" => h == v,
+            "!=" => h != v,
+            "like" => like(&h, &v),
+            "notlike" => !like(&h, &v),
+            "in" => v.split(',').any(|x| x.trim() == h),
+            "notin" => !v.split(',').any(|x| x.trim() == h),
+            "is" => h.is_empty() && v == "null",
+            "isnot" => !h.is_empty() && v == "null",
+            op => {
+                let (a, b) = (Dec::parse(&h), Dec::parse(&v));
+                match (a, b, op) {
+                    (Some(a), Some(b), "<") => a < b,
+                    (Some(a), Some(b), ">") => a > b,
+                    (Some(a), Some(b), "<=") => a <= b,
+                    (Some(a), Some(b), ">=") => a >= b,
+                    _ => false,
+                }
+            }
+        }
+    }
+}
+
+fn like(have: &str, pattern: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('%').collect();
+    if parts.len() == 1 {
+        return have == pattern;
+    }
+    let mut rest = have;
+    for (i, p) in parts.iter().enumerate() {
+        if p.is_empty() {
+            continue;
+        }
+        if i == 0 {
+            match rest.strip_prefix(p) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(p);
+        } else {
+            match rest.find(p) {
+                Some(pos) => rest = &rest[pos + p.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+/// `(t.field:op:'value') and (t.other:=:3)`: every clause in parentheses, string values in single quotes.
+fn parse_filters(f: &str) -> Result<Vec<Clause>, ()> {
+    let mut out = Vec::new();
+    let mut rest = f.trim();
+    loop {
+        rest = rest.strip_prefix('(').ok_or(())?;
+        let (field, r) = rest.split_once(':').ok_or(())?;
+        let field = field.trim();
+        let name = field.strip_prefix("t.").ok_or(())?;
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(());
+        }
+        let (op, r) = r.split_once(':').ok_or(())?;
+        let op = op.trim().to_lowercase();
+        if !["=", "!=", "<", ">", "<=", ">=", "like", "notlike", "in", "notin", "is", "isnot"].contains(&op.as_str()) {
+            return Err(());
+        }
+        let (value, r) = if let Some(r) = r.strip_prefix('\'') {
+            let end = r.find('\'').ok_or(())?;
+            (r[..end].to_owned(), r[end + 1..].strip_prefix(')').ok_or(())?)
+        } else {
+            let end = r.find(')').ok_or(())?;
+            let v = r[..end].trim();
+            if v.is_empty() || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') {
+                return Err(());
+            }
+            (v.to_owned(), &r[end + 1..])
+        };
+        out.push(Clause { field: name.to_owned(), op, value });
+        let r = r.trim_start();
+        if r.is_empty() {
+            return Ok(out);
+        }
+        let lower = r.to_lowercase();
+        rest = if lower.starts_with("and ") || lower.starts_with("and(") {
+            r[3..].trim_start()
+        } else if lower.starts_with("or ") || lower.starts_with("or(") {
+            // `or` is accepted by the syntax but, as in Dolibarr's buggy versions (#10412), treated like `and`.
+            r[2..].trim_start()
+        } else {
+            return Err(());
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_line_rounding_and_ttc_handling_follow_the_reference() {
+        // HT 3.333 at 20 %: total_ht 3.33, VAT 0.67, TTC 4.00.
+        let l = parse_line(json!({"qty": 1, "subprice": 3.333, "tva_tx": 20, "product_type": 1}).as_object().unwrap(), true, 1).unwrap();
+        assert_eq!((l.total_ht.to_dolibarr(), l.total_tva.to_dolibarr(), l.total_ttc.to_dolibarr()),
+            ("3.33000000".into(), "0.67000000".into(), "4.00000000".into()));
+        // TTC honoured on POST lines: 2 × 10.00 TTC at 10 % → 20.00 TTC exactly.
+        let body = json!({"qty": 2, "subprice": 10, "tva_tx": 10, "price_base_type": "TTC", "product_type": 0});
+        let l = parse_line(body.as_object().unwrap(), true, 1).unwrap();
+        assert_eq!(l.total_ttc.to_dolibarr(), "20.00000000");
+        assert_eq!(l.total_ht.to_dolibarr(), "18.18000000");
+        // …and ignored in embedded lines: 10.00 taken as HT.
+        let l = parse_line(body.as_object().unwrap(), false, 1).unwrap();
+        assert_eq!(l.total_ttc.to_dolibarr(), "22.00000000");
+        // Free line without product_type.
+        assert!(parse_line(json!({"qty": 1, "subprice": 2}).as_object().unwrap(), true, 1).is_err());
+    }
+
+    #[test]
+    fn sqlfilters_parse_strictly() {
+        let c = parse_filters("(t.ref_ext:=:'PS-1001')").unwrap();
+        assert_eq!((c[0].field.as_str(), c[0].op.as_str(), c[0].value.as_str()), ("ref_ext", "=", "PS-1001"));
+        let c = parse_filters("(t.email:=:'a@b.c') and (t.client:in:'1,3')").unwrap();
+        assert_eq!(c.len(), 2);
+        assert!(c[1].matches(&json!({"client": "3"})));
+        for bad in ["t.ref:=:'x'", "(ref:=:'x')", "(t.ref:==:'x')", "(t.ref:=:'x'", "(t.ref:=:'x') (t.a:=:'b')", "(t.ref:=:x y)"] {
+            assert!(parse_filters(bad).is_err(), "{bad}");
+        }
+        assert!(like("pizza-reine", "pizza-%"));
+        assert!(!like("drink-cola", "pizza-%"));
+    }
+
+    #[test]
+    fn decimals_round_half_away_from_zero() {
+        assert_eq!(Dec::parse("0.005").unwrap().round(2).to_dolibarr(), "0.01000000");
+        assert_eq!(Dec::parse("-0.005").unwrap().round(2).to_dolibarr(), "-0.01000000");
+        assert_eq!(Dec::parse("24.64").unwrap().cents(), 2464);
+        assert_eq!(Dec::parse("10").unwrap().div(Dec::parse("1.1").unwrap()).to_dolibarr(), "9.09090909");
+        assert_eq!(form_urlencoded_pairs("sqlfilters=%28t.ref%3A%3D%3A%27A+B%27%29&limit=2"),
+            vec![("sqlfilters".into(), "(t.ref:=:'A B')".into()), ("limit".into(), "2".into())]);
+    }
+}

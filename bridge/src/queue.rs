@@ -124,7 +124,8 @@ pub async fn claim(
     }
 
     let mut q = QueryBuilder::<MySql>::new(
-        "SELECT d.id, d.inbox_id, d.destination, d.attempt, i.webhook_id, i.body, i.received_at \
+        "SELECT d.id, d.inbox_id, CONVERT(d.destination USING utf8mb4) AS destination, d.attempt, \
+         CONVERT(i.webhook_id USING utf8mb4) AS webhook_id, i.body, i.received_at \
          FROM deliveries d JOIN inbox i ON i.id = d.inbox_id WHERE d.lease_owner = ",
     );
     q.push_bind(owner);
@@ -271,7 +272,9 @@ pub async fn list(
     limit: u32,
 ) -> Result<Vec<DeliveryView>, sqlx::Error> {
     let mut q = QueryBuilder::<MySql>::new(
-        "SELECT d.id, d.inbox_id, i.webhook_id, i.event_type, d.destination, d.partition_key, d.status, d.attempt, \
+        "SELECT d.id, d.inbox_id, CONVERT(i.webhook_id USING utf8mb4) AS webhook_id, i.event_type, \
+         CONVERT(d.destination USING utf8mb4) AS destination, CONVERT(d.partition_key USING utf8mb4) AS partition_key, \
+         d.status, d.attempt, \
          d.next_attempt_at, d.last_error, d.result, d.created_at, d.finished_at \
          FROM deliveries d JOIN inbox i ON i.id = d.inbox_id WHERE 1 = 1",
     );

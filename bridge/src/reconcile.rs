@@ -36,7 +36,7 @@ pub async fn run_once(
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         // SKIP LOCKED: a row the shop is publishing right now is the shop's.
         let row: Option<(i64, String, String)> = sqlx::query_as(
-            "SELECT id, event_id, payload FROM outbox WHERE published_at IS NULL AND id > ? \
+            "SELECT id, CONVERT(event_id USING utf8mb4), payload FROM outbox WHERE published_at IS NULL AND id > ? \
              AND created_at < NOW(6) - INTERVAL ? MICROSECOND ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
         )
         .bind(cursor)

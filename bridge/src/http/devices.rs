@@ -123,7 +123,7 @@ pub async fn unregister(
     let scope = authenticate(&app, &headers)?;
     check_device_token(&token)?;
     let row: Option<(String, Option<chrono::NaiveDateTime>)> = sqlx::query_as(
-        "SELECT r.code, d.unregistered_at FROM devices d JOIN restaurants r ON r.id = d.restaurant_id WHERE d.token = ?",
+        "SELECT CONVERT(r.code USING utf8mb4), d.unregistered_at FROM devices d JOIN restaurants r ON r.id = d.restaurant_id WHERE d.token = ?",
     )
     .bind(&token)
     .fetch_optional(&app.pool)

@@ -35,12 +35,18 @@ fn ipn() -> Vec<(Vec<u8>, Vec<u8>)> {
         ("vads_expiry_month", "6"),
         ("vads_expiry_year", "2028"),
         ("vads_extra_result", ""),
-        ("vads_hash", "a4e7c2b0d1f9e8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3"),
+        (
+            "vads_hash",
+            "a4e7c2b0d1f9e8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3",
+        ),
         ("vads_language", "fr"),
         ("vads_operation_type", "DEBIT"),
         ("vads_order_id", "PS-000042"),
         ("vads_page_action", "PAYMENT"),
-        ("vads_payment_certificate", "9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7d"),
+        (
+            "vads_payment_certificate",
+            "9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7d",
+        ),
         ("vads_payment_config", "SINGLE"),
         ("vads_presentation_date", "20261129183005"),
         ("vads_result", "00"),
@@ -52,8 +58,15 @@ fn ipn() -> Vec<(Vec<u8>, Vec<u8>)> {
         ("vads_trans_status", "AUTHORISED"),
         ("vads_trans_uuid", "0b7f3a2c9d8e4f1a8b6c5d4e3f2a1b0c"),
     ];
-    let mut f: Vec<(Vec<u8>, Vec<u8>)> = pairs.iter().map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec())).collect();
-    let sig = sogecommerce::sign(f.iter().map(|(n, v)| (n.as_slice(), v.as_slice())), KEY, Algorithm::HmacSha256);
+    let mut f: Vec<(Vec<u8>, Vec<u8>)> = pairs
+        .iter()
+        .map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec()))
+        .collect();
+    let sig = sogecommerce::sign(
+        f.iter().map(|(n, v)| (n.as_slice(), v.as_slice())),
+        KEY,
+        Algorithm::HmacSha256,
+    );
     f.push((b"signature".to_vec(), sig.into_bytes()));
     // Posted in an order other than the signing order, as a PHP array would be.
     f.reverse();
@@ -65,14 +78,33 @@ fn bench(c: &mut Criterion) {
     let f = ipn();
     let sig = f.iter().find(|(n, _)| n == b"signature").unwrap().1.clone();
     let fields = || f.iter().map(|(n, v)| (n.as_slice(), v.as_slice()));
-    assert!(sogecommerce::verify(fields(), &sig, KEY, Algorithm::HmacSha256));
+    assert!(sogecommerce::verify(
+        fields(),
+        &sig,
+        KEY,
+        Algorithm::HmacSha256
+    ));
     assert!(parse_notification(fields(), KEY, Mode::Test, Algorithm::HmacSha256).is_ok());
 
     c.bench_function("sogecommerce::verify 40 fields HMAC-SHA-256", |b| {
-        b.iter(|| sogecommerce::verify(black_box(fields()), black_box(&sig), black_box(KEY), Algorithm::HmacSha256))
+        b.iter(|| {
+            sogecommerce::verify(
+                black_box(fields()),
+                black_box(&sig),
+                black_box(KEY),
+                Algorithm::HmacSha256,
+            )
+        })
     });
     c.bench_function("parse_notification 40 fields HMAC-SHA-256", |b| {
-        b.iter(|| parse_notification(black_box(fields()), black_box(KEY), Mode::Test, Algorithm::HmacSha256))
+        b.iter(|| {
+            parse_notification(
+                black_box(fields()),
+                black_box(KEY),
+                Mode::Test,
+                Algorithm::HmacSha256,
+            )
+        })
     });
 }
 

@@ -13,7 +13,11 @@ pub struct Currency {
 }
 
 const fn c(numeric: u16, alpha: &'static str, exponent: u8) -> Currency {
-    Currency { numeric, alpha, exponent }
+    Currency {
+        numeric,
+        alpha,
+        exponent,
+    }
 }
 
 /// The currencies the Lyra platform (SogeCommerce, PayZen, Systempay) accepts, sorted by numeric code.
@@ -97,7 +101,10 @@ pub const CURRENCIES: &[Currency] = &[
 impl Currency {
     /// The currency with this ISO 4217 numeric code.
     pub fn by_numeric(numeric: u16) -> Option<&'static Currency> {
-        CURRENCIES.binary_search_by_key(&numeric, |c| c.numeric).ok().map(|i| &CURRENCIES[i])
+        CURRENCIES
+            .binary_search_by_key(&numeric, |c| c.numeric)
+            .ok()
+            .map(|i| &CURRENCIES[i])
     }
 
     /// The currency with this alphabetic code (exact, upper case: `"EUR"`, not `"eur"`).
@@ -131,13 +138,23 @@ mod tests {
         for (i, a) in CURRENCIES.iter().enumerate() {
             assert_eq!(a.alpha.len(), 3);
             assert!(a.alpha.bytes().all(|b| b.is_ascii_uppercase()));
-            assert!(CURRENCIES[i + 1..].iter().all(|b| b.alpha != a.alpha), "duplicate {}", a.alpha);
+            assert!(
+                CURRENCIES[i + 1..].iter().all(|b| b.alpha != a.alpha),
+                "duplicate {}",
+                a.alpha
+            );
         }
     }
 
     #[test]
     fn main_currencies() {
-        for (n, a, e) in [(978, "EUR", 2), (840, "USD", 2), (826, "GBP", 2), (756, "CHF", 2), (392, "JPY", 0)] {
+        for (n, a, e) in [
+            (978, "EUR", 2),
+            (840, "USD", 2),
+            (826, "GBP", 2),
+            (756, "CHF", 2),
+            (392, "JPY", 0),
+        ] {
             let cur = Currency::by_numeric(n).unwrap();
             assert_eq!((cur.alpha, cur.exponent), (a, e));
             assert_eq!(Currency::by_alpha(a).unwrap().numeric, n);

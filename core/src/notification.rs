@@ -41,8 +41,14 @@ impl Outcome {
         match status {
             "AUTHORISED" | "CAPTURED" | "ACCEPTED" | "PARTIALLY_AUTHORISED" => Outcome::Paid,
             "AUTHORISED_TO_VALIDATE" | "WAITING_AUTHORISATION_TO_VALIDATE" => Outcome::ToValidate,
-            "INITIAL" | "WAITING_AUTHORISATION" | "UNDER_VERIFICATION" | "PRE_AUTHORISED" | "WAITING_FOR_PAYMENT"
-            | "SUSPENDED" | "PENDING" | "REFUND_TO_RETRY" => Outcome::Pending,
+            "INITIAL"
+            | "WAITING_AUTHORISATION"
+            | "UNDER_VERIFICATION"
+            | "PRE_AUTHORISED"
+            | "WAITING_FOR_PAYMENT"
+            | "SUSPENDED"
+            | "PENDING"
+            | "REFUND_TO_RETRY" => Outcome::Pending,
             "ABANDONED" | "NOT_CREATED" | "CANCELLED" => Outcome::Cancelled,
             _ => Outcome::Failed,
         }
@@ -87,7 +93,10 @@ pub enum NotificationError {
 
 impl NotificationError {
     fn invalid(field: &str, reason: impl Into<String>) -> Self {
-        NotificationError::Invalid { field: field.to_owned(), reason: reason.into() }
+        NotificationError::Invalid {
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
     }
 
     /// The field named by an `Invalid` error (`signature` for signature errors).
@@ -104,7 +113,12 @@ const MAX_NAME_LEN: usize = 128;
 
 /// Verifies the signature (with `key`, `alg`), checks vads_ctx_mode == mode, validates and normalises.
 /// Fields are raw bytes; a non-UTF-8 value is an Invalid error naming the field; duplicate names are refused.
-pub fn parse_notification<'a, I>(fields: I, key: &[u8], mode: Mode, alg: Algorithm) -> Result<Notification, NotificationError>
+pub fn parse_notification<'a, I>(
+    fields: I,
+    key: &[u8],
+    mode: Mode,
+    alg: Algorithm,
+) -> Result<Notification, NotificationError>
 where
     I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
 {
@@ -118,20 +132,36 @@ where
         return Err(NotificationError::Signature("empty signature field".into()));
     }
     let well_formed = match alg {
-        Algorithm::HmacSha256 => signature.len() == 44 && signature.iter().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(b)),
+        Algorithm::HmacSha256 => {
+            signature.len() == 44
+                && signature
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(b))
+        }
         Algorithm::Sha1 => signature.len() == 40 && signature.iter().all(|b| b.is_ascii_hexdigit()),
     };
     if !well_formed {
-        return Err(NotificationError::Signature(format!("malformed signature for {alg}")));
+        return Err(NotificationError::Signature(format!(
+            "malformed signature for {alg}"
+        )));
     }
     if !sogecommerce::verify(fields.iter().copied(), signature, key, alg) {
-        return Err(NotificationError::Signature(format!("signature does not match ({alg} with the {} key)", mode.as_str())));
+        return Err(NotificationError::Signature(format!(
+            "signature does not match ({alg} with the {} key)",
+            mode.as_str()
+        )));
     }
 
     // 2. Mode: a PRODUCTION shop never accepts a TEST notification, and the other way round.
     let ctx_mode = required(&fields, "vads_ctx_mode")?;
     if ctx_mode != mode.as_str() {
-        return Err(NotificationError::invalid("vads_ctx_mode", format!("{ctx_mode:?} does not match the configured mode {}", mode.as_str())));
+        return Err(NotificationError::invalid(
+            "vads_ctx_mode",
+            format!(
+                "{ctx_mode:?} does not match the configured mode {}",
+                mode.as_str()
+            ),
+        ));
     }
 
     // 3. Every signed field (name and value) must be UTF-8 (never transcode), then the fields we use.
@@ -140,21 +170,33 @@ where
             continue;
         }
         if std::str::from_utf8(name).is_err() {
-            return Err(NotificationError::invalid(&display_name(name), "field name is not valid UTF-8"));
+            return Err(NotificationError::invalid(
+                &display_name(name),
+                "field name is not valid UTF-8",
+            ));
         }
         if std::str::from_utf8(value).is_err() {
-            return Err(NotificationError::invalid(&display_name(name), "not valid UTF-8"));
+            return Err(NotificationError::invalid(
+                &display_name(name),
+                "not valid UTF-8",
+            ));
         }
     }
 
     let site_id = required(&fields, "vads_site_id")?;
     if site_id.len() != 8 || !site_id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(NotificationError::invalid("vads_site_id", "expected 8 digits"));
+        return Err(NotificationError::invalid(
+            "vads_site_id",
+            "expected 8 digits",
+        ));
     }
 
     let transaction_id = required(&fields, "vads_trans_id")?;
     if transaction_id.len() != 6 || !transaction_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(NotificationError::invalid("vads_trans_id", "expected 6 letters or digits"));
+        return Err(NotificationError::invalid(
+            "vads_trans_id",
+            "expected 6 letters or digits",
+        ));
     }
 
     let trans_date = required(&fields, "vads_trans_date")?;
@@ -162,40 +204,78 @@ where
 
     let amount = required(&fields, "vads_amount")?;
     if !amount.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(NotificationError::invalid("vads_amount", "expected digits only (minor units)"));
+        return Err(NotificationError::invalid(
+            "vads_amount",
+            "expected digits only (minor units)",
+        ));
     }
-    let amount_cents: i64 = amount.parse().map_err(|_| NotificationError::invalid("vads_amount", "too large"))?;
+    let amount_cents: i64 = amount
+        .parse()
+        .map_err(|_| NotificationError::invalid("vads_amount", "too large"))?;
 
     let currency_raw = required(&fields, "vads_currency")?;
-    let currency = Currency::parse_numeric(currency_raw)
-        .ok_or_else(|| NotificationError::invalid("vads_currency", "expected a known ISO 4217 numeric code (e.g. 978)"))?;
+    let currency = Currency::parse_numeric(currency_raw).ok_or_else(|| {
+        NotificationError::invalid(
+            "vads_currency",
+            "expected a known ISO 4217 numeric code (e.g. 978)",
+        )
+    })?;
 
     let raw_status = required(&fields, "vads_trans_status")?;
-    if raw_status.len() > 64 || !raw_status.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Err(NotificationError::invalid("vads_trans_status", "expected at most 64 letters, digits or _"));
+    if raw_status.len() > 64
+        || !raw_status
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Err(NotificationError::invalid(
+            "vads_trans_status",
+            "expected at most 64 letters, digits or _",
+        ));
     }
 
     let order_id = required(&fields, "vads_order_id")?;
     if order_id.chars().count() > 64 || order_id.chars().any(char::is_control) {
-        return Err(NotificationError::invalid("vads_order_id", "expected at most 64 printable characters"));
+        return Err(NotificationError::invalid(
+            "vads_order_id",
+            "expected at most 64 printable characters",
+        ));
     }
 
     let transaction_uuid = match optional(&fields, "vads_trans_uuid") {
         None => None,
-        Some(u) if u.len() == 32 && u.bytes().all(|b| b.is_ascii_hexdigit()) => Some(u.to_ascii_lowercase()),
-        Some(_) => return Err(NotificationError::invalid("vads_trans_uuid", "expected 32 hexadecimal characters")),
+        Some(u) if u.len() == 32 && u.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Some(u.to_ascii_lowercase())
+        }
+        Some(_) => {
+            return Err(NotificationError::invalid(
+                "vads_trans_uuid",
+                "expected 32 hexadecimal characters",
+            ));
+        }
     };
 
     let operation_type = match optional(&fields, "vads_operation_type") {
         None => None,
         Some(op @ ("DEBIT" | "CREDIT" | "VERIFICATION")) => Some(op.to_owned()),
-        Some(_) => return Err(NotificationError::invalid("vads_operation_type", "expected DEBIT, CREDIT or VERIFICATION")),
+        Some(_) => {
+            return Err(NotificationError::invalid(
+                "vads_operation_type",
+                "expected DEBIT, CREDIT or VERIFICATION",
+            ));
+        }
     };
 
     let trigger = match optional(&fields, "vads_url_check_src") {
         None => None,
-        Some(t) if t.len() <= 32 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => Some(t.to_owned()),
-        Some(_) => return Err(NotificationError::invalid("vads_url_check_src", "expected at most 32 letters, digits or _")),
+        Some(t) if t.len() <= 32 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
+            Some(t.to_owned())
+        }
+        Some(_) => {
+            return Err(NotificationError::invalid(
+                "vads_url_check_src",
+                "expected at most 32 letters, digits or _",
+            ));
+        }
     };
 
     let sequence_number = match optional(&fields, "vads_sequence_number") {
@@ -206,7 +286,9 @@ where
             .then(|| s.parse::<u32>().ok())
             .flatten()
             .filter(|n| *n >= 1)
-            .ok_or_else(|| NotificationError::invalid("vads_sequence_number", "expected a positive integer"))?,
+            .ok_or_else(|| {
+                NotificationError::invalid("vads_sequence_number", "expected a positive integer")
+            })?,
     };
 
     let idempotency_key = idempotency_key(
@@ -243,10 +325,16 @@ fn check_names(fields: &[(&[u8], &[u8])]) -> Result<(), NotificationError> {
     let mut seen = HashSet::with_capacity(fields.len());
     for (name, _) in fields {
         if name.len() > MAX_NAME_LEN {
-            return Err(NotificationError::invalid(&display_name(name), "field name too long"));
+            return Err(NotificationError::invalid(
+                &display_name(name),
+                "field name too long",
+            ));
         }
         if !seen.insert(*name) {
-            return Err(NotificationError::invalid(&display_name(name), "duplicate field"));
+            return Err(NotificationError::invalid(
+                &display_name(name),
+                "duplicate field",
+            ));
         }
     }
     Ok(())
@@ -254,18 +342,28 @@ fn check_names(fields: &[(&[u8], &[u8])]) -> Result<(), NotificationError> {
 
 /// A field name fit for an error message: lossy UTF-8, control characters escaped, bounded.
 fn display_name(name: &[u8]) -> String {
-    let s: String = String::from_utf8_lossy(&name[..name.len().min(MAX_NAME_LEN)]).escape_debug().collect();
-    if name.len() > MAX_NAME_LEN { format!("{s}…") } else { s }
+    let s: String = String::from_utf8_lossy(&name[..name.len().min(MAX_NAME_LEN)])
+        .escape_debug()
+        .collect();
+    if name.len() > MAX_NAME_LEN {
+        format!("{s}…")
+    } else {
+        s
+    }
 }
 
 fn lookup<'a>(fields: &[(&'a [u8], &'a [u8])], name: &str) -> Option<&'a [u8]> {
-    fields.iter().find(|(n, _)| *n == name.as_bytes()).map(|(_, v)| *v)
+    fields
+        .iter()
+        .find(|(n, _)| *n == name.as_bytes())
+        .map(|(_, v)| *v)
 }
 
 /// A required field: present, non-empty, UTF-8.
 fn required<'a>(fields: &[(&'a [u8], &'a [u8])], name: &str) -> Result<&'a str, NotificationError> {
     let raw = lookup(fields, name).ok_or_else(|| NotificationError::invalid(name, "missing"))?;
-    let s = std::str::from_utf8(raw).map_err(|_| NotificationError::invalid(name, "not valid UTF-8"))?;
+    let s = std::str::from_utf8(raw)
+        .map_err(|_| NotificationError::invalid(name, "not valid UTF-8"))?;
     if s.is_empty() {
         return Err(NotificationError::invalid(name, "empty"));
     }
@@ -275,12 +373,19 @@ fn required<'a>(fields: &[(&'a [u8], &'a [u8])], name: &str) -> Result<&'a str, 
 /// An optional field: `None` when absent or empty (the gateway posts blank optional fields). Must be called
 /// after the UTF-8 check of all `vads_*` values.
 fn optional<'a>(fields: &[(&'a [u8], &'a [u8])], name: &str) -> Option<&'a str> {
-    lookup(fields, name).and_then(|v| std::str::from_utf8(v).ok()).filter(|s| !s.is_empty())
+    lookup(fields, name)
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .filter(|s| !s.is_empty())
 }
 
 /// `YYYYMMDDHHMMSS`, UTC, a real calendar date and time (no leap second: DATETIME refuses it too).
 fn parse_trans_date(s: &str) -> Result<NaiveDateTime, NotificationError> {
-    let err = || NotificationError::invalid("vads_trans_date", "expected a real UTC date and time as YYYYMMDDHHMMSS");
+    let err = || {
+        NotificationError::invalid(
+            "vads_trans_date",
+            "expected a real UTC date and time as YYYYMMDDHHMMSS",
+        )
+    };
     if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) || &s[12..14] >= "60" {
         return Err(err());
     }
@@ -301,9 +406,16 @@ fn idempotency_key(
     let transaction = match uuid {
         Some(u) => format!("u{u}"),
         // trans_id is unique per shop per UTC day, case-insensitively.
-        None => format!("t{}-{}", date.format("%Y%m%d"), trans_id.to_ascii_uppercase()),
+        None => format!(
+            "t{}-{}",
+            date.format("%Y%m%d"),
+            trans_id.to_ascii_uppercase()
+        ),
     };
-    format!("sc:{site_id}:{transaction}:{}:{sequence}:{status}", operation.unwrap_or("-"))
+    format!(
+        "sc:{site_id}:{transaction}:{}:{sequence}:{status}",
+        operation.unwrap_or("-")
+    )
 }
 
 #[cfg(test)]
@@ -313,18 +425,39 @@ mod tests {
     #[test]
     fn status_groups() {
         assert_eq!(Outcome::from_trans_status("CAPTURED"), Outcome::Paid);
-        assert_eq!(Outcome::from_trans_status("AUTHORISED_TO_VALIDATE"), Outcome::ToValidate);
-        assert_eq!(Outcome::from_trans_status("WAITING_AUTHORISATION"), Outcome::Pending);
+        assert_eq!(
+            Outcome::from_trans_status("AUTHORISED_TO_VALIDATE"),
+            Outcome::ToValidate
+        );
+        assert_eq!(
+            Outcome::from_trans_status("WAITING_AUTHORISATION"),
+            Outcome::Pending
+        );
         assert_eq!(Outcome::from_trans_status("ABANDONED"), Outcome::Cancelled);
-        assert_eq!(Outcome::from_trans_status("WAITING_AUTHORIZATION"), Outcome::Failed);
+        assert_eq!(
+            Outcome::from_trans_status("WAITING_AUTHORIZATION"),
+            Outcome::Failed
+        );
         assert_eq!(Outcome::from_trans_status("captured"), Outcome::Failed);
     }
 
     #[test]
     fn trans_dates() {
-        assert_eq!(parse_trans_date("20261129183005").unwrap().to_string(), "2026-11-29 18:30:05");
+        assert_eq!(
+            parse_trans_date("20261129183005").unwrap().to_string(),
+            "2026-11-29 18:30:05"
+        );
         assert!(parse_trans_date("20240229000000").is_ok());
-        for bad in ["20230229000000", "20261329000000", "20261129240000", "20261129186000", "20261129183060", "2026112918300", "2026112918300x", "+0261129183005"] {
+        for bad in [
+            "20230229000000",
+            "20261329000000",
+            "20261129240000",
+            "20261129186000",
+            "20261129183060",
+            "2026112918300",
+            "2026112918300x",
+            "+0261129183005",
+        ] {
             assert!(parse_trans_date(bad).is_err(), "{bad}");
         }
     }
@@ -332,11 +465,33 @@ mod tests {
     #[test]
     fn key_is_bounded_ascii() {
         let d = parse_trans_date("20261129183005").unwrap();
-        let k = idempotency_key("12345678", None, "ab12cd", &d, None, 4_294_967_295, &"X".repeat(64));
+        let k = idempotency_key(
+            "12345678",
+            None,
+            "ab12cd",
+            &d,
+            None,
+            4_294_967_295,
+            &"X".repeat(64),
+        );
         assert!(k.len() <= 190 && k.is_ascii(), "{k}");
-        assert_eq!(k, format!("sc:12345678:t20261129-AB12CD:-:4294967295:{}", "X".repeat(64)));
+        assert_eq!(
+            k,
+            format!(
+                "sc:12345678:t20261129-AB12CD:-:4294967295:{}",
+                "X".repeat(64)
+            )
+        );
         let u = "0123456789abcdef0123456789abcdef";
-        let k = idempotency_key("12345678", Some(u), "ab12cd", &d, Some("VERIFICATION"), 4_294_967_295, &"X".repeat(64));
+        let k = idempotency_key(
+            "12345678",
+            Some(u),
+            "ab12cd",
+            &d,
+            Some("VERIFICATION"),
+            4_294_967_295,
+            &"X".repeat(64),
+        );
         assert!(k.len() <= 190, "{}", k.len());
     }
 }

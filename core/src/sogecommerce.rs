@@ -111,7 +111,10 @@ fn signed_fields<'a, I>(fields: I) -> Vec<(&'a [u8], &'a [u8])>
 where
     I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
 {
-    let mut v: Vec<_> = fields.into_iter().filter(|(name, _)| name.starts_with(FIELD_PREFIX)).collect();
+    let mut v: Vec<_> = fields
+        .into_iter()
+        .filter(|(name, _)| name.starts_with(FIELD_PREFIX))
+        .collect();
     v.sort_unstable();
     v
 }
@@ -214,14 +217,26 @@ mod tests {
         for m in [Mode::Test, Mode::Production] {
             assert_eq!(m.as_str().parse::<Mode>(), Ok(m));
         }
-        assert!(matches!("hmac-sha-256".parse::<Algorithm>(), Err(SignError::UnknownAlgorithm(_))));
-        assert!(matches!("SHA1".parse::<Algorithm>(), Err(SignError::UnknownAlgorithm(_))));
-        assert!(matches!("test".parse::<Mode>(), Err(SignError::UnknownMode(_))));
+        assert!(matches!(
+            "hmac-sha-256".parse::<Algorithm>(),
+            Err(SignError::UnknownAlgorithm(_))
+        ));
+        assert!(matches!(
+            "SHA1".parse::<Algorithm>(),
+            Err(SignError::UnknownAlgorithm(_))
+        ));
+        assert!(matches!(
+            "test".parse::<Mode>(),
+            Err(SignError::UnknownMode(_))
+        ));
     }
 
     #[test]
     fn unescape() {
-        assert_eq!(unescape_slashes(br#"{"a":"http:\/\/x\/y","b":"\\"}"#), br#"{"a":"http://x/y","b":"\\"}"#.to_vec());
+        assert_eq!(
+            unescape_slashes(br#"{"a":"http:\/\/x\/y","b":"\\"}"#),
+            br#"{"a":"http://x/y","b":"\\"}"#.to_vec()
+        );
         assert_eq!(unescape_slashes(b"\\"), b"\\".to_vec());
         assert_eq!(unescape_slashes(b""), b"".to_vec());
     }

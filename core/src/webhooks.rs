@@ -6,8 +6,8 @@
 use std::fmt;
 
 use base64::Engine;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -44,9 +44,9 @@ impl Secret {
         if b64.is_empty() {
             return Err(WebhookError::InvalidSecret("secret is empty".into()));
         }
-        let key = SECRET_B64
-            .decode(b64)
-            .map_err(|_| WebhookError::InvalidSecret("secret is not valid base64 after the whsec_ prefix".into()))?;
+        let key = SECRET_B64.decode(b64).map_err(|_| {
+            WebhookError::InvalidSecret("secret is not valid base64 after the whsec_ prefix".into())
+        })?;
         Secret::from_bytes(&key)
     }
 
@@ -102,7 +102,10 @@ pub fn validate_msg_id(msg_id: &str) -> Result<(), WebhookError> {
     if msg_id.is_empty() {
         return Err(WebhookError::MissingHeader(HEADER_ID));
     }
-    if msg_id.len() > MAX_MSG_ID_LEN || msg_id.contains('.') || !msg_id.bytes().all(|b| b.is_ascii_graphic()) {
+    if msg_id.len() > MAX_MSG_ID_LEN
+        || msg_id.contains('.')
+        || !msg_id.bytes().all(|b| b.is_ascii_graphic())
+    {
         return Err(WebhookError::InvalidHeader(HEADER_ID));
     }
     Ok(())
@@ -117,7 +120,12 @@ pub fn sign(secret: &Secret, msg_id: &str, timestamp: i64, body: &[u8]) -> Strin
 }
 
 /// [`sign`] after checking `msg_id` with [`validate_msg_id`] and that `timestamp` is not negative.
-pub fn try_sign(secret: &Secret, msg_id: &str, timestamp: i64, body: &[u8]) -> Result<String, WebhookError> {
+pub fn try_sign(
+    secret: &Secret,
+    msg_id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> Result<String, WebhookError> {
     validate_msg_id(msg_id)?;
     if timestamp < 0 {
         return Err(WebhookError::InvalidTimestamp);
@@ -165,11 +173,16 @@ pub fn verify(
         return Err(WebhookError::TooNew);
     }
 
-    let expected: Vec<[u8; 32]> = secrets.iter().map(|s| s.mac(msg_id, timestamp_header, body)).collect();
+    let expected: Vec<[u8; 32]> = secrets
+        .iter()
+        .map(|s| s.mac(msg_id, timestamp_header, body))
+        .collect();
     let mut matched = subtle::Choice::from(0);
     let mut malformed = false;
     for entry in signature_header.split(' ').filter(|e| !e.is_empty()) {
-        let Some((version, sig)) = entry.split_once(',') else { continue };
+        let Some((version, sig)) = entry.split_once(',') else {
+            continue;
+        };
         if version != "v1" {
             continue; // v1a (ed25519) and future versions are not ours to check
         }
@@ -206,9 +219,16 @@ mod tests {
     #[test]
     fn timestamp_parsing() {
         assert_eq!(parse_timestamp("1614265330"), Ok(1614265330));
-        assert_eq!(parse_timestamp(""), Err(WebhookError::MissingHeader(HEADER_TIMESTAMP)));
+        assert_eq!(
+            parse_timestamp(""),
+            Err(WebhookError::MissingHeader(HEADER_TIMESTAMP))
+        );
         for bad in ["-1", "+1", " 1", "1.5", "1e9", "99999999999999999999"] {
-            assert_eq!(parse_timestamp(bad), Err(WebhookError::InvalidTimestamp), "{bad}");
+            assert_eq!(
+                parse_timestamp(bad),
+                Err(WebhookError::InvalidTimestamp),
+                "{bad}"
+            );
         }
     }
 }

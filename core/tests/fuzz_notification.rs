@@ -10,14 +10,33 @@ use ocpizza_core::sogecommerce::{Algorithm, Mode};
 use proptest::prelude::*;
 
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
-    ProptestConfig { cases, ..ProptestConfig::default() }
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    ProptestConfig {
+        cases,
+        ..ProptestConfig::default()
+    }
 }
 
 const NAMES: &[&str] = &[
-    "vads_site_id", "vads_ctx_mode", "vads_trans_id", "vads_trans_date", "vads_amount", "vads_currency",
-    "vads_trans_status", "vads_order_id", "vads_trans_uuid", "vads_operation_type", "vads_url_check_src",
-    "vads_sequence_number", "vads_hash", "signature", "vads_", "submit",
+    "vads_site_id",
+    "vads_ctx_mode",
+    "vads_trans_id",
+    "vads_trans_date",
+    "vads_amount",
+    "vads_currency",
+    "vads_trans_status",
+    "vads_order_id",
+    "vads_trans_uuid",
+    "vads_operation_type",
+    "vads_url_check_src",
+    "vads_sequence_number",
+    "vads_hash",
+    "signature",
+    "vads_",
+    "submit",
 ];
 
 /// Values that sit near the validation boundaries, plus arbitrary bytes.
@@ -83,16 +102,25 @@ fn alg() -> impl Strategy<Value = Algorithm> {
 }
 
 fn lookup<'a>(f: &'a Fields, name: &str) -> Option<&'a [u8]> {
-    f.iter().find(|(n, _)| n == name.as_bytes()).map(|(_, v)| v.as_slice())
+    f.iter()
+        .find(|(n, _)| n == name.as_bytes())
+        .map(|(_, v)| v.as_slice())
 }
 
 /// What an accepted notification must satisfy, checked against the raw fields it came from.
 fn check_accepted(f: &Fields, n: &Notification) -> Result<(), TestCaseError> {
-    prop_assert!(n.idempotency_key.is_ascii() && !n.idempotency_key.is_empty() && n.idempotency_key.len() <= 190);
+    prop_assert!(
+        n.idempotency_key.is_ascii()
+            && !n.idempotency_key.is_empty()
+            && n.idempotency_key.len() <= 190
+    );
     prop_assert!(n.amount_cents >= 0);
     let raw_amount = std::str::from_utf8(lookup(f, "vads_amount").unwrap()).unwrap();
     prop_assert_eq!(raw_amount.parse::<i64>().ok(), Some(n.amount_cents));
-    prop_assert_eq!(Some(n.currency), Currency::by_numeric(n.currency_numeric).map(|c| c.alpha));
+    prop_assert_eq!(
+        Some(n.currency),
+        Currency::by_numeric(n.currency_numeric).map(|c| c.alpha)
+    );
     prop_assert_eq!(n.transaction_date.len(), 20);
     prop_assert!(n.transaction_date.ends_with('Z'));
     prop_assert_eq!(n.site_id.as_bytes(), lookup(f, "vads_site_id").unwrap());

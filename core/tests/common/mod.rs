@@ -13,7 +13,10 @@ pub fn borrow(fields: &Fields) -> impl Iterator<Item = (&[u8], &[u8])> {
 }
 
 pub fn fields(pairs: &[(&str, &str)]) -> Fields {
-    pairs.iter().map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec())).collect()
+    pairs
+        .iter()
+        .map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec()))
+        .collect()
 }
 
 /// A typical end-of-payment IPN (without `signature`).
@@ -30,7 +33,10 @@ pub fn ipn_fields(status: &str) -> Fields {
         ("vads_cust_first_name", "Camille"),
         ("vads_cust_last_name", "Martin"),
         ("vads_effective_amount", "2590"),
-        ("vads_hash", "a4e7c2b0d1f9e8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3"),
+        (
+            "vads_hash",
+            "a4e7c2b0d1f9e8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3",
+        ),
         ("vads_operation_type", "DEBIT"),
         ("vads_order_id", "PS-000042"),
         ("vads_page_action", "PAYMENT"),

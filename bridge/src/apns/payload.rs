@@ -38,27 +38,33 @@ fn render(n: &Notice, title: &str, body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The largest `k` in `0..=max` with `fits(k)`, for a `fits` that holds up to some point and not after.
+fn largest_fitting(max: usize, fits: impl Fn(usize) -> bool) -> Option<usize> {
+    if !fits(0) {
+        return None;
+    }
+    let (mut lo, mut hi) = (0, max);
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if fits(mid) { lo = mid } else { hi = mid - 1 }
+    }
+    Some(lo)
+}
+
 /// The payload for a notice, at most `limit` bytes. `None` only if even an empty text cannot fit (a reference
 /// of kilobytes: the event is then refused as a relay bug).
 pub fn build(n: &Notice, limit: usize) -> Option<Vec<u8>> {
-    let mut title = shorten(&n.title, 200);
-    let mut body = n.body.clone();
-    loop {
-        let bytes = render(n, &title, &body);
-        if bytes.len() <= limit {
-            return Some(bytes);
-        }
-        let excess = bytes.len() - limit;
-        // JSON escaping may make a byte of text cost more than one byte of payload: loop until it fits.
-        if body.len() > ELLIPSIS.len_utf8() {
-            body = shorten(&body, body.len().saturating_sub(excess.max(1)));
-        } else if title.len() > ELLIPSIS.len_utf8() {
-            body.clear();
-            title = shorten(&title, title.len().saturating_sub(excess.max(1)));
-        } else {
-            return None;
-        }
+    let title = shorten(&n.title, 200);
+    let full = render(n, &title, &n.body);
+    if full.len() <= limit {
+        return Some(full);
     }
+    // JSON escaping makes a byte of text cost one to six bytes of payload: search the longest body that fits.
+    if let Some(k) = largest_fitting(n.body.len(), |k| render(n, &title, &shorten(&n.body, k)).len() <= limit) {
+        return Some(render(n, &title, &shorten(&n.body, k)));
+    }
+    let k = largest_fitting(title.len(), |k| render(n, &shorten(&title, k), "").len() <= limit)?;
+    Some(render(n, &shorten(&title, k), ""))
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ pub struct Link {
     pub needs_review: Option<String>,
 }
 
-const SELECT: &str = "SELECT shop_order_id, reference, shop_total_cents, thirdparty_id, order_id, order_ref,
+const SELECT: &str = "SELECT shop_order_id, CONVERT(reference USING utf8mb4) AS reference, shop_total_cents, thirdparty_id, order_id, order_ref,
         order_validated_at IS NOT NULL AS order_validated, dolibarr_total_cents, total_mismatch, invoice_id,
         invoice_ref, invoice_validated_at IS NOT NULL AS invoice_validated, payment_id, paid_at IS NOT NULL AS paid,
         closed_at IS NOT NULL AS closed, cancelled_at IS NOT NULL AS cancelled, needs_review

@@ -1,0 +1,93 @@
+//! `ocpizza-bridge webhook sign|verify` and `doctor`, by running the built binary.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+const TS: &str = "1614265330";
+const BODY: &[u8] = br#"{"test": 2432232314}"#;
+const SIG: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+
+fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ocpizza-bridge"))
+        .args(args)
+        .env_remove("OCPIZZA_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn sign_prints_the_official_vector() {
+    let out = run(&["webhook", "sign", "--secret", SECRET, "--id", ID, "--timestamp", TS], BODY);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), SIG);
+}
+
+#[test]
+fn verify_accepts_the_vector_and_names_each_failure() {
+    let verify = |id: &str, ts: &str, sig: &str, now: &str, body: &[u8]| {
+        let mut args = vec!["webhook", "verify", "--secret", SECRET, "--now", now];
+        for (flag, v) in [("--id", id), ("--timestamp", ts), ("--signature", sig)] {
+            if !v.is_empty() {
+                args.push(flag);
+                args.push(v);
+            }
+        }
+        run(&args, body)
+    };
+    let ok = verify(ID, TS, SIG, TS, BODY);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    // Another version's entry before ours is skipped.
+    let ok = verify(ID, TS, &format!("v1a,AAAA {SIG}"), "1614265630", BODY);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+
+    for (what, out, needle) in [
+        ("missing signature", verify(ID, TS, "", TS, BODY), "missing header webhook-signature"),
+        ("missing id", verify("", TS, SIG, TS, BODY), "missing header webhook-id"),
+        ("invalid timestamp", verify(ID, "16142x", SIG, TS, BODY), "invalid header webhook-timestamp"),
+        ("too old", verify(ID, TS, SIG, "1614265631", BODY), "too old"),
+        ("too new", verify(ID, TS, SIG, "1614265029", BODY), "future"),
+        ("tampered body", verify(ID, TS, SIG, TS, br#"{"test": 2432232315}"#), "no webhook-signature entry matches"),
+    ] {
+        assert!(!out.status.success(), "{what} passed");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{what}: {err}");
+    }
+}
+
+#[test]
+fn doctor_reports_each_check_and_fails_without_a_database() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ocpizza-bridge"))
+        .arg("doctor")
+        .env_remove("OCPIZZA_DATABASE_URL")
+        .env_remove("OCPIZZA_DOLIBARR_URL")
+        .env_remove("OCPIZZA_APNS_KEY_FILE")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(text.contains("FAILED  database: OCPIZZA_DATABASE_URL is not set"), "{text}");
+    assert!(text.contains("SKIPPED dolibarr"), "{text}");
+
+    let db_url = std::env::var("OCPIZZA_TEST_DATABASE_SERVER").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into());
+    let out = Command::new(env!("CARGO_BIN_EXE_ocpizza-bridge"))
+        .arg("doctor")
+        .env("OCPIZZA_DATABASE_URL", format!("{db_url}/ocpizza_no_such_database_h3"))
+        .env("OCPIZZA_DOLIBARR_URL", "http://127.0.0.1:9/api/index.php")
+        .env("OCPIZZA_DOLIBARR_API_KEY", "doctor-test-key")
+        .env("OCPIZZA_DOLIBARR_BANK_ACCOUNT_ID", "1")
+        .env_remove("OCPIZZA_APNS_KEY_FILE")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(text.contains("FAILED  database:") && text.contains("does not exist"), "{text}");
+    assert!(text.contains("FAILED  dolibarr:"), "{text}");
+    assert!(!text.contains("doctor-test-key"), "secret printed: {text}");
+}

@@ -151,7 +151,7 @@ pub enum FaultKind {
 struct Fault {
     kind: FaultKind,
     method: Option<Method>,
-    path_prefix: Option<String>,
+    path_part: Option<String>,
     remaining: usize,
 }
 
@@ -398,10 +398,10 @@ impl FakeDolibarr {
         self.fail_matching(None, None, n, kind);
     }
 
-    /// The next `n` requests with this method and a path starting with `path_prefix` (after `/api/index.php`)
-    /// get this fault.
-    pub fn fail_matching(&self, method: Option<Method>, path_prefix: Option<&str>, n: usize, kind: FaultKind) {
-        self.shared.st().faults.push(Fault { kind, method, path_prefix: path_prefix.map(str::to_owned), remaining: n });
+    /// The next `n` requests with this method and a path containing `path_part` (path after `/api/index.php`,
+    /// e.g. `/orders/` for every order sub-route, `/payments`) get this fault.
+    pub fn fail_matching(&self, method: Option<Method>, path_part: Option<&str>, n: usize, kind: FaultKind) {
+        self.shared.st().faults.push(Fault { kind, method, path_part: path_part.map(str::to_owned), remaining: n });
     }
 
     pub fn clear_faults(&self) {
@@ -683,7 +683,7 @@ async fn api(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, header
         let pos = st.faults.iter().position(|f| {
             f.remaining > 0
                 && f.method.as_ref().is_none_or(|m| *m == method)
-                && f.path_prefix.as_deref().is_none_or(|p| rel.starts_with(p))
+                && f.path_part.as_deref().is_none_or(|p| rel.contains(p))
         });
         pos.map(|i| {
             st.faults[i].remaining -= 1;

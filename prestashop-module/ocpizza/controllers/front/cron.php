@@ -1,0 +1,48 @@
+<?php
+/**
+ * OC Pizza payment module for PrestaShop 8.1–9.x.
+ *
+ * @author    OC Pizza
+ * @copyright OC Pizza
+ * @license   Proprietary
+ */
+if (!defined('_PS_VERSION_')) {
+    exit;
+}
+
+use OCPizzaModule\Security\TokenGuard;
+
+/**
+ * Publishes pending OCPizza_DB events to the bridge (and records orders whose recording failed). Secured by the
+ * module's cron token, compared in constant time. URL shown on the configuration page.
+ */
+class OcpizzaCronModuleFrontController extends ModuleFrontController
+{
+    /** @var Ocpizza */
+    public $module;
+    public $ajax = true;
+    /** @var int */
+    public $httpStatus = 200;
+    /** @var array */
+    public $result = [];
+
+    public function postProcess()
+    {
+        if (!TokenGuard::matches($this->module->settings()->cronToken(), Tools::getValue('token'))) {
+            $this->httpStatus = 403;
+            $this->result = ['error' => 'forbidden'];
+
+            return;
+        }
+        $counts = $this->module->publishOutboxNow(100);
+        $this->result = ['published' => $counts];
+    }
+
+    public function displayAjax()
+    {
+        http_response_code($this->httpStatus);
+        header('Content-Type: application/json');
+        header('Cache-Control: no-store');
+        echo json_encode($this->result);
+    }
+}

@@ -1,0 +1,57 @@
+<?php
+/**
+ * OC Pizza payment module for PrestaShop 8.1–9.x.
+ *
+ * @author    OC Pizza
+ * @copyright OC Pizza
+ * @license   Proprietary
+ */
+if (!defined('_PS_VERSION_')) {
+    exit;
+}
+
+use OCPizzaModule\Ipn\IpnResponse;
+
+/**
+ * SogeCommerce's Instant Payment Notification (server to server). No customer session and no $auth: the message
+ * is authenticated by its signature (the extension verifies it in constant time). Answers a short plain text.
+ */
+class OcpizzaIpnModuleFrontController extends ModuleFrontController
+{
+    /** @var Ocpizza */
+    public $module;
+    /** Answer through displayAjax(): plain text, no theme. */
+    public $ajax = true;
+    /** @var IpnResponse|null */
+    public $ipnResponse;
+
+    public function postProcess()
+    {
+        if (strtoupper((string) ($_SERVER['REQUEST_METHOD'] ?? '')) !== 'POST') {
+            $this->ipnResponse = new IpnResponse(405, 'KO-POST only');
+
+            return;
+        }
+        // The signature covers the exact posted values: they are read as posted, not through Tools::getValue(),
+        // which strips backslashes. Nothing here is used in SQL or output; the extension validates every field.
+        $post = [];
+        foreach ($_POST as $name => $value) {
+            if (!is_string($name) || !is_string($value)) {
+                $this->ipnResponse = new IpnResponse(200, 'KO-Invalid notification');
+
+                return;
+            }
+            $post[$name] = $value;
+        }
+        $this->ipnResponse = $this->module->ipnProcessor()->process($post, 'ipn');
+    }
+
+    public function displayAjax()
+    {
+        $r = $this->ipnResponse ?? new IpnResponse(500, 'KO-Not processed');
+        http_response_code($r->httpStatus);
+        header('Content-Type: text/plain; charset=utf-8');
+        header('Cache-Control: no-store');
+        echo $r->body;
+    }
+}

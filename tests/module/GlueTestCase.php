@@ -1,0 +1,168 @@
+<?php
+/**
+ * Base of the tests of the module's PrestaShop glue: loads the PrestaShop STAND-IN (not PrestaShop), gives each
+ * test a freshly created stand-in database on the local MariaDB, installs the module, and builds carts.
+ */
+
+namespace OCPizzaModule\Tests;
+
+use OCPizzaModule\Config\Keys;
+use OCPizzaModule\Tests\Support\JournalGateway;
+use PHPUnit\Framework\TestCase;
+
+abstract class GlueTestCase extends TestCase
+{
+    public const SITE_ID = '12345678';
+    public const TEST_KEY = '1122334455667788';
+    public const PROD_KEY = '9988776655443322';
+    public const CARRIER_DELIVERY = 1;
+    public const CARRIER_PICKUP_BELLECOUR = 2;
+
+    /** @var string|null one database per phpunit process, recreated for every test */
+    private static $database;
+
+    /** @var \Ocpizza */
+    protected $module;
+    /** @var JournalGateway */
+    protected $gateway;
+
+    protected function setUp(): void
+    {
+        require_once __DIR__ . '/prestashop-standin/standin.php';
+        if (self::$database === null) {
+            self::$database = 'ocpizza_module_test_' . getmypid() . '_' . bin2hex(random_bytes(3));
+            $name = self::$database;
+            register_shutdown_function(static function () use ($name) {
+                \StandInDatabase::drop($name);
+            });
+        }
+        \StandInDatabase::create(self::$database);
+        \Context::reset();
+        \Module::resetInstances();
+        $_GET = $_POST = [];
+        $_SERVER['REQUEST_METHOD'] = 'GET';
+        $_GET['module'] = 'ocpizza';
+        $this->module = \Module::getInstanceByName('ocpizza');
+        $this->gateway = JournalGateway::lyon();
+        $this->module->setGateway($this->gateway);
+        $this->assertTrue($this->module->install(), 'module install');
+        $this->configure();
+        $this->fixtures();
+    }
+
+    protected static function databaseName(): string
+    {
+        return (string) self::$database;
+    }
+
+    protected function configure(array $overrides = []): void
+    {
+        $values = $overrides + [
+            Keys::SITE_ID => self::SITE_ID,
+            Keys::KEY_TEST => self::TEST_KEY,
+            Keys::KEY_PRODUCTION => self::PROD_KEY,
+            Keys::MODE => 'TEST',
+            Keys::DB_URL => 'mysql://ocpizza@127.0.0.1:3306/ocpizza',
+            Keys::BRIDGE_URL => 'http://127.0.0.1:9',
+            Keys::WEBHOOK_SECRET => 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+            Keys::PICKUP_CARRIERS => json_encode([self::CARRIER_PICKUP_BELLECOUR => 'BELLECOUR']),
+        ];
+        foreach ($values as $k => $v) {
+            \Configuration::updateValue($k, $v);
+        }
+    }
+
+    private function fixtures(): void
+    {
+        $db = \Db::getInstance();
+        $db->insert('customer', ['id_customer' => 1, 'email' => 'camille.martin@example.org', 'firstname' => 'Camille', 'lastname' => 'Martin', 'secure_key' => str_repeat('a', 32)]);
+        $db->insert('address', ['id_address' => 1, 'id_customer' => 1, 'address1' => '12 rue de la République', 'address2' => '3e étage', 'postcode' => '69002', 'city' => 'Lyon', 'id_country' => 8, 'phone_mobile' => '06 12 34 56 78']);
+        $db->insert('address', ['id_address' => 2, 'id_customer' => 1, 'address1' => '1 place de la Comédie', 'postcode' => '75001', 'city' => 'Paris', 'id_country' => 8]);
+        $db->insert('carrier', ['id_carrier' => self::CARRIER_DELIVERY, 'name' => 'Livraison OC Pizza']);
+        $db->insert('carrier', ['id_carrier' => self::CARRIER_PICKUP_BELLECOUR, 'name' => 'Retrait Bellecour']);
+        $db->insert('product', ['id_product' => 1, 'reference' => 'PIZZA-MARGHERITA', 'name' => 'Pizza Margherita', 'price_wt' => '11.50', 'rate' => '10']);
+        $db->insert('product', ['id_product' => 2, 'reference' => 'PIZZA-REINE', 'name' => 'Pizza Reine', 'price_wt' => '13.90', 'rate' => '10']);
+        $db->insert('product', ['id_product' => 3, 'reference' => 'DRINK-COLA-33', 'name' => 'Cola 33 cl', 'price_wt' => '2.50', 'rate' => '5.5']);
+    }
+
+    /**
+     * @param array<int, int> $products id_product => quantity
+     */
+    protected function makeCart(array $products, int $carrier = self::CARRIER_DELIVERY, int $address = 1, float $shipping = 2.50, array $rules = [], int $currency = 1): \Cart
+    {
+        $db = \Db::getInstance();
+        $db->insert('cart', ['id_customer' => 1, 'id_currency' => $currency, 'id_address_delivery' => $address, 'id_carrier' => $carrier,
+            'id_lang' => 1, 'id_shop' => 1, 'secure_key' => str_repeat('a', 32), 'shipping_wt' => $carrier === self::CARRIER_DELIVERY ? $shipping : 0, 'shipping_rate' => 10]);
+        $id = $db->Insert_ID();
+        foreach ($products as $p => $q) {
+            $db->insert('cart_product', ['id_cart' => $id, 'id_product' => $p, 'quantity' => $q]);
+        }
+        foreach ($rules as $name => $value) {
+            $db->insert('cart_cart_rule', ['id_cart' => $id, 'name' => $name, 'value_real' => $value]);
+        }
+        $cart = new \Cart($id);
+        \Context::getContext()->cart = $cart;
+        \Context::getContext()->customer = new \Customer(1);
+
+        return $cart;
+    }
+
+    protected function orderCount(int $cartId): int
+    {
+        return (int) \Db::getInstance()->getValue('SELECT COUNT(*) FROM ps_orders WHERE id_cart = ' . $cartId, false);
+    }
+
+    protected function stateOf(int $orderId): int
+    {
+        return (int) \Db::getInstance()->getValue('SELECT current_state FROM ps_orders WHERE id_order = ' . $orderId, false);
+    }
+
+    protected static function requireExtension(): void
+    {
+        if (!extension_loaded('ocpizza')) {
+            self::markTestSkipped('needs the ocpizza extension: php -d extension=$PWD/target/debug/libocpizza.so /usr/bin/phpunit -c tests/module/phpunit.xml');
+        }
+    }
+
+    /** A notification as the gateway posts it, signed with $key by the real extension. */
+    protected static function signedNotification(array $fields, string $key = self::TEST_KEY): array
+    {
+        $fields += [
+            'vads_action_mode' => 'INTERACTIVE', 'vads_ctx_mode' => 'TEST', 'vads_currency' => '978', 'vads_page_action' => 'PAYMENT',
+            'vads_payment_config' => 'SINGLE', 'vads_site_id' => self::SITE_ID, 'vads_trans_date' => gmdate('YmdHis'),
+            'vads_trans_id' => '123456', 'vads_trans_uuid' => str_repeat('ab12', 8), 'vads_version' => 'V2', 'vads_operation_type' => 'DEBIT',
+            'vads_result' => '00', 'vads_url_check_src' => 'PAY', 'vads_hash' => bin2hex(random_bytes(16)), 'vads_sequence_number' => '1',
+            'vads_effective_amount' => $fields['vads_amount'] ?? '', 'vads_card_brand' => 'CB', 'vads_card_number' => '497010XXXXXX0055',
+        ];
+        ksort($fields);
+        $fields['signature'] = \OCPizza\SogeCommerce::sign($fields, $key, 'HMAC-SHA-256');
+
+        return $fields;
+    }
+
+    /** Runs a module front controller like PrestaShop's dispatcher; returns [http body, redirect url or null]. */
+    protected function runController(string $name, array $get = [], array $post = [], string $method = 'GET'): array
+    {
+        $_GET = $get + ['fc' => 'module', 'module' => 'ocpizza', 'controller' => $name];
+        $_POST = $post;
+        $_SERVER['REQUEST_METHOD'] = $method;
+        require_once OCPIZZA_MODULE_DIR . '/controllers/front/' . $name . '.php';
+        $class = 'Ocpizza' . ucfirst($name) . 'ModuleFrontController';
+        $controller = new $class();
+        if (property_exists($controller, 'pollAttempts')) {
+            $controller->pollAttempts = 2;
+            $controller->pollDelayMicros = 1000;
+        }
+        ob_start();
+        try {
+            $controller->run();
+            $redirect = null;
+        } catch (\StandInRedirect $r) {
+            $redirect = $r->url;
+        } finally {
+            $body = (string) ob_get_clean();
+        }
+
+        return [$body, $redirect, $controller];
+    }
+}

@@ -1,0 +1,318 @@
+<?php
+
+namespace OCPizzaModule\Tests\Logic;
+
+use OCPizzaModule\Adapter\ArrayConfig;
+use OCPizzaModule\Config\Keys;
+use OCPizzaModule\Config\Settings;
+use OCPizzaModule\Ipn\CartSnapshot;
+use OCPizzaModule\Ipn\IpnProcessor;
+use OCPizzaModule\Ipn\StateIds;
+use OCPizzaModule\Tests\Support\FakeShopOrders;
+use OCPizzaModule\Tests\Support\InMemoryGateway;
+use OCPizzaModule\Tests\Support\MemoryLock;
+use OCPizzaModule\Tests\Support\MemoryLogger;
+use PHPUnit\Framework\TestCase;
+
+/**
+ * IPN decisions without PrestaShop. The notification is what parseNotification returns (the extension's own
+ * tests cover parsing); here a parser double returns it, so every decision is checked in isolation.
+ */
+final class IpnProcessorTest extends TestCase
+{
+    private const PAYMENT = 2, PENDING = 20, TO_VALIDATE = 21, CANCELLED = 6, ERROR = 8, REFUND = 7, PREPARING = 23;
+
+    /** @var FakeShopOrders */ private $orders;
+    /** @var InMemoryGateway */ private $gateway;
+    /** @var MemoryLock */ private $lock;
+    /** @var MemoryLogger */ private $logger;
+    /** @var array the notification the parser double returns */ private $n;
+
+    protected function setUp(): void
+    {
+        $this->orders = new FakeShopOrders();
+        $this->orders->carts[42] = new CartSnapshot(42, 'EUR', 2, 2590);
+        $this->orders->paidStates = [self::PAYMENT, self::REFUND];
+        $this->gateway = new InMemoryGateway();
+        $this->gateway->parser = function (array $post, string $key, string $mode, string $alg) {
+            $this->assertSame('1122334455667788', $key, 'the TEST key, trimmed');
+            $this->assertSame('TEST', $mode);
+
+            return $this->n;
+        };
+        $this->lock = new MemoryLock();
+        $this->logger = new MemoryLogger();
+        $this->n = self::notification('paid');
+    }
+
+    private static function notification(string $outcome, array $over = []): array
+    {
+        return $over + [
+            'site_id' => '12345678', 'order_id' => '42', 'transaction_id' => '000123', 'transaction_uuid' => str_repeat('a1', 16),
+            'transaction_date' => '2026-11-29T18:00:00Z', 'amount_cents' => 2590, 'currency_numeric' => '978', 'currency' => 'EUR',
+            'raw_status' => ['paid' => 'AUTHORISED', 'pending' => 'WAITING_AUTHORISATION', 'to_validate' => 'AUTHORISED_TO_VALIDATE', 'cancelled' => 'CANCELLED', 'failed' => 'REFUSED'][$outcome],
+            'outcome' => $outcome, 'operation_type' => 'DEBIT', 'trigger' => 'PAY', 'sequence_number' => 1, 'mode' => 'TEST',
+            'idempotency_key' => '12345678:' . $outcome . ':000123',
+        ];
+    }
+
+    private function processor(array $config = []): IpnProcessor
+    {
+        $settings = new Settings(new ArrayConfig($config + [Keys::SITE_ID => '12345678', Keys::KEY_TEST => " 1122334455667788\n", Keys::MODE => 'TEST']));
+
+        return new IpnProcessor($settings, $this->gateway, $this->orders, $this->lock, new StateIds(self::PAYMENT, self::PENDING, self::TO_VALIDATE, self::CANCELLED, self::ERROR, self::REFUND), $this->logger);
+    }
+
+    private function existing(int $stateId, bool $paid): void
+    {
+        $this->orders->orders[42] = ['orderId' => 7, 'stateId' => $stateId, 'paid' => $paid];
+    }
+
+    public function noOrderYetProvider(): array
+    {
+        return [
+            'paid creates a paid order' => ['paid', self::PAYMENT],
+            'pending creates a pending order' => ['pending', self::PENDING],
+            'to_validate creates an order to validate' => ['to_validate', self::TO_VALIDATE],
+            'cancelled creates nothing' => ['cancelled', null],
+            'failed creates nothing' => ['failed', null],
+        ];
+    }
+
+    /** @dataProvider noOrderYetProvider */
+    public function testNoOrderYet(string $outcome, ?int $expectedState): void
+    {
+        $this->n = self::notification($outcome);
+        $r = $this->processor()->process(['vads_order_id' => '42']);
+
+        $this->assertSame(200, $r->httpStatus);
+        $this->assertSame($outcome, $r->outcome);
+        $this->assertSame(['ocpizza_cart_42'], $this->lock->taken, 'decided under the per-cart lock');
+        if ($expectedState === null) {
+            $this->assertSame([], $this->orders->created);
+            $this->assertSame([], $this->gateway->callsTo('recordPayment'));
+            $this->assertStringStartsWith('OK-', $r->body);
+
+            return;
+        }
+        $this->assertCount(1, $this->orders->created);
+        $created = $this->orders->created[0];
+        $this->assertSame($expectedState, $created['stateId']);
+        $this->assertSame('25.90', $created['amountPaid'], 'the amount the gateway reports, from minor units');
+        $this->assertSame('000123', $created['transactionId']);
+        $this->assertSame([100], $this->orders->recorded, 'order recorded in OCPizza_DB');
+        $payments = $this->gateway->callsTo('recordPayment');
+        $this->assertCount(1, $payments);
+        $this->assertSame(['shop_order_id' => 100, 'provider' => 'sogecommerce', 'transaction_key' => '12345678:' . $outcome . ':000123',
+            'amount_cents' => 2590, 'currency' => 'EUR', 'status' => $outcome, 'raw_status' => $this->n['raw_status'],
+            'transaction_id' => '000123', 'transaction_uuid' => str_repeat('a1', 16), 'occurred_at' => '2026-11-29T18:00:00Z'], $payments[0]);
+        $this->assertSame('OK-Order 100 created', $r->body);
+    }
+
+    public function testReplayedPaidNotificationIsAlreadyRegisteredAndCreatesNothing(): void
+    {
+        $p = $this->processor();
+        $first = $p->process([]);
+        $second = $p->process([]);
+        $this->assertSame('OK-Order 100 created', $first->body);
+        $this->assertSame(200, $second->httpStatus);
+        $this->assertSame('OK-Already registered', $second->body);
+        $this->assertCount(1, $this->orders->created, 'one order for the cart');
+        $this->assertSame([], $this->orders->changes, 'no state change on a replay');
+        $this->assertCount(2, $this->gateway->callsTo('recordPayment'), 'payment re-sent with the same idempotency key (Store ignores it)');
+        $this->assertSame($this->gateway->callsTo('recordPayment')[0]['transaction_key'], $this->gateway->callsTo('recordPayment')[1]['transaction_key']);
+    }
+
+    public function lateNotificationProvider(): array
+    {
+        return [
+            'late CANCELLED' => ['cancelled'],
+            'late REFUSED' => ['failed'],
+            're-sent WAITING (BO)' => ['pending'],
+            'to validate' => ['to_validate'],
+        ];
+    }
+
+    /** @dataProvider lateNotificationProvider */
+    public function testPaidOrderNeverRegresses(string $outcome): void
+    {
+        $this->existing(self::PAYMENT, true);
+        $this->n = self::notification($outcome, ['trigger' => 'BO']);
+        $r = $this->processor()->process([]);
+        $this->assertSame(200, $r->httpStatus);
+        $this->assertSame('OK-Order already paid, status kept', $r->body);
+        $this->assertSame([], $this->orders->changes);
+        $this->assertSame([], $this->orders->created);
+        $this->assertSame([], $this->gateway->callsTo('recordPayment'));
+    }
+
+    public function testPaidOrderFurtherInTheKitchenStaysWhereItIsOnAReplay(): void
+    {
+        $this->existing(self::PREPARING, true);
+        $r = $this->processor()->process([]);
+        $this->assertSame('OK-Already registered', $r->body);
+        $this->assertSame([], $this->orders->changes);
+        $this->assertSame([7], $this->orders->recorded);
+    }
+
+    public function testPendingOrderBecomesPaid(): void
+    {
+        $this->existing(self::PENDING, false);
+        $r = $this->processor()->process([]);
+        $this->assertSame('OK-Order 7 updated', $r->body);
+        $this->assertSame([['orderId' => 7, 'stateId' => self::PAYMENT, 'note' => null]], $this->orders->changes);
+        $this->assertCount(1, $this->gateway->callsTo('recordPayment'));
+    }
+
+    public function testPendingOrderRefusedGoesToPaymentError(): void
+    {
+        $this->existing(self::PENDING, false);
+        $this->n = self::notification('failed');
+        $r = $this->processor()->process([]);
+        $this->assertSame(200, $r->httpStatus);
+        $this->assertSame(self::ERROR, $this->orders->changes[0]['stateId']);
+        $this->assertSame('failed', $this->gateway->callsTo('recordPayment')[0]['status']);
+    }
+
+    public function testCancelledOrderIsNotReopenedByTheGateway(): void
+    {
+        $this->existing(self::CANCELLED, false);
+        $r = $this->processor()->process([]);
+        $this->assertSame('OK-Order closed, status kept', $r->body);
+        $this->assertSame([], $this->orders->changes);
+    }
+
+    public function mismatchProvider(): array
+    {
+        return [
+            'amount' => [['amount_cents' => 2500], 'KO-Amount mismatch (paid 2500, cart 2590 minor units), order 100 in payment error'],
+            'currency' => [['currency' => 'USD', 'currency_numeric' => '840'], 'KO-Currency mismatch (paid USD, cart EUR), order 100 in payment error'],
+        ];
+    }
+
+    /** @dataProvider mismatchProvider */
+    public function testMismatchCreatesTheOrderInPaymentErrorWithAMessage(array $over, string $body): void
+    {
+        $this->n = self::notification('paid', $over);
+        $r = $this->processor()->process([]);
+        $this->assertSame(200, $r->httpStatus, 'verified and recorded: no retry');
+        $this->assertSame($body, $r->body);
+        $this->assertSame(self::ERROR, $this->orders->created[0]['stateId']);
+        $this->assertStringContainsString('mismatch', (string) $this->orders->created[0]['message']);
+        $this->assertSame([], $this->orders->recorded, 'not sent to the restaurant');
+        $this->assertSame([], $this->gateway->callsTo('recordPayment'));
+    }
+
+    public function testMismatchOnAPendingOrderMovesItToPaymentError(): void
+    {
+        $this->existing(self::PENDING, false);
+        $this->n = self::notification('paid', ['amount_cents' => 1]);
+        $r = $this->processor()->process([]);
+        $this->assertStringStartsWith('KO-Amount mismatch', $r->body);
+        $this->assertSame(self::ERROR, $this->orders->changes[0]['stateId']);
+        $this->assertStringContainsString('Amount mismatch', (string) $this->orders->changes[0]['note']);
+    }
+
+    public function testRefundOfAPaidOrder(): void
+    {
+        $this->existing(self::PAYMENT, true);
+        $this->n = self::notification('paid', ['operation_type' => 'CREDIT']);
+        $r = $this->processor()->process([]);
+        $this->assertSame('OK-Refund recorded', $r->body);
+        $this->assertSame(self::REFUND, $this->orders->changes[0]['stateId']);
+    }
+
+    public function refusedProvider(): array
+    {
+        return [
+            'tampered signature' => [new \OCPizza\SignatureException('signature: does not match'), 'KO-Invalid signature'],
+            'wrong mode' => [new \OCPizza\SignatureException('vads_ctx_mode: PRODUCTION, expected TEST'), 'KO-Invalid signature'],
+            'malformed' => [new \OCPizza\ValidationException('vads_amount: not an integer'), 'KO-Invalid notification'],
+        ];
+    }
+
+    /** @dataProvider refusedProvider */
+    public function testRefusedMessagesAnswer200KoAndTouchNothing(\Throwable $e, string $body): void
+    {
+        $this->gateway->parser = static function () use ($e) {
+            throw $e;
+        };
+        $r = $this->processor()->process(['vads_order_id' => '42', 'signature' => 'x']);
+        $this->assertSame(200, $r->httpStatus, 'a retry cannot make it valid');
+        $this->assertSame($body, $r->body);
+        $this->assertFalse($r->isVerified());
+        $this->assertSame([], $this->lock->taken);
+        $this->assertSame([], $this->orders->created);
+    }
+
+    public function testWrongShopIdIsRefused(): void
+    {
+        $this->n = self::notification('paid', ['site_id' => '87654321']);
+        $r = $this->processor()->process([]);
+        $this->assertSame([200, 'KO-Wrong shop id'], [$r->httpStatus, $r->body]);
+        $this->assertSame([], $this->orders->created);
+    }
+
+    public function testUnknownCartIsRefusedWith200(): void
+    {
+        $this->n = self::notification('paid', ['order_id' => '999']);
+        $r = $this->processor()->process([]);
+        $this->assertSame([200, 'KO-Unknown cart'], [$r->httpStatus, $r->body]);
+        $this->n = self::notification('paid', ['order_id' => 'abc']);
+        $this->assertSame('KO-Unknown cart', $this->processor()->process([])->body);
+    }
+
+    public function testCouldNotRecordAnswersNon200SoTheGatewayRetries(): void
+    {
+        $this->orders->recordFailure = new \RuntimeException('OCPizza_DB down');
+        $r = $this->processor()->process([]);
+        $this->assertSame(500, $r->httpStatus);
+        $this->assertStringStartsWith('KO-', $r->body);
+        // The retry finds the order (created before the failure) and completes the recording.
+        $retry = $this->processor()->process([]);
+        $this->assertSame([200, 'OK-Already registered'], [$retry->httpStatus, $retry->body]);
+        $this->assertCount(1, $this->orders->created);
+        $this->assertSame([100], $this->orders->recorded);
+    }
+
+    public function testBusyCartAnswers503(): void
+    {
+        $this->lock->timeOut = true;
+        $r = $this->processor()->process([]);
+        $this->assertSame(503, $r->httpStatus);
+        $this->assertSame([], $this->orders->created);
+    }
+
+    public function testWithoutExtensionOrConfigurationNothingIsProcessed(): void
+    {
+        $this->gateway->loaded = false;
+        $this->assertSame(503, $this->processor()->process([])->httpStatus);
+        $this->gateway->loaded = true;
+        $this->assertSame(503, $this->processor([Keys::SITE_ID => ''])->process([])->httpStatus);
+    }
+
+    public function testProductionModeUsesTheProductionKey(): void
+    {
+        $this->gateway->parser = function (array $post, string $key, string $mode) {
+            $this->assertSame(['PRODKEY-9988', 'PRODUCTION'], [$key, $mode]);
+
+            return self::notification('paid', ['mode' => 'PRODUCTION']);
+        };
+        $r = $this->processor([Keys::MODE => 'PRODUCTION', Keys::KEY_PRODUCTION => 'PRODKEY-9988'])->process([]);
+        $this->assertSame(200, $r->httpStatus);
+    }
+
+    public function testLogsCarryNoKeyNoCardDataNoBody(): void
+    {
+        $this->processor()->process(['vads_card_number' => '497010XXXXXX0055', 'signature' => 'SIGNATURE-VALUE']);
+        $this->gateway->parser = static function () {
+            throw new \OCPizza\SignatureException('signature: does not match');
+        };
+        $this->processor()->process(['vads_card_number' => '497010XXXXXX0055', 'signature' => 'SIGNATURE-VALUE']);
+        $log = $this->logger->text();
+        $this->assertNotSame('', $log);
+        foreach (['1122334455667788', '497010', 'SIGNATURE-VALUE'] as $secret) {
+            $this->assertStringNotContainsString($secret, $log);
+        }
+    }
+}

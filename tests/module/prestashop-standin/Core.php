@@ -1,0 +1,279 @@
+<?php
+/**
+ * STAND-IN, NOT PRESTASHOP: Configuration, Tools, Context, Link, Validate, Language, Shop, Country, logger,
+ * a Smarty recorder, with the PrestaShop 8.2 signatures and behaviour the OC Pizza module relies on.
+ */
+class PrestaShopException extends Exception
+{
+}
+
+/** How the stand-in reproduces die()/exit/redirects: in phpunit they become exceptions the test can inspect. */
+final class StandIn
+{
+    /** @var bool true in the phpunit process; child processes really exit, as PHP-FPM would */
+    public static $throwOnHalt = true;
+
+    public static function halt(string $output): void
+    {
+        if (self::$throwOnHalt) {
+            throw new StandInHalt($output);
+        }
+        exit($output);
+    }
+}
+
+/** PrestaShop called die()/exit with this output. */
+class StandInHalt extends RuntimeException
+{
+}
+
+/** PrestaShop redirected (header Location + exit). */
+class StandInRedirect extends StandInHalt
+{
+    /** @var string */
+    public $url;
+
+    public function __construct(string $url)
+    {
+        parent::__construct('redirect: ' . $url);
+        $this->url = $url;
+    }
+}
+
+class Configuration
+{
+    public static function get($key, $idLang = null, $idShopGroup = null, $idShop = null, $default = false)
+    {
+        $v = Db::getInstance()->getValue('SELECT value FROM `' . _DB_PREFIX_ . 'configuration` WHERE name = \'' . pSQL($key) . '\'', false);
+
+        return $v === false ? $default : $v;
+    }
+
+    public static function updateValue($key, $values, $html = false, $idShopGroup = null, $idShop = null)
+    {
+        return Db::getInstance()->execute('INSERT INTO `' . _DB_PREFIX_ . 'configuration` (name, value) VALUES (\'' . pSQL($key) . '\', \''
+            . pSQL((string) $values, true) . '\') ON DUPLICATE KEY UPDATE value = VALUES(value)');
+    }
+
+    public static function deleteByName($key)
+    {
+        return Db::getInstance()->execute('DELETE FROM `' . _DB_PREFIX_ . 'configuration` WHERE name = \'' . pSQL($key) . '\'');
+    }
+}
+
+class Tools
+{
+    /** As PrestaShop: POST then GET, strings urlencoded/decoded and stripslashes'd. */
+    public static function getValue($key, $default_value = false)
+    {
+        if (!isset($key) || $key === '' || !is_string($key)) {
+            return false;
+        }
+        $ret = $_POST[$key] ?? ($_GET[$key] ?? $default_value);
+        if (is_string($ret)) {
+            return stripslashes(urldecode(preg_replace('/((\%5C0+)|(\%00+))/i', '', urlencode($ret))));
+        }
+
+        return $ret;
+    }
+
+    public static function getIsset($key)
+    {
+        return isset($_POST[$key]) || isset($_GET[$key]);
+    }
+
+    public static function isSubmit($submit)
+    {
+        return isset($_POST[$submit]) || isset($_POST[$submit . '_x']) || isset($_POST[$submit . '_y']) || isset($_GET[$submit]);
+    }
+
+    public static function getAdminTokenLite($tab)
+    {
+        return 'standin-admin-token-' . $tab;
+    }
+
+    public static function redirect($url, $base_uri = '/', $link = null, $headers = null)
+    {
+        throw new StandInRedirect((string) $url);
+    }
+
+    public static function displayError($errorMessage = null, $htmlentities = null, $context = null)
+    {
+        return (string) $errorMessage;
+    }
+
+    public static function ps_round($value, $precision = 0, $round_mode = null)
+    {
+        return round((float) $value, (int) $precision, PHP_ROUND_HALF_UP);
+    }
+
+    public static function nl2br($str)
+    {
+        return str_replace(["\r\n", "\r", "\n"], '<br />', (string) $str);
+    }
+
+    public static function passwdGen($length = 8, $flag = 'ALPHANUMERIC')
+    {
+        $chars = $flag === 'NO_NUMERIC' ? 'ABCDEFGHIJKLMNOPQRSTUVWXYZ' : 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+        $out = '';
+        for ($i = 0; $i < $length; ++$i) {
+            $out .= $chars[random_int(0, strlen($chars) - 1)];
+        }
+
+        return $out;
+    }
+}
+
+class Validate
+{
+    public static function isLoadedObject($object)
+    {
+        return is_object($object) && $object->id;
+    }
+
+    public static function isUnsignedId($id)
+    {
+        return (string) (int) $id === (string) $id && $id >= 0;
+    }
+}
+
+class Language extends ObjectModel
+{
+    public $iso_code;
+    private const LANGS = [1 => 'fr', 2 => 'en'];
+
+    public function __construct($id = null, $id_lang = null)
+    {
+        $id = (int) ($id ?: 1);
+        $this->id = $id;
+        $this->iso_code = self::LANGS[$id] ?? 'fr';
+    }
+
+    public static function getLanguages($active = true, $id_shop = false, $ids_only = false)
+    {
+        $out = [];
+        foreach (self::LANGS as $id => $iso) {
+            $out[] = ['id_lang' => $id, 'iso_code' => $iso];
+        }
+
+        return $out;
+    }
+}
+
+class Shop extends ObjectModel
+{
+    public function __construct($id = null, $id_lang = null, $id_shop = null)
+    {
+        $this->id = 1;
+    }
+}
+
+class Country
+{
+    public static function getIsoById($id_country)
+    {
+        return [8 => 'FR', 3 => 'BE', 19 => 'CH'][(int) $id_country] ?? false;
+    }
+}
+
+class PrestaShopLogger
+{
+    public static function addLog($message, $severity = 1, $errorCode = null, $objectType = null, $objectId = null, $allowDuplicate = false, $idEmployee = null)
+    {
+        return Db::getInstance()->insert('log', ['severity' => (int) $severity, 'message' => (string) $message]);
+    }
+}
+
+class Link
+{
+    public const BASE = 'https://shop.test/';
+
+    public function getModuleLink($module, $controller = 'default', array $params = [], $ssl = null, $idLang = null, $idShop = null, $relativeProtocol = false)
+    {
+        return self::BASE . 'index.php?' . http_build_query(['fc' => 'module', 'module' => $module, 'controller' => $controller] + $params);
+    }
+
+    public function getPageLink($controller, $ssl = null, $idLang = null, $request = null, $requestUrlEncode = false, $idShop = null, $relativeProtocol = false)
+    {
+        $query = is_array($request) ? '&' . http_build_query($request) : ($request ? '&' . $request : '');
+
+        return self::BASE . 'index.php?controller=' . $controller . $query;
+    }
+
+    public function getAdminLink($controller, $withToken = true, $sfRouteParams = [], $params = [])
+    {
+        return self::BASE . 'admin-dev/index.php?controller=' . $controller . ($withToken ? '&token=' . Tools::getAdminTokenLite($controller) : '');
+    }
+}
+
+/** Records assignments and fetched templates instead of compiling Smarty templates. */
+class StandInSmarty
+{
+    /** @var array<string, mixed> */
+    public $vars = [];
+    /** @var string[] */
+    public $fetched = [];
+
+    public function assign($name, $value = null)
+    {
+        if (is_array($name)) {
+            $this->vars = array_merge($this->vars, $name);
+        } else {
+            $this->vars[$name] = $value;
+        }
+
+        return $this;
+    }
+
+    public function getTemplateVars($name = null)
+    {
+        return $name === null ? $this->vars : ($this->vars[$name] ?? null);
+    }
+
+    public function fetch($template)
+    {
+        $this->fetched[] = (string) $template;
+
+        return '<!-- stand-in render of ' . $template . ' -->';
+    }
+}
+
+class Context
+{
+    /** @var Context|null */
+    private static $instance;
+    public $cart;
+    public $customer;
+    public $currency;
+    public $language;
+    public $shop;
+    public $link;
+    public $smarty;
+    public $controller;
+    public $cookie;
+
+    public static function getContext()
+    {
+        if (self::$instance === null) {
+            $c = new self();
+            $c->language = new Language(1);
+            $c->shop = new Shop(1);
+            $c->link = new Link();
+            $c->smarty = new StandInSmarty();
+            self::$instance = $c;
+        }
+
+        return self::$instance;
+    }
+
+    /** Stand-in only: a fresh context per test. */
+    public static function reset(): void
+    {
+        self::$instance = null;
+    }
+
+    public function getComputingPrecision()
+    {
+        return $this->currency ? (int) $this->currency->precision : 2;
+    }
+}

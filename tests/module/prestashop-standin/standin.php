@@ -1,0 +1,74 @@
+<?php
+/**
+ * STAND-IN, NOT PRESTASHOP. PrestaShop itself is not part of this repository and cannot be installed here; these
+ * few classes reproduce the PrestaShop 8.2 API and documented behaviour the OC Pizza module uses (validateOrder's
+ * die on an existing order and forced PS_OS_ERROR on an amount mismatch, the status hooks of OrderHistory,
+ * Tools::getValue's stripslashes, Db over the real MariaDB so that GET_LOCK really locks across processes).
+ *
+ * Usage: set Db::$database (and Db::$server/$user/$password) then require this file, or call StandInDatabase.
+ */
+if (!defined('_PS_VERSION_')) {
+    define('_PS_VERSION_', '8.2.0');
+}
+define('_DB_PREFIX_', 'ps_');
+define('_MYSQL_ENGINE_', 'InnoDB');
+define('_PS_MODE_DEV_', true);
+define('_PS_DEBUG_SQL_', false);
+define('_PS_MODULE_DIR_', dirname(__DIR__, 3) . '/prestashop-module/');
+
+require_once __DIR__ . '/Core.php';
+require_once __DIR__ . '/Db.php';
+require_once __DIR__ . '/ObjectModel.php';
+require_once __DIR__ . '/Module.php';
+require_once __DIR__ . '/PaymentOption.php';
+
+/** Creates, resets and drops the stand-in's database on the local MariaDB. */
+final class StandInDatabase
+{
+    public static function server(): array
+    {
+        $url = getenv('OCPIZZA_TEST_DATABASE_SERVER') ?: 'mysql://root@127.0.0.1:3306';
+        $p = parse_url($url);
+
+        return [
+            'dsn' => sprintf('mysql:host=%s;port=%d', $p['host'] ?? '127.0.0.1', (int) ($p['port'] ?? 3306)),
+            'user' => rawurldecode($p['user'] ?? 'root'),
+            'password' => rawurldecode($p['pass'] ?? ''),
+        ];
+    }
+
+    /** Points Db at $name on the test server (child processes: the database their parent created). */
+    public static function use(string $name): void
+    {
+        $s = self::server();
+        Db::$server = $s['dsn'];
+        Db::$user = $s['user'];
+        Db::$password = $s['password'];
+        Db::$database = $name;
+        Db::resetInstance();
+    }
+
+    /** (Re)creates $name with the stand-in schema. */
+    public static function create(string $name): void
+    {
+        $s = self::server();
+        $pdo = new PDO($s['dsn'], $s['user'], $s['password'], [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
+        $pdo->exec('DROP DATABASE IF EXISTS `' . $name . '`');
+        $pdo->exec('CREATE DATABASE `' . $name . '` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
+        $pdo->exec('USE `' . $name . '`');
+        foreach (array_filter(array_map('trim', explode(";\n", (string) file_get_contents(__DIR__ . '/schema.sql')))) as $sql) {
+            if (strpos(ltrim($sql), '--') === 0 && strpos($sql, "\n") === false) {
+                continue;
+            }
+            $pdo->exec($sql);
+        }
+        self::use($name);
+    }
+
+    public static function drop(string $name): void
+    {
+        $s = self::server();
+        $pdo = new PDO($s['dsn'], $s['user'], $s['password'], [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
+        $pdo->exec('DROP DATABASE IF EXISTS `' . $name . '`');
+    }
+}

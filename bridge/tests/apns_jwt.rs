@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use apns_support::*;
-use ocpizza_bridge::apns::{ApnsClient, ClientOptions, JwtSigner, ManualClock, Push, PushResult};
+use ocpizza_bridge::apns::{ApnsClient, ClientOptions, Clock, JwtSigner, ManualClock, Push, PushResult};
 use ocpizza_bridge::destination::DeliveryError;
 use ocpizza_core::status::Fulfilment;
 use ocpizza_e2e::apns::Reply;
@@ -41,31 +41,40 @@ async fn token_is_kept_before_the_renewal_age_and_renewed_once_after_it() {
     assert_eq!(stats.connections, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
 async fn renewal_is_single_flight() {
-    let clock = Arc::new(ManualClock::new());
+    let clock = Arc::new(SlowClock(ManualClock::new()));
     let der = ring_p8();
     let signer = Arc::new(JwtSigner::from_pkcs8_der(&der, "KEY1234567", "TEAM123456", 50 * MIN, clock.clone()).unwrap());
-    let first = signer.token().await.unwrap();
-    clock.advance(50 * MIN);
-    let mut tasks = Vec::new();
-    for _ in 0..64 {
-        let s = signer.clone();
-        tasks.push(tokio::spawn(async move { s.token().await.unwrap() }));
+    let mut previous = signer.token().await.unwrap().serial;
+    // Several rounds: a race that slips through once is unlikely to slip through every time.
+    for round in 0..5u64 {
+        clock.0.advance(50 * MIN);
+        // All callers released at once, so that many find the token stale while the first one signs.
+        let barrier = Arc::new(tokio::sync::Barrier::new(64));
+        let mut tasks = Vec::new();
+        for _ in 0..64 {
+            let (s, b) = (signer.clone(), barrier.clone());
+            tasks.push(tokio::spawn(async move {
+                b.wait().await;
+                s.token().await.unwrap()
+            }));
+        }
+        let mut serials = std::collections::BTreeSet::new();
+        for t in tasks {
+            serials.insert(t.await.unwrap().serial);
+        }
+        assert_eq!(serials.len(), 1, "round {round}: all 64 callers got the same new token");
+        assert!(!serials.contains(&previous));
+        assert_eq!(signer.signed_count(), round + 2, "round {round}: exactly one new token");
+        previous = *serials.first().unwrap();
     }
-    let mut serials = std::collections::BTreeSet::new();
-    for t in tasks {
-        serials.insert(t.await.unwrap().serial);
-    }
-    assert_eq!(serials.len(), 1, "all 64 callers got the same new token");
-    assert!(!serials.contains(&first.serial));
-    assert_eq!(signer.signed_count(), 2);
 
     // A refused token is replaced once, whoever reports it.
     let current = signer.token().await.unwrap();
     let (a, b) = tokio::join!(signer.replace_rejected(&current), signer.replace_rejected(&current));
     assert_eq!(a.unwrap().serial, b.unwrap().serial);
-    assert_eq!(signer.signed_count(), 3);
+    assert_eq!(signer.signed_count(), 7);
 }
 
 #[test]
@@ -151,6 +160,17 @@ async fn stand_in_refuses_a_foreign_key_and_a_too_early_renewal() {
         one.send(&push).await.unwrap(),
         PushResult::Rejected { status: 403, ref reason, .. } if reason == "ExpiredProviderToken"
     ));
+}
+
+/// A clock that takes 2 ms to read: the first renewer is still signing while the others check the token, so
+/// that a renewal that is not single-flight shows up as several new tokens.
+struct SlowClock(ManualClock);
+
+impl Clock for SlowClock {
+    fn now(&self) -> std::time::SystemTime {
+        std::thread::sleep(Duration::from_millis(2));
+        self.0.now()
+    }
 }
 
 /// A fresh P-256 PKCS#8 key, as an Apple `.p8` holds.

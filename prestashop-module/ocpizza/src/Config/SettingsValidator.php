@@ -62,13 +62,10 @@ final class SettingsValidator
                 $values[$k] = $key;
             }
         }
-        $prodKey = $values[Keys::KEY_PRODUCTION] ?? (string) $current->get(Keys::KEY_PRODUCTION);
-        if ($mode === 'PRODUCTION' && trim($prodKey) === '') {
-            $errors[] = new InvalidSetting(Keys::KEY_PRODUCTION, 'key_required');
-        }
-        $testKey = $values[Keys::KEY_TEST] ?? (string) $current->get(Keys::KEY_TEST);
-        if ($mode === 'TEST' && trim($testKey) === '') {
-            $errors[] = new InvalidSetting(Keys::KEY_TEST, 'key_required');
+        // Required for the chosen mode: submitted now (even if malformed, reported above) or stored before.
+        $required = $mode === 'PRODUCTION' ? Keys::KEY_PRODUCTION : Keys::KEY_TEST;
+        if ($text($required) === '' && trim((string) $current->get($required)) === '') {
+            $errors[] = new InvalidSetting($required, 'key_required');
         }
 
         $alg = $text(Keys::ALGORITHM);
@@ -114,8 +111,7 @@ final class SettingsValidator
                 $values[Keys::WEBHOOK_SECRET] = $secret;
             }
         }
-        $storedSecret = $values[Keys::WEBHOOK_SECRET] ?? (string) $current->get(Keys::WEBHOOK_SECRET);
-        if ($bridge !== '' && $storedSecret === '') {
+        if ($bridge !== '' && $secret === '' && (string) $current->get(Keys::WEBHOOK_SECRET) === '') {
             $errors[] = new InvalidSetting(Keys::WEBHOOK_SECRET, 'whsec_required');
         }
 

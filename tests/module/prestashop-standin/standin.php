@@ -16,9 +16,9 @@ define('_PS_MODE_DEV_', true);
 define('_PS_DEBUG_SQL_', false);
 define('_PS_MODULE_DIR_', dirname(__DIR__, 3) . '/prestashop-module/');
 
+require_once __DIR__ . '/ObjectModel.php';
 require_once __DIR__ . '/Core.php';
 require_once __DIR__ . '/Db.php';
-require_once __DIR__ . '/ObjectModel.php';
 require_once __DIR__ . '/Module.php';
 require_once __DIR__ . '/PaymentOption.php';
 

@@ -140,6 +140,46 @@ abstract class GlueTestCase extends TestCase
         return $fields;
     }
 
+    /**
+     * Test double of parseNotification for glue tests that are about PrestaShop, not signatures: `signature` must
+     * be "valid-signature" and vads_ctx_mode the configured mode, else the extension's exceptions; the result has
+     * the keys of issue 3. Tests with the real extension (signedNotification) cover the real verification.
+     */
+    protected function useParserDouble(): void
+    {
+        $this->gateway->parser = static function (array $post, string $key, string $mode, string $alg): array {
+            if (($post['signature'] ?? '') !== 'valid-signature' || $key !== self::TEST_KEY) {
+                throw new \OCPizza\SignatureException('signature: does not match');
+            }
+            if (($post['vads_ctx_mode'] ?? '') !== $mode) {
+                throw new \OCPizza\SignatureException('vads_ctx_mode: does not match the configured mode');
+            }
+            $status = $post['vads_trans_status'];
+            $outcome = ['AUTHORISED' => 'paid', 'CAPTURED' => 'paid', 'WAITING_AUTHORISATION' => 'pending', 'CANCELLED' => 'cancelled', 'ABANDONED' => 'cancelled', 'REFUSED' => 'failed'][$status] ?? 'failed';
+
+            return [
+                'site_id' => $post['vads_site_id'], 'order_id' => $post['vads_order_id'], 'transaction_id' => $post['vads_trans_id'],
+                'transaction_uuid' => $post['vads_trans_uuid'] ?? '', 'transaction_date' => '2026-11-29T18:00:00Z',
+                'amount_cents' => (int) $post['vads_amount'], 'currency_numeric' => $post['vads_currency'],
+                'currency' => ['978' => 'EUR', '392' => 'JPY', '840' => 'USD'][$post['vads_currency']], 'raw_status' => $status,
+                'outcome' => $outcome, 'operation_type' => $post['vads_operation_type'] ?? '', 'trigger' => $post['vads_url_check_src'] ?? '',
+                'sequence_number' => 1, 'mode' => $post['vads_ctx_mode'],
+                'idempotency_key' => $post['vads_site_id'] . ':' . ($post['vads_trans_uuid'] ?? '') . ':' . $status,
+            ];
+        };
+    }
+
+    /** Fields of a notification for the parser double. */
+    protected static function notificationFields(\Cart $cart, string $status, array $over = []): array
+    {
+        return $over + [
+            'vads_site_id' => self::SITE_ID, 'vads_ctx_mode' => 'TEST', 'vads_order_id' => (string) $cart->id,
+            'vads_trans_id' => '000777', 'vads_trans_uuid' => 'uuid-' . $cart->id, 'vads_trans_status' => $status,
+            'vads_amount' => (string) (int) round($cart->getOrderTotal() * 100), 'vads_currency' => '978',
+            'vads_operation_type' => 'DEBIT', 'vads_url_check_src' => 'PAY', 'vads_hash' => 'h', 'signature' => 'valid-signature',
+        ];
+    }
+
     /** Runs a module front controller like PrestaShop's dispatcher; returns [http body, redirect url or null]. */
     protected function runController(string $name, array $get = [], array $post = [], string $method = 'GET'): array
     {

@@ -21,6 +21,8 @@ class InMemoryGateway implements ExtensionGateway
     public $calls = [];
     /** @var array<string, \Throwable> method => exception thrown by its next call */
     public $failNext = [];
+    /** @var array<string, \Throwable> method => exception thrown by every call until removed */
+    public $failAlways = [];
     /** @var bool */
     public $loaded = true;
     /** @var array<int, int> shop_order_id => OCPizza order id */
@@ -132,6 +134,9 @@ class InMemoryGateway implements ExtensionGateway
 
     private function fail(string $method): void
     {
+        if (isset($this->failAlways[$method])) {
+            throw $this->failAlways[$method];
+        }
         if (isset($this->failNext[$method])) {
             $e = $this->failNext[$method];
             unset($this->failNext[$method]);

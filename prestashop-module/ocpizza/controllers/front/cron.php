@@ -40,9 +40,11 @@ class OcpizzaCronModuleFrontController extends ModuleFrontController
 
     public function displayAjax()
     {
-        http_response_code($this->httpStatus);
-        header('Content-Type: application/json');
-        header('Cache-Control: no-store');
+        if (!headers_sent()) {
+            http_response_code($this->httpStatus);
+            header('Content-Type: application/json');
+            header('Cache-Control: no-store');
+        }
         echo json_encode($this->result);
     }
 }

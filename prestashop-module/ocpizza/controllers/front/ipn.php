@@ -49,9 +49,11 @@ class OcpizzaIpnModuleFrontController extends ModuleFrontController
     public function displayAjax()
     {
         $r = $this->ipnResponse ?? new IpnResponse(500, 'KO-Not processed');
-        http_response_code($r->httpStatus);
-        header('Content-Type: text/plain; charset=utf-8');
-        header('Cache-Control: no-store');
+        if (!headers_sent()) {
+            http_response_code($r->httpStatus);
+            header('Content-Type: text/plain; charset=utf-8');
+            header('Cache-Control: no-store');
+        }
         echo $r->body;
     }
 }

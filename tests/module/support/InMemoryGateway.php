@@ -132,7 +132,7 @@ class InMemoryGateway implements ExtensionGateway
         $this->calls[] = [$method, $args];
     }
 
-    private function fail(string $method): void
+    protected function fail(string $method): void
     {
         if (isset($this->failAlways[$method])) {
             throw $this->failAlways[$method];

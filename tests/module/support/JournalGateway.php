@@ -10,6 +10,7 @@ class JournalGateway extends InMemoryGateway
 {
     public function recordOrder(array $order): array
     {
+        $this->fail('recordOrder');
         $id = (int) $order['shop_order_id'];
         $existing = \Db::getInstance()->getValue('SELECT COUNT(*) FROM `standin_gateway_calls` WHERE method = \'recordOrder\' AND shop_order_id = ' . $id, false);
         $this->journal('recordOrder', $order, $id);

@@ -35,8 +35,10 @@ abstract class GlueTestCase extends TestCase
             register_shutdown_function(static function () use ($name) {
                 \StandInDatabase::drop($name);
             });
+            \StandInDatabase::create(self::$database);
+        } else {
+            \StandInDatabase::reset(self::$database);
         }
-        \StandInDatabase::create(self::$database);
         \Context::reset();
         \Module::resetInstances();
         $_GET = $_POST = [];

@@ -65,6 +65,24 @@ final class StandInDatabase
         self::use($name);
     }
 
+    /** Empties $name and puts the seed rows back (much faster than create() between tests). */
+    public static function reset(string $name): void
+    {
+        self::use($name);
+        $pdo = Db::getInstance()->pdo();
+        foreach ($pdo->query("SHOW TABLES LIKE 'ps\\_ocpizza\\_%'")->fetchAll(PDO::FETCH_COLUMN) as $table) {
+            $pdo->exec('DROP TABLE `' . $table . '`'); // the module's own tables: install creates them
+        }
+        foreach ($pdo->query('SHOW TABLES')->fetchAll(PDO::FETCH_COLUMN) as $table) {
+            $pdo->exec('DELETE FROM `' . $table . '`');
+        }
+        foreach (array_filter(array_map('trim', explode(";\n", (string) file_get_contents(__DIR__ . '/schema.sql')))) as $sql) {
+            if (stripos($sql, 'INSERT INTO') !== false) {
+                $pdo->exec(substr($sql, stripos($sql, 'INSERT INTO')));
+            }
+        }
+    }
+
     public static function drop(string $name): void
     {
         $s = self::server();

@@ -33,15 +33,19 @@ impl DbError {
                 DbError::Unreachable { addr: addr.to_owned(), reason: "timed out while connecting".into() }
             }
             sqlx::Error::Tls(e) => DbError::Unreachable { addr: addr.to_owned(), reason: format!("TLS: {e}") },
-            sqlx::Error::Database(db) => match db.code().as_deref() {
-                // ER_ACCESS_DENIED_ERROR / ER_DBACCESS_DENIED_ERROR
-                Some("28000") | Some("42000") if db.message().contains("Access denied") => {
-                    DbError::BadCredentials { user: user.to_owned() }
-                }
-                _ if db.message().contains("Unknown database") => DbError::UnknownDatabase { name: name.to_owned() },
+            sqlx::Error::Database(db) => match mysql_error_number(db.as_ref()) {
+                // ER_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR
+                Some(1045) | Some(1044) | Some(1698) => DbError::BadCredentials { user: user.to_owned() },
+                // ER_BAD_DB_ERROR
+                Some(1049) => DbError::UnknownDatabase { name: name.to_owned() },
                 _ => DbError::Sql(err),
             },
             _ => DbError::Sql(err),
         }
     }
+}
+
+/// The MySQL/MariaDB error number (e.g. 1062 duplicate key) of a database error, when it is one.
+pub fn mysql_error_number(err: &dyn sqlx::error::DatabaseError) -> Option<u16> {
+    err.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>().map(|e| e.number())
 }

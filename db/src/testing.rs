@@ -58,19 +58,31 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        // Drop may run inside a runtime; do the async cleanup on a thread of its own.
+        // Drop may run inside the test's runtime, which is blocked here: do the cleanup on a thread with a runtime
+        // of its own, and never await the test's pool (its connections belong to the blocked runtime).
         let name = self.name.clone();
-        let pool = self.pool.clone();
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            rt.block_on(async move {
-                pool.close().await;
-                if let Ok(admin) = crate::connect(&format!("{}/", server_url())).await {
-                    let _ = admin.execute(format!("DROP DATABASE IF EXISTS `{name}`").as_str()).await;
-                    admin.close().await;
-                }
-            });
+            rt.block_on(drop_database(&name));
         })
         .join();
     }
+}
+
+/// Kills the sessions still using the database (a leaked transaction would otherwise make DROP DATABASE wait
+/// for its metadata lock forever), then drops it.
+async fn drop_database(name: &str) {
+    let Ok(admin) = crate::connect(&format!("{}/", server_url())).await else { return };
+    let ids: Vec<(u64,)> = sqlx::query_as(
+        "SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()",
+    )
+    .bind(name)
+    .fetch_all(&admin)
+    .await
+    .unwrap_or_default();
+    for (id,) in ids {
+        let _ = admin.execute(format!("KILL CONNECTION {id}").as_str()).await;
+    }
+    let _ = admin.execute(format!("DROP DATABASE IF EXISTS `{name}`").as_str()).await;
+    admin.close().await;
 }

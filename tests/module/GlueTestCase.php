@@ -149,7 +149,12 @@ abstract class GlueTestCase extends TestCase
      */
     protected function useParserDouble(): void
     {
-        $this->gateway->parser = static function (array $post, string $key, string $mode, string $alg): array {
+        $this->gateway->parser = self::parserDouble();
+    }
+
+    public static function parserDouble(): callable
+    {
+        return static function (array $post, string $key, string $mode, string $alg): array {
             if (($post['signature'] ?? '') !== 'valid-signature' || $key !== self::TEST_KEY) {
                 throw new \OCPizza\SignatureException('signature: does not match');
             }

@@ -43,10 +43,14 @@ final class OrderLifeTest extends GlueTestCase
         $this->assertSame(['accepted', 'in_preparation', 'ready', 'out_for_delivery', 'delivered'], array_column(JournalGateway::journalled('setStatus'), 'status'));
         $this->assertSame('delivered', $this->module->links()->find($orderId)['oc_status']);
 
-        // Cash collected: the merchant sets "Payment accepted"; the payment is recorded, the status stays delivered.
-        $this->setState($orderId, 'PS_OS_PAYMENT');
+        // PrestaShop's "Delivered" is a paid state: the cash was collected at the door.
         $payments = JournalGateway::journalled('recordPayment');
         $this->assertCount(1, $payments);
+        // The merchant also sets "Payment accepted": same idempotency key (Store ignores it), status stays delivered.
+        $this->setState($orderId, 'PS_OS_PAYMENT');
+        $again = JournalGateway::journalled('recordPayment');
+        $this->assertCount(2, $again);
+        $this->assertSame($payments[0]['transaction_key'], $again[1]['transaction_key']);
         $this->assertSame(['cash', 'prestashop-order-' . $orderId . '-paid', 2790, 'EUR', 'paid'], [$payments[0]['provider'], $payments[0]['transaction_key'], $payments[0]['amount_cents'], $payments[0]['currency'], $payments[0]['status']]);
         $this->assertCount(5, JournalGateway::journalled('setStatus'), 'never back to accepted');
     }

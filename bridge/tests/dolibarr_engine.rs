@@ -90,7 +90,11 @@ async fn burst_while_dolibarr_is_down_ends_with_every_order_exactly_once() {
 
     assert_eq!(count(&env.db.pool, "dead").await, 0);
     let c = env.fake.counts();
-    assert_eq!((c.thirdparties, c.products, c.orders, c.order_lines, c.invoices, c.payments), (3, 2, 6, 24, 6, 6), "{c:?}");
+    assert_eq!(
+        (c.thirdparties, c.products, c.orders, c.order_lines, c.invoices, c.payments),
+        (3, 2, 6, 24, 6, 6),
+        "{c:?}"
+    );
     for &o in &orders {
         let order = env.only_order(o);
         assert_eq!(order["statut"], "3", "order {o} closed");
@@ -110,7 +114,12 @@ async fn burst_while_dolibarr_is_down_ends_with_every_order_exactly_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn business_error_goes_dead_at_once_with_its_reason() {
     let env = env().await;
-    env.fake.fail_matching(Some(Method::POST), Some("/thirdparties"), 100, FaultKind::Business { code: "ErrorCustomerCodeAlreadyUsed".into() });
+    env.fake.fail_matching(
+        Some(Method::POST),
+        Some("/thirdparties"),
+        100,
+        FaultKind::Business { code: "ErrorCustomerCodeAlreadyUsed".into() },
+    );
     enqueue(&env.db.pool, "evt_biz", &Event::OrderCreated(created(4100, 1))).await;
     let dest: Arc<dyn Destination> = Arc::new(env.other_destination());
     let engine = Engine::new(env.db.pool.clone(), vec![dest], fast(50));

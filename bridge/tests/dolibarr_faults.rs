@@ -38,7 +38,10 @@ async fn dolibarr_down_then_back_retries_then_completes_once() {
     }
     env.fake.restart().await.expect("listen again on the same port");
     done(env.deliver(Event::OrderCreated(created(3001, 1))).await);
-    assert_eq!(env.fake.counts(), Counts { thirdparties: 1, products: 2, orders: 1, order_lines: 4, invoices: 0, payments: 0 });
+    assert_eq!(
+        env.fake.counts(),
+        Counts { thirdparties: 1, products: 2, orders: 1, order_lines: 4, invoices: 0, payments: 0 }
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -57,7 +60,12 @@ async fn unavailable_honours_retry_after() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn business_500_is_fatal_with_its_code_and_nothing_half_done_is_duplicated() {
     let env = env().await;
-    env.fake.fail_matching(Some(Method::POST), Some("/thirdparties"), 1, FaultKind::Business { code: "ErrorCustomerCodeAlreadyUsed".into() });
+    env.fake.fail_matching(
+        Some(Method::POST),
+        Some("/thirdparties"),
+        1,
+        FaultKind::Business { code: "ErrorCustomerCodeAlreadyUsed".into() },
+    );
     let reason = fatal(env.deliver(Event::OrderCreated(created(3003, 3))).await);
     assert!(reason.contains("ErrorCustomerCodeAlreadyUsed") && reason.contains("500"), "{reason}");
     assert_eq!(env.fake.counts().orders, 0);

@@ -23,7 +23,12 @@ async fn every_event_delivered_twice_changes_nothing_the_second_time() {
     let events = [
         Event::OrderCreated(created(2001, 1)),
         Event::OrderPaid(paid(2001, 2440)),
-        Event::OrderStatusChanged(status(2001, Fulfilment::Delivery, OrderStatus::OutForDelivery, OrderStatus::Delivered)),
+        Event::OrderStatusChanged(status(
+            2001,
+            Fulfilment::Delivery,
+            OrderStatus::OutForDelivery,
+            OrderStatus::Delivered,
+        )),
     ];
     for ev in &events {
         done(env.deliver(ev.clone()).await);
@@ -37,7 +42,10 @@ async fn every_event_delivered_twice_changes_nothing_the_second_time() {
         }
     }
     assert_eq!(env.fake.counts(), after_first);
-    assert_eq!(after_first, Counts { thirdparties: 1, products: 2, orders: 1, order_lines: 4, invoices: 1, payments: 1 });
+    assert_eq!(
+        after_first,
+        Counts { thirdparties: 1, products: 2, orders: 1, order_lines: 4, invoices: 1, payments: 1 }
+    );
     // The replay only reads (no create, validate, pay); the one POST is the close answered 304… which is skipped
     // too because the order is already closed.
     assert_eq!(env.fake.request_count("POST", "/"), posts, "no POST on replay");
@@ -174,8 +182,13 @@ async fn already_validated_or_closed_304_paths_are_success() {
     assert_eq!(r.status(), 304);
     assert!(r.bytes().await.unwrap().is_empty(), "304 has no body");
     let out = done(
-        env.deliver(Event::OrderStatusChanged(status(2009, Fulfilment::Delivery, OrderStatus::OutForDelivery, OrderStatus::Delivered)))
-            .await,
+        env.deliver(Event::OrderStatusChanged(status(
+            2009,
+            Fulfilment::Delivery,
+            OrderStatus::OutForDelivery,
+            OrderStatus::Delivered,
+        )))
+        .await,
     );
     assert_eq!(out["already_closed"], true);
 }

@@ -55,7 +55,11 @@ impl Dec {
             None => (false, s),
         };
         let (i, f) = s.split_once('.').unwrap_or((s, ""));
-        if (i.is_empty() && f.is_empty()) || !i.bytes().all(|b| b.is_ascii_digit()) || !f.bytes().all(|b| b.is_ascii_digit()) || i.len() > 20 {
+        if (i.is_empty() && f.is_empty())
+            || !i.bytes().all(|b| b.is_ascii_digit())
+            || !f.bytes().all(|b| b.is_ascii_digit())
+            || i.len() > 20
+        {
             return None;
         }
         let int: i128 = if i.is_empty() { 0 } else { i.parse().ok()? };
@@ -86,19 +90,19 @@ impl Dec {
         if 2 * r.abs() >= d.abs() { q + n.signum() * d.signum() } else { q }
     }
 
-    pub fn mul(self, o: Dec) -> Dec {
+    pub fn times(self, o: Dec) -> Dec {
         Dec(Self::div_round(self.0 * o.0, SCALE))
     }
 
-    pub fn div(self, o: Dec) -> Dec {
+    pub fn over(self, o: Dec) -> Dec {
         Dec(Self::div_round(self.0 * SCALE, o.0))
     }
 
-    pub fn add(self, o: Dec) -> Dec {
+    pub fn plus(self, o: Dec) -> Dec {
         Dec(self.0 + o.0)
     }
 
-    pub fn sub(self, o: Dec) -> Dec {
+    pub fn minus(self, o: Dec) -> Dec {
         Dec(self.0 - o.0)
     }
 
@@ -520,7 +524,9 @@ fn render_line(l: &LineRec) -> Value {
 }
 
 fn totals(lines: &[LineRec]) -> (Dec, Dec, Dec) {
-    lines.iter().fold((Dec::ZERO, Dec::ZERO, Dec::ZERO), |(h, t, c), l| (h.add(l.total_ht), t.add(l.total_tva), c.add(l.total_ttc)))
+    lines.iter().fold((Dec::ZERO, Dec::ZERO, Dec::ZERO), |(h, t, c), l| {
+        (h.plus(l.total_ht), t.plus(l.total_tva), c.plus(l.total_ttc))
+    })
 }
 
 /// Linked objects as PHP serialises them: `{"<link id>": "<id>"}`, or `[]` when there is none.
@@ -548,13 +554,13 @@ fn render_order(st: &St, o: &OrderRec) -> Value {
 
 fn render_invoice(st: &St, i: &InvoiceRec) -> Value {
     let (ht, tva, ttc) = totals(&i.lines);
-    let paid: Dec = st.payments.values().filter(|p| p.invoice_id == i.id).fold(Dec::ZERO, |a, p| a.add(p.amount));
+    let paid: Dec = st.payments.values().filter(|p| p.invoice_id == i.id).fold(Dec::ZERO, |a, p| a.plus(p.amount));
     let orders: Vec<(i64, i64)> = i.order_id.map(|o| vec![(i.id * 10 + 1, o)]).unwrap_or_default();
     json!({
         "id": s(i.id), "ref": i.r#ref, "ref_client": i.ref_client, "ref_ext": i.ref_ext, "socid": s(i.socid),
         "type": "0", "statut": s(i.statut), "status": s(i.statut), "paye": s(i.paye),
         "total_ht": ht.to_dolibarr(), "total_tva": tva.to_dolibarr(), "total_ttc": ttc.to_dolibarr(),
-        "totalpaid": paid.to_dolibarr(), "remaintopay": ttc.sub(paid).to_dolibarr(),
+        "totalpaid": paid.to_dolibarr(), "remaintopay": ttc.minus(paid).to_dolibarr(),
         "multicurrency_code": "EUR",
         "lines": i.lines.iter().map(render_line).collect::<Vec<_>>(),
         "linkedObjectsIds": linked("commande", &orders),
@@ -597,14 +603,16 @@ fn key_of(headers: &HeaderMap, uri: &Uri) -> Option<String> {
     if let Some(k) = headers.get("DOLAPIKEY").and_then(|v| v.to_str().ok()) {
         return Some(k.to_owned());
     }
-    if let Some(b) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")) {
+    if let Some(b) =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
+    {
         return Some(b.to_owned());
     }
     query_pairs(uri).into_iter().find(|(k, _)| k == "DOLAPIKEY" || k == "api_key").map(|(_, v)| v)
 }
 
 fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
-    uri.query().map(|q| form_urlencoded_pairs(q)).unwrap_or_default()
+    uri.query().map(form_urlencoded_pairs).unwrap_or_default()
 }
 
 /// application/x-www-form-urlencoded decoding (`+` is a space, `%XX` a byte).
@@ -670,7 +678,8 @@ async fn api(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, header
     }
     if !raw_path.starts_with(BASE_PATH) {
         record(&shared, 404);
-        return (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/html")], "<html>Not Found</html>").into_response();
+        return (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/html")], "<html>Not Found</html>")
+            .into_response();
     }
     if key_of(&headers, &uri).as_deref() != Some(shared.api_key.as_str()) {
         record(&shared, 401);
@@ -717,7 +726,8 @@ async fn api(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, header
     }
 
     let query: BTreeMap<String, String> = query_pairs(&uri).into_iter().collect();
-    let json_body: Option<Value> = if body.iter().all(u8::is_ascii_whitespace) { None } else { serde_json::from_slice(&body).ok() };
+    let json_body: Option<Value> =
+        if body.iter().all(u8::is_ascii_whitespace) { None } else { serde_json::from_slice(&body).ok() };
     if !body.iter().all(u8::is_ascii_whitespace) && json_body.is_none() {
         record(&shared, 400);
         return reply(err(400, "Body is not valid JSON"));
@@ -967,10 +977,10 @@ fn create_thirdparty(st: &mut St, b: &Map<String, Value>) -> Result<i64, Reply> 
         None | Some("-1") | Some("") => None,
         Some(c) => Some(c.to_owned()),
     };
-    if let Some(c) = &code {
-        if st.thirdparties.values().any(|t| t.get("code_client").and_then(Value::as_str) == Some(c)) {
-            return Err(business("Error creating thirdparty", "ErrorCustomerCodeAlreadyUsed"));
-        }
+    if let Some(c) = &code
+        && st.thirdparties.values().any(|t| t.get("code_client").and_then(Value::as_str) == Some(c))
+    {
+        return Err(business("Error creating thirdparty", "ErrorCustomerCodeAlreadyUsed"));
     }
     let id = st.id();
     let mut m: Map<String, Value> = b.iter().map(|(k, v)| (k.clone(), stringify(v))).collect();
@@ -998,8 +1008,8 @@ fn create_product(st: &mut St, b: &Map<String, Value>) -> Reply {
     let tva = b.get("tva_tx").and_then(Dec::from_json).unwrap_or(Dec::ZERO);
     let price = b.get("price").and_then(Dec::from_json).unwrap_or(Dec::ZERO);
     let ttc_base = b.get("price_base_type").and_then(Value::as_str) == Some("TTC");
-    let one_plus = Dec::from_int(1).add(tva.div(Dec::from_int(100)));
-    let (ht, ttc) = if ttc_base { (price.div(one_plus), price) } else { (price, price.mul(one_plus)) };
+    let one_plus = Dec::from_int(1).plus(tva.over(Dec::from_int(100)));
+    let (ht, ttc) = if ttc_base { (price.over(one_plus), price) } else { (price, price.times(one_plus)) };
     let id = st.id();
     let mut m: Map<String, Value> = b.iter().map(|(k, v)| (k.clone(), stringify(v))).collect();
     m.insert("id".into(), s(id));
@@ -1017,7 +1027,7 @@ fn parse_line(b: &Map<String, Value>, honour_ttc: bool, id: i64) -> Result<LineR
     let qty = b.get("qty").and_then(Dec::from_json).ok_or_else(|| err(400, "qty field missing"))?;
     let price = b.get("subprice").and_then(Dec::from_json).unwrap_or(Dec::ZERO);
     let tva = b.get("tva_tx").and_then(Dec::from_json).unwrap_or(Dec::ZERO);
-    let fk_product = b.get("fk_product").and_then(|v| Dec::from_json(v)).map(|d| d.cents() / 100).filter(|i| *i > 0);
+    let fk_product = b.get("fk_product").and_then(Dec::from_json).map(|d| d.cents() / 100).filter(|i| *i > 0);
     let product_type = match (b.get("product_type").and_then(Dec::from_json), fk_product) {
         (Some(t), _) => t.cents() / 100,
         (None, Some(_)) => 0,
@@ -1026,16 +1036,16 @@ fn parse_line(b: &Map<String, Value>, honour_ttc: bool, id: i64) -> Result<LineR
     };
     let desc = b.get("desc").and_then(Value::as_str).unwrap_or("").to_owned();
     let ttc_base = honour_ttc && b.get("price_base_type").and_then(Value::as_str) == Some("TTC");
-    let rate = tva.div(Dec::from_int(100));
+    let rate = tva.over(Dec::from_int(100));
     let (subprice, total_ht, total_tva, total_ttc) = if ttc_base {
-        let ttc = qty.mul(price).round(2);
-        let ht = ttc.div(Dec::from_int(1).add(rate)).round(2);
-        (price.div(Dec::from_int(1).add(rate)), ht, ttc.sub(ht), ttc)
+        let ttc = qty.times(price).round(2);
+        let ht = ttc.over(Dec::from_int(1).plus(rate)).round(2);
+        (price.over(Dec::from_int(1).plus(rate)), ht, ttc.minus(ht), ttc)
     } else {
-        let raw = qty.mul(price);
+        let raw = qty.times(price);
         let ht = raw.round(2);
-        let tv = raw.mul(rate).round(2);
-        (price, ht, tv, ht.add(tv))
+        let tv = raw.times(rate).round(2);
+        (price, ht, tv, ht.plus(tv))
     };
     let rang = b.get("rang").and_then(Dec::from_json).map(|d| d.cents() / 100).unwrap_or(0);
     Ok(LineRec { id, fk_product, desc, qty, subprice, tva_tx: tva, product_type, total_ht, total_tva, total_ttc, rang })
@@ -1047,7 +1057,8 @@ fn create_order(st: &mut St, b: &Map<String, Value>) -> Reply {
             return err(400, &format!("{f} field missing"));
         }
     }
-    let Some(socid) = Dec::from_json(&b["socid"]).map(|d| d.cents() / 100).filter(|i| st.thirdparties.contains_key(i)) else {
+    let Some(socid) = Dec::from_json(&b["socid"]).map(|d| d.cents() / 100).filter(|i| st.thirdparties.contains_key(i))
+    else {
         return business("Error creating order", "ErrorThirdPartyNotFound");
     };
     let date = match &b["date"] {
@@ -1103,7 +1114,8 @@ fn add_payment(st: &mut St, inv: i64, b: &Map<String, Value>) -> Reply {
         }
     }
     // With the bank module on, the account is mandatory.
-    let Some(accountid) = b.get("accountid").and_then(Dec::from_json).map(|d| d.cents() / 100).filter(|i| *i > 0) else {
+    let Some(accountid) = b.get("accountid").and_then(Dec::from_json).map(|d| d.cents() / 100).filter(|i| *i > 0)
+    else {
         return err(400, "Account ID is mandatory");
     };
     let Some(account) = st.bank_accounts.get(&accountid) else {
@@ -1121,8 +1133,8 @@ fn add_payment(st: &mut St, inv: i64, b: &Map<String, Value>) -> Reply {
         return err(400, "Payment error: the invoice is a draft");
     }
     let (_, _, ttc) = totals(&invoice.lines);
-    let paid = st.payments.values().filter(|p| p.invoice_id == inv).fold(Dec::ZERO, |a, p| a.add(p.amount));
-    let remain = ttc.sub(paid);
+    let paid = st.payments.values().filter(|p| p.invoice_id == inv).fold(Dec::ZERO, |a, p| a.plus(p.amount));
+    let remain = ttc.minus(paid);
     if remain.is_zero() || invoice.paye == 1 {
         return err(400, "Payment error: nothing remains to pay");
     }
@@ -1158,7 +1170,9 @@ fn list(st: &St, q: &BTreeMap<String, String>, what: &str, all: impl Fn(&St) -> 
     if let Some(f) = q.get("sqlfilters").filter(|f| !f.trim().is_empty()) {
         let clauses = match parse_filters(f) {
             Ok(c) => c,
-            Err(()) => return err(400, "Error when validating parameter sqlfilters -> Bad syntax of the search string"),
+            Err(()) => {
+                return err(400, "Error when validating parameter sqlfilters -> Bad syntax of the search string");
+            }
         };
         items.retain(|it| clauses.iter().all(|c| c.matches(it)));
     }
@@ -1302,9 +1316,16 @@ mod tests {
     #[test]
     fn per_line_rounding_and_ttc_handling_follow_the_reference() {
         // HT 3.333 at 20 %: total_ht 3.33, VAT 0.67, TTC 4.00.
-        let l = parse_line(json!({"qty": 1, "subprice": 3.333, "tva_tx": 20, "product_type": 1}).as_object().unwrap(), true, 1).unwrap();
-        assert_eq!((l.total_ht.to_dolibarr(), l.total_tva.to_dolibarr(), l.total_ttc.to_dolibarr()),
-            ("3.33000000".into(), "0.67000000".into(), "4.00000000".into()));
+        let l = parse_line(
+            json!({"qty": 1, "subprice": 3.333, "tva_tx": 20, "product_type": 1}).as_object().unwrap(),
+            true,
+            1,
+        )
+        .unwrap();
+        assert_eq!(
+            (l.total_ht.to_dolibarr(), l.total_tva.to_dolibarr(), l.total_ttc.to_dolibarr()),
+            ("3.33000000".into(), "0.67000000".into(), "4.00000000".into())
+        );
         // TTC honoured on POST lines: 2 × 10.00 TTC at 10 % → 20.00 TTC exactly.
         let body = json!({"qty": 2, "subprice": 10, "tva_tx": 10, "price_base_type": "TTC", "product_type": 0});
         let l = parse_line(body.as_object().unwrap(), true, 1).unwrap();
@@ -1324,7 +1345,14 @@ mod tests {
         let c = parse_filters("(t.email:=:'a@b.c') and (t.client:in:'1,3')").unwrap();
         assert_eq!(c.len(), 2);
         assert!(c[1].matches(&json!({"client": "3"})));
-        for bad in ["t.ref:=:'x'", "(ref:=:'x')", "(t.ref:==:'x')", "(t.ref:=:'x'", "(t.ref:=:'x') (t.a:=:'b')", "(t.ref:=:x y)"] {
+        for bad in [
+            "t.ref:=:'x'",
+            "(ref:=:'x')",
+            "(t.ref:==:'x')",
+            "(t.ref:=:'x'",
+            "(t.ref:=:'x') (t.a:=:'b')",
+            "(t.ref:=:x y)",
+        ] {
             assert!(parse_filters(bad).is_err(), "{bad}");
         }
         assert!(like("pizza-reine", "pizza-%"));
@@ -1336,8 +1364,10 @@ mod tests {
         assert_eq!(Dec::parse("0.005").unwrap().round(2).to_dolibarr(), "0.01000000");
         assert_eq!(Dec::parse("-0.005").unwrap().round(2).to_dolibarr(), "-0.01000000");
         assert_eq!(Dec::parse("24.64").unwrap().cents(), 2464);
-        assert_eq!(Dec::parse("10").unwrap().div(Dec::parse("1.1").unwrap()).to_dolibarr(), "9.09090909");
-        assert_eq!(form_urlencoded_pairs("sqlfilters=%28t.ref%3A%3D%3A%27A+B%27%29&limit=2"),
-            vec![("sqlfilters".into(), "(t.ref:=:'A B')".into()), ("limit".into(), "2".into())]);
+        assert_eq!(Dec::parse("10").unwrap().over(Dec::parse("1.1").unwrap()).to_dolibarr(), "9.09090909");
+        assert_eq!(
+            form_urlencoded_pairs("sqlfilters=%28t.ref%3A%3D%3A%27A+B%27%29&limit=2"),
+            vec![("sqlfilters".into(), "(t.ref:=:'A B')".into()), ("limit".into(), "2".into())]
+        );
     }
 }

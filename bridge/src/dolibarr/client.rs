@@ -39,12 +39,7 @@ const WAF_CHARS: &[char] = &[':', ';', '"', '\'', '<', '>', '?', '(', ')', '{', 
 
 impl Client {
     /// `base` is the API root, e.g. `https://erp.example/api/index.php`.
-    pub fn new(
-        base: &str,
-        api_key: &str,
-        timeout: Duration,
-        ca_pem: Option<&[u8]>,
-    ) -> Result<Client, DolibarrError> {
+    pub fn new(base: &str, api_key: &str, timeout: Duration, ca_pem: Option<&[u8]>) -> Result<Client, DolibarrError> {
         let base = base.trim_end_matches('/').to_owned();
         let parsed = reqwest::Url::parse(&base)
             .map_err(|e| DolibarrError::Config(format!("url {base:?} is not a valid URL: {e}")))?;
@@ -251,10 +246,17 @@ mod tests {
         let e = error_from("POST", "/products", 500, body, None);
         assert_eq!(e.business_code(), Some("ErrorProductAlreadyExists"));
         assert!(!e.is_transient());
-        let e = error_from("GET", "/orders/9", 404, br#"{"error":{"code":404,"message":"Not Found: Order not found"}}"#, None);
+        let e = error_from(
+            "GET",
+            "/orders/9",
+            404,
+            br#"{"error":{"code":404,"message":"Not Found: Order not found"}}"#,
+            None,
+        );
         assert_eq!(e.status(), Some(404));
         assert!(e.to_string().contains("Order not found"), "{e}");
-        let e = error_from("GET", "/x", 403, b"<html>Access refused by SQL or Script injection protection</html>", None);
+        let e =
+            error_from("GET", "/x", 403, b"<html>Access refused by SQL or Script injection protection</html>", None);
         assert!(matches!(e, DolibarrError::NotJson { status: 403, .. }), "{e:?}");
         assert!(!e.is_transient());
     }

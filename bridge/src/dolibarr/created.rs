@@ -65,7 +65,11 @@ pub(super) async fn apply(d: &DolibarrDestination, ev: &OrderCreated) -> Result<
             let id = match found.first().and_then(model::id_of) {
                 Some(id) => {
                     if found.len() > 1 {
-                        tracing::warn!(ref_ext, count = found.len(), "several Dolibarr orders share this ref_ext; using the oldest");
+                        tracing::warn!(
+                            ref_ext,
+                            count = found.len(),
+                            "several Dolibarr orders share this ref_ext; using the oldest"
+                        );
                     }
                     order = found.into_iter().next();
                     id
@@ -172,7 +176,9 @@ fn check(ev: &OrderCreated) -> Result<(), DolibarrError> {
         }
         match (l.kind, &l.sku) {
             (LineKind::Product, Some(sku)) => model::check_ref("lines.sku", sku)?,
-            (LineKind::Product, None) => return bad("lines.sku", format!("line {}: a product line needs its SKU", i + 1)),
+            (LineKind::Product, None) => {
+                return bad("lines.sku", format!("line {}: a product line needs its SKU", i + 1));
+            }
             _ => {}
         }
     }
@@ -211,7 +217,10 @@ async fn thirdparty(
         None => {
             let name = format!("{} {}", c.first_name.trim(), c.last_name.trim()).trim().to_owned();
             if name.is_empty() {
-                return Err(DolibarrError::BadInput { field: "customer.last_name", reason: "no name to give Dolibarr".into() });
+                return Err(DolibarrError::BadInput {
+                    field: "customer.last_name",
+                    reason: "no name to give Dolibarr".into(),
+                });
             }
             let mut body = json!({
                 "name": name,
@@ -222,7 +231,8 @@ async fn thirdparty(
                 "ref_ext": ref_ext,
             });
             if let Some(a) = &ev.delivery_address {
-                let address = if a.line2.trim().is_empty() { a.line1.clone() } else { format!("{}\n{}", a.line1, a.line2) };
+                let address =
+                    if a.line2.trim().is_empty() { a.line1.clone() } else { format!("{}\n{}", a.line1, a.line2) };
                 body["address"] = json!(address);
                 body["zip"] = json!(a.postcode);
                 body["town"] = json!(a.city);
@@ -243,7 +253,9 @@ async fn product(d: &DolibarrDestination, l: &Line, sku: &str, report: &mut Repo
         return Ok(id);
     }
     let filter = model::filter_eq("ref", sku)?;
-    let lookup = || async { Ok::<_, DolibarrError>(d.client.search("/products", &filter, 2).await?.first().and_then(model::id_of)) };
+    let lookup = || async {
+        Ok::<_, DolibarrError>(d.client.search("/products", &filter, 2).await?.first().and_then(model::id_of))
+    };
     let id = match lookup().await? {
         Some(id) => id,
         None => {
@@ -262,9 +274,13 @@ async fn product(d: &DolibarrDestination, l: &Line, sku: &str, report: &mut Repo
                     report.products_created.push(sku.to_owned());
                     id
                 }
-                Err(e) if e.business_code() == Some("ErrorProductAlreadyExists") => lookup().await?.ok_or_else(|| {
-                    DolibarrError::Inconsistent(format!("product {sku} exists according to Dolibarr but cannot be found"))
-                })?,
+                Err(e) if e.business_code() == Some("ErrorProductAlreadyExists") => {
+                    lookup().await?.ok_or_else(|| {
+                        DolibarrError::Inconsistent(format!(
+                            "product {sku} exists according to Dolibarr but cannot be found"
+                        ))
+                    })?
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -273,7 +289,11 @@ async fn product(d: &DolibarrDestination, l: &Line, sku: &str, report: &mut Repo
     Ok(id)
 }
 
-async fn wanted_lines(d: &DolibarrDestination, ev: &OrderCreated, report: &mut Report) -> Result<Vec<Wanted>, DolibarrError> {
+async fn wanted_lines(
+    d: &DolibarrDestination,
+    ev: &OrderCreated,
+    report: &mut Report,
+) -> Result<Vec<Wanted>, DolibarrError> {
     let mut out = Vec::with_capacity(ev.lines.len());
     for l in &ev.lines {
         let fk_product = match (&l.kind, &l.sku) {
@@ -306,7 +326,12 @@ fn same_line(have: &Value, want: &Wanted) -> bool {
 
 /// Adds the lines the draft does not have yet. Lines are added in order, so what an interrupted attempt left is a
 /// prefix of the wanted lines; anything else means the draft was edited by hand and is not ours to change.
-async fn add_lines(d: &DolibarrDestination, order_id: i64, ev: &OrderCreated, report: &mut Report) -> Result<(), DolibarrError> {
+async fn add_lines(
+    d: &DolibarrDestination,
+    order_id: i64,
+    ev: &OrderCreated,
+    report: &mut Report,
+) -> Result<(), DolibarrError> {
     let wanted = wanted_lines(d, ev, report).await?;
     let have = d.client.list(&format!("/orders/{order_id}/lines"), &[]).await?;
     let prefix_ok = have.len() <= wanted.len() && have.iter().zip(&wanted).all(|(h, w)| same_line(h, w));

@@ -69,7 +69,7 @@ impl DolibarrError {
                 500 => code.is_none(),
                 s => s >= 505,
             },
-            DolibarrError::NotJson { status, .. } => matches!(*status, 502 | 503 | 504),
+            DolibarrError::NotJson { status, .. } => matches!(*status, 502..=504),
             DolibarrError::Unexpected { .. }
             | DolibarrError::BadInput { .. }
             | DolibarrError::Inconsistent(_)

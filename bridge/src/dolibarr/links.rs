@@ -85,7 +85,12 @@ pub async fn ensure(
 }
 
 /// One column update; `col` is always one of our own constants, never input.
-async fn set(pool: &MySqlPool, shop_order_id: i64, assignments: &str, binds: &[Option<i64>]) -> Result<(), DolibarrError> {
+async fn set(
+    pool: &MySqlPool,
+    shop_order_id: i64,
+    assignments: &str,
+    binds: &[Option<i64>],
+) -> Result<(), DolibarrError> {
     let sql = format!("UPDATE dolibarr_links SET {assignments} WHERE shop_order_id = ?");
     let mut q = sqlx::query(&sql);
     for b in binds {
@@ -128,7 +133,11 @@ pub async fn set_invoice(pool: &MySqlPool, shop_order_id: i64, id: i64) -> Resul
     set(pool, shop_order_id, "invoice_id = ?", &[Some(id)]).await
 }
 
-pub async fn set_invoice_validated(pool: &MySqlPool, shop_order_id: i64, invoice_ref: &str) -> Result<(), DolibarrError> {
+pub async fn set_invoice_validated(
+    pool: &MySqlPool,
+    shop_order_id: i64,
+    invoice_ref: &str,
+) -> Result<(), DolibarrError> {
     sqlx::query(
         "UPDATE dolibarr_links SET invoice_ref = ?,
              invoice_validated_at = COALESCE(invoice_validated_at, CURRENT_TIMESTAMP(6))
@@ -197,7 +206,11 @@ pub struct OrderLock {
 
 impl OrderLock {
     /// `None` when another worker holds the lock for longer than `wait_secs`.
-    pub async fn acquire(pool: &MySqlPool, shop_order_id: i64, wait_secs: u32) -> Result<Option<OrderLock>, DolibarrError> {
+    pub async fn acquire(
+        pool: &MySqlPool,
+        shop_order_id: i64,
+        wait_secs: u32,
+    ) -> Result<Option<OrderLock>, DolibarrError> {
         let conn: PoolConnection<MySql> = pool.acquire().await?;
         let mut conn = conn.detach();
         // Named locks are server-wide: the database name keeps two databases (two test runs) apart.
@@ -205,11 +218,8 @@ impl OrderLock {
             .bind(shop_order_id)
             .fetch_one(&mut conn)
             .await?;
-        let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
-            .bind(&name)
-            .bind(wait_secs)
-            .fetch_one(&mut conn)
-            .await?;
+        let got: Option<i64> =
+            sqlx::query_scalar("SELECT GET_LOCK(?, ?)").bind(&name).bind(wait_secs).fetch_one(&mut conn).await?;
         if got == Some(1) { Ok(Some(OrderLock { conn: Some(conn), name })) } else { Ok(None) }
     }
 

@@ -53,9 +53,7 @@ pub struct DolibarrDestination {
 
 fn client_for(cfg: &DolibarrConfig) -> Result<Client, DolibarrError> {
     let ca = match &cfg.ca_file {
-        Some(p) => Some(
-            std::fs::read(p).map_err(|e| DolibarrError::Config(format!("CA file {}: {e}", p.display())))?,
-        ),
+        Some(p) => Some(std::fs::read(p).map_err(|e| DolibarrError::Config(format!("CA file {}: {e}", p.display())))?),
         None => None,
     };
     Client::new(&cfg.url, cfg.api_key.expose(), Duration::from_secs(cfg.timeout_secs.max(1)), ca.as_deref())
@@ -118,7 +116,8 @@ impl DolibarrDestination {
     pub(crate) async fn payment_type_id(&self) -> Result<i64, DolibarrError> {
         self.payment_type_id
             .get_or_try_init(|| async {
-                let types = self.client.list("/setup/dictionary/payment_types", &[("active", "1"), ("limit", "200")]).await?;
+                let types =
+                    self.client.list("/setup/dictionary/payment_types", &[("active", "1"), ("limit", "200")]).await?;
                 types
                     .iter()
                     .find(|t| model::str_field(t, "code") == Some(self.payment_mode.as_str()))
@@ -145,7 +144,8 @@ impl DolibarrDestination {
     ) -> Result<(Link, Value), DolibarrError> {
         model::check_ref("reference", reference)?;
         let link = links::ensure(&self.pool, shop_order_id, reference, None).await?;
-        let not_yet = || DolibarrError::NotYet(format!("order {reference} is not in Dolibarr yet (order.created not applied)"));
+        let not_yet =
+            || DolibarrError::NotYet(format!("order {reference} is not in Dolibarr yet (order.created not applied)"));
         let order = match link.order_id {
             Some(id) => self.client.get_object(&format!("/orders/{id}")).await?.ok_or_else(|| {
                 DolibarrError::Inconsistent(format!(
@@ -216,10 +216,8 @@ pub async fn doctor(cfg: &DolibarrConfig) -> Result<String, DolibarrError> {
             let version = v.pointer("/success/dolibarr_version").and_then(Value::as_str).unwrap_or("unknown version");
             Ok(format!("Dolibarr {version} at {}", cfg.url))
         }
-        Answer::NotModified => Err(DolibarrError::Unexpected {
-            method: "GET",
-            path: "/status".into(),
-            reason: "304 on /status".into(),
-        }),
+        Answer::NotModified => {
+            Err(DolibarrError::Unexpected { method: "GET", path: "/status".into(), reason: "304 on /status".into() })
+        }
     }
 }

@@ -63,7 +63,9 @@ pub mod status {
 /// Characters that cannot be put inside a quoted sqlfilters value: the quote itself, `:` which breaks matching
 /// (issue #29292), parentheses that end the clause, and controls.
 fn filter_safe(value: &str) -> bool {
-    !value.is_empty() && value.len() <= 255 && !value.chars().any(|c| matches!(c, '\'' | ':' | '(' | ')' | '\\') || c.is_control())
+    !value.is_empty()
+        && value.len() <= 255
+        && !value.chars().any(|c| matches!(c, '\'' | ':' | '(' | ')' | '\\') || c.is_control())
 }
 
 /// `(t.<field>:=:'<value>')`, or an error naming the field when the value cannot be searched safely.
@@ -79,7 +81,10 @@ pub fn filter_eq(field: &'static str, value: &str) -> Result<String, DolibarrErr
 
 /// Refs we write must stay within `[A-Za-z0-9_-]` so that they survive the WAF and the filters.
 pub fn check_ref(field: &'static str, value: &str) -> Result<(), DolibarrError> {
-    if value.is_empty() || value.len() > 64 || !value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+    if value.is_empty()
+        || value.len() > 64
+        || !value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
         return Err(DolibarrError::BadInput { field, reason: format!("{value:?} must be 1–64 of [A-Za-z0-9_-]") });
     }
     Ok(())

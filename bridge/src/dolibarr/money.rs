@@ -111,13 +111,28 @@ mod tests {
     #[test]
     fn dates_are_paris_midnight() {
         // Winter (CET, UTC+1): 2026-11-29 23:30 UTC is already 30 November in Paris.
-        assert_eq!(paris_midnight("2026-11-29T23:30:00Z"), Some(Utc.with_ymd_and_hms(2026, 11, 29, 23, 0, 0).unwrap().timestamp()));
-        assert_eq!(paris_midnight("2026-11-29T18:30:00Z"), Some(Utc.with_ymd_and_hms(2026, 11, 28, 23, 0, 0).unwrap().timestamp()));
+        assert_eq!(
+            paris_midnight("2026-11-29T23:30:00Z"),
+            Some(Utc.with_ymd_and_hms(2026, 11, 29, 23, 0, 0).unwrap().timestamp())
+        );
+        assert_eq!(
+            paris_midnight("2026-11-29T18:30:00Z"),
+            Some(Utc.with_ymd_and_hms(2026, 11, 28, 23, 0, 0).unwrap().timestamp())
+        );
         // Summer (CEST, UTC+2).
-        assert_eq!(paris_midnight("2026-07-14T12:00:00+02:00"), Some(Utc.with_ymd_and_hms(2026, 7, 13, 22, 0, 0).unwrap().timestamp()));
+        assert_eq!(
+            paris_midnight("2026-07-14T12:00:00+02:00"),
+            Some(Utc.with_ymd_and_hms(2026, 7, 13, 22, 0, 0).unwrap().timestamp())
+        );
         // Switch days: 29 March 2026 and 25 October 2026 start with the previous offset.
-        assert_eq!(paris_midnight("2026-03-29T12:00:00Z"), Some(Utc.with_ymd_and_hms(2026, 3, 28, 23, 0, 0).unwrap().timestamp()));
-        assert_eq!(paris_midnight("2026-10-25T12:00:00Z"), Some(Utc.with_ymd_and_hms(2026, 10, 24, 22, 0, 0).unwrap().timestamp()));
+        assert_eq!(
+            paris_midnight("2026-03-29T12:00:00Z"),
+            Some(Utc.with_ymd_and_hms(2026, 3, 28, 23, 0, 0).unwrap().timestamp())
+        );
+        assert_eq!(
+            paris_midnight("2026-10-25T12:00:00Z"),
+            Some(Utc.with_ymd_and_hms(2026, 10, 24, 22, 0, 0).unwrap().timestamp())
+        );
         assert_eq!(paris_midnight("not a date"), None);
     }
 }

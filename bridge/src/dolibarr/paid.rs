@@ -46,7 +46,10 @@ pub(super) async fn apply(d: &DolibarrDestination, ev: &PaymentEvent) -> Result<
 
     let path = format!("/invoices/{invoice_id}");
     let mut invoice = d.client.get_object(&path).await?.ok_or_else(|| {
-        DolibarrError::Inconsistent(format!("invoice {invoice_id} of order {} no longer exists in Dolibarr", ev.reference))
+        DolibarrError::Inconsistent(format!(
+            "invoice {invoice_id} of order {} no longer exists in Dolibarr",
+            ev.reference
+        ))
     })?;
     if model::int_field(&invoice, "statut") == status::DRAFT {
         match d.client.post(&format!("{path}/validate"), &json!({"idwarehouse": 0, "notrigger": 0})).await? {
@@ -75,7 +78,8 @@ pub(super) async fn apply(d: &DolibarrDestination, ev: &PaymentEvent) -> Result<
     }
 
     // One payment only: a paid invoice, or one that already lists a payment, is left alone.
-    let already_paid = model::int_field(&invoice, "paye") == 1 || model::int_field(&invoice, "statut") == status::INVOICE_PAID;
+    let already_paid =
+        model::int_field(&invoice, "paye") == 1 || model::int_field(&invoice, "statut") == status::INVOICE_PAID;
     let payment_id = if already_paid || link.paid {
         None
     } else {
@@ -119,7 +123,11 @@ pub(super) async fn apply(d: &DolibarrDestination, ev: &PaymentEvent) -> Result<
 }
 
 /// An invoice with the shop reference as customer ref, preferably one linked to this order.
-async fn find_by_ref_client(d: &DolibarrDestination, reference: &str, order_id: i64) -> Result<Option<i64>, DolibarrError> {
+async fn find_by_ref_client(
+    d: &DolibarrDestination,
+    reference: &str,
+    order_id: i64,
+) -> Result<Option<i64>, DolibarrError> {
     let found: Vec<Value> = d.client.search("/invoices", &model::filter_eq("ref_client", reference)?, 10).await?;
     let linked = found.iter().find(|inv| model::linked_ids(inv, "commande").contains(&order_id));
     Ok(linked.or(found.first()).and_then(model::id_of))

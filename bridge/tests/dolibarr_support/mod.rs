@@ -5,9 +5,7 @@
 use ocpizza_bridge::config::{DolibarrConfig, SecretString};
 use ocpizza_bridge::destination::{Delivery, DeliveryError, Destination, Outcome};
 use ocpizza_bridge::dolibarr::DolibarrDestination;
-use ocpizza_core::events::{
-    Address, Customer, Event, Line, LineKind, OrderCreated, PaymentEvent, StatusChanged,
-};
+use ocpizza_core::events::{Address, Customer, Event, Line, LineKind, OrderCreated, PaymentEvent, StatusChanged};
 use ocpizza_core::status::{Fulfilment, OrderStatus};
 use ocpizza_db::testing::TestDb;
 use ocpizza_e2e::dolibarr::FakeDolibarr;

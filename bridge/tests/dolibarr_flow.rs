@@ -228,3 +228,26 @@ async fn accepts_only_the_order_events_it_relays() {
     assert!(matches!(env.deliver(Event::OrderPaid(p)).await, Ok(Outcome::Skipped(_))));
     assert!(env.fake.requests().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payment_after_cancellation_is_flagged_not_retried() {
+    let env = env().await;
+    done(env.deliver(Event::OrderCreated(created(1040, 11))).await);
+    done(
+        env.deliver(Event::OrderStatusChanged(status(
+            1040,
+            Fulfilment::Delivery,
+            OrderStatus::Received,
+            OrderStatus::Cancelled,
+        )))
+        .await,
+    );
+    let r = env.deliver(Event::OrderPaid(paid(1040, 2440))).await;
+    match r {
+        Ok(Outcome::Skipped(why)) => assert!(why.contains("after the order was cancelled"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(env.fake.counts().invoices, 0);
+    let review: Option<String> = env.link(1040).await.get("needs_review");
+    assert!(review.unwrap().contains("refund"));
+}

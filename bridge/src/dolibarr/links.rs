@@ -178,6 +178,15 @@ pub async fn set_cancelled(pool: &MySqlPool, shop_order_id: i64, review: Option<
     Ok(())
 }
 
+pub async fn set_needs_review(pool: &MySqlPool, shop_order_id: i64, review: &str) -> Result<(), DolibarrError> {
+    sqlx::query("UPDATE dolibarr_links SET needs_review = ? WHERE shop_order_id = ?")
+        .bind(review)
+        .bind(shop_order_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 pub async fn customer(pool: &MySqlPool, shop_customer_id: i64) -> Result<Option<i64>, DolibarrError> {
     Ok(sqlx::query_scalar("SELECT thirdparty_id FROM dolibarr_customers WHERE shop_customer_id = ?")
         .bind(shop_customer_id)

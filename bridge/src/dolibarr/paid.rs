@@ -12,6 +12,18 @@ use crate::destination::Outcome;
 
 pub(super) async fn apply(d: &DolibarrDestination, ev: &PaymentEvent) -> Result<Outcome, DolibarrError> {
     let pool = &d.pool;
+    // A payment for an order already cancelled (set back to draft) cannot be invoiced automatically: waiting for
+    // the order to be validated again would only retry until dead. A person decides (refund or invoice).
+    if let Some(l) = links::load(pool, ev.shop_order_id).await?.filter(|l| l.cancelled && l.invoice_id.is_none()) {
+        let review = format!(
+            "payment {} of {} received after the order was cancelled: refund it or invoice it by hand",
+            ev.transaction_key,
+            money::cents_str(ev.amount_cents)
+        );
+        tracing::warn!(reference = %ev.reference, "{review}");
+        links::set_needs_review(pool, l.shop_order_id, &review).await?;
+        return Ok(Outcome::Skipped(review));
+    }
     let (link, order) = d.existing_order(ev.shop_order_id, &ev.reference, false).await?;
     let order_id = model::id_of(&order).unwrap_or_default();
     let mut created: Vec<&'static str> = Vec::new();

@@ -767,6 +767,20 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
             Ok(id) => ok(json!(id)),
             Err(r) => r,
         },
+        // Unreliable by design (reference §6.4, issue #18749): 0 → 404, 1 → the object, 2+ → 200 with an empty
+        // object whose id is null.
+        ("GET", ["thirdparties", "email", email]) => {
+            let found: Vec<&Map<String, Value>> = st
+                .thirdparties
+                .values()
+                .filter(|t| t.get("email").and_then(Value::as_str).is_some_and(|e| e.eq_ignore_ascii_case(email)))
+                .collect();
+            match found.as_slice() {
+                [] => err(404, "Thirdparty not found"),
+                [one] => ok(Value::Object((*one).clone())),
+                _ => ok(json!({"id": null, "name": null, "email": null})),
+            }
+        }
         ("GET", ["thirdparties", id]) => match id_seg(id).and_then(|i| st.thirdparties.get(&i)) {
             Some(t) => ok(Value::Object(t.clone())),
             None => err(404, "Thirdparty not found"),
@@ -796,6 +810,14 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
 
         ("GET", ["orders"]) => list(st, q, "orders", |st| st.orders.values().map(|o| render_order(st, o)).collect()),
         ("POST", ["orders"]) => create_order(st, b),
+        ("GET", ["orders", "ref", r]) => match st.orders.values().find(|o| o.r#ref == *r) {
+            Some(o) => ok(render_order(st, o)),
+            None => err(404, "Order not found"),
+        },
+        ("GET", ["orders", "ref_ext", r]) => match st.orders.values().find(|o| o.ref_ext == *r) {
+            Some(o) => ok(render_order(st, o)),
+            None => err(404, "Order not found"),
+        },
         ("GET", ["orders", id]) => with_order(st, id, |st, o| ok(render_order(st, &st.orders[&o]))),
         ("PUT", ["orders", id]) => with_order(st, id, |st, o| {
             let rec = st.orders.get_mut(&o).expect("exists");

@@ -1,0 +1,143 @@
+//! The Dolibarr stand-in itself, over raw HTTP: it must answer as the reference documents, or the other tests
+//! prove nothing.
+
+use ocpizza_e2e::dolibarr::{EmptyList, FakeDolibarr};
+use serde_json::{Value, json};
+
+const KEY: &str = "standin-key";
+
+async fn call(fake: &FakeDolibarr, method: &str, path: &str, body: Option<Value>) -> (u16, String) {
+    let http = reqwest::Client::new();
+    let url = format!("{}{path}", fake.url());
+    let mut req = http.request(method.parse().unwrap(), url).header("DOLAPIKEY", KEY);
+    if let Some(b) = body {
+        req = req.header("Content-Type", "application/json").body(b.to_string());
+    }
+    let r = req.send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+fn j(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+}
+
+#[tokio::test]
+async fn auth_waf_status_and_error_shape() {
+    let fake = FakeDolibarr::start(KEY).await;
+    let http = reqwest::Client::new();
+    let r = http.get(format!("{}/status", fake.url())).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let v = j(&r.text().await.unwrap());
+    assert_eq!(v["error"]["code"], 401);
+    assert!(v["error"]["message"].as_str().unwrap().contains("api key"));
+    // Bearer is accepted too.
+    let r = http.get(format!("{}/status", fake.url())).bearer_auth(KEY).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let (s, b) = call(&fake, "GET", "/status", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(j(&b)["success"]["dolibarr_version"], "21.0.1");
+    // WAF: a colon in the path gets an HTML refusal, not JSON.
+    let (s, b) = call(&fake, "GET", "/orders/ref_ext/prestashop:1001", None).await;
+    assert_eq!(s, 403);
+    assert!(b.contains("SQL or Script injection protection") && serde_json::from_str::<Value>(&b).is_err());
+}
+
+#[tokio::test]
+async fn lists_filters_and_empty_results() {
+    let fake = FakeDolibarr::start(KEY).await;
+    let q = "/thirdparties?sqlfilters=(t.email:=:'a@b.c')";
+    let (s, b) = call(&fake, "GET", q, None).await;
+    assert_eq!((s, j(&b)["error"]["message"].as_str().unwrap()), (404, "Not Found: No third parties found"));
+    fake.set_empty_list(EmptyList::EmptyArray);
+    assert_eq!(call(&fake, "GET", q, None).await, (200, "[]".to_owned()));
+    let (s, b) = call(&fake, "GET", "/thirdparties?sqlfilters=t.email='a@b.c'", None).await;
+    assert_eq!(s, 400);
+    assert!(b.contains("Bad syntax of the search string"));
+
+    // Create returns a bare id; names and e-mails are not unique; objects come back with strings.
+    let tp = json!({"name": "Jean Dupont", "email": "a@b.c", "client": 1, "code_client": "-1"});
+    let (s, id1) = call(&fake, "POST", "/thirdparties", Some(tp.clone())).await;
+    assert_eq!(s, 200);
+    let (_, id2) = call(&fake, "POST", "/thirdparties", Some(tp)).await;
+    assert_ne!(id1, id2);
+    let (_, b) = call(&fake, "GET", q, None).await;
+    let list = j(&b);
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["id"], id1.as_str());
+    assert_eq!(list[0]["client"], "1");
+    // The e-mail route: two matches give an empty object with a null id (issue #18749).
+    let (s, b) = call(&fake, "GET", "/thirdparties/email/a@b.c", None).await;
+    assert_eq!((s, j(&b)["id"].clone()), (200, Value::Null));
+    // A duplicate code_client is a business 500.
+    let dup = json!({"name": "X", "code_client": "CU-1"});
+    assert_eq!(call(&fake, "POST", "/thirdparties", Some(dup.clone())).await.0, 200);
+    let (s, b) = call(&fake, "POST", "/thirdparties", Some(dup)).await;
+    assert_eq!((s, j(&b)["error"]["0"].as_str()), (500, Some("ErrorCustomerCodeAlreadyUsed")));
+}
+
+#[tokio::test]
+async fn orders_lifecycle_rounding_and_304() {
+    let fake = FakeDolibarr::start(KEY).await;
+    let (_, soc) = call(&fake, "POST", "/thirdparties", Some(json!({"name": "C"}))).await;
+    let (s, b) = call(&fake, "POST", "/orders", Some(json!({"socid": soc.parse::<i64>().unwrap()}))).await;
+    assert_eq!((s, j(&b)["error"]["message"].as_str().unwrap()), (400, "Bad Request: date field missing"));
+    // Embedded lines ignore TTC: 10 taken as HT at 20 % → 12.00 TTC.
+    let body = json!({"socid": soc, "date": 1_795_906_800, "ref_ext": "PS-1",
+        "lines": [{"desc": "x", "qty": 1, "subprice": 10, "tva_tx": 20, "price_base_type": "TTC", "product_type": 1}]});
+    let (_, id) = call(&fake, "POST", "/orders", Some(body)).await;
+    let (_, b) = call(&fake, "GET", &format!("/orders/{id}"), None).await;
+    let o = j(&b);
+    assert_eq!((o["statut"].as_str(), o["total_ttc"].as_str()), (Some("0"), Some("12.00000000")));
+    assert!(o["ref"].as_str().unwrap().starts_with("(PROV"));
+    // POST lines honours TTC; HT 3.333 at 20 % rounds per line to 3.33 + 0.67 = 4.00.
+    let line =
+        json!({"desc": "y", "qty": 1, "subprice": 10, "tva_tx": 20, "price_base_type": "TTC", "product_type": 1});
+    assert_eq!(call(&fake, "POST", &format!("/orders/{id}/lines"), Some(line)).await.0, 200);
+    let line = json!({"desc": "z", "qty": 1, "subprice": 3.333, "tva_tx": 20, "product_type": 1});
+    call(&fake, "POST", &format!("/orders/{id}/lines"), Some(line)).await;
+    let (_, b) = call(&fake, "GET", &format!("/orders/{id}"), None).await;
+    assert_eq!(j(&b)["total_ttc"], "26.00000000");
+    let (s, b) = call(&fake, "POST", &format!("/orders/{id}/validate"), Some(json!({"idwarehouse": 0}))).await;
+    assert_eq!(s, 200);
+    assert!(j(&b)["ref"].as_str().unwrap().starts_with("CO2611-"));
+    assert_eq!(call(&fake, "POST", &format!("/orders/{id}/validate"), None).await, (304, String::new()));
+    assert_eq!(call(&fake, "POST", &format!("/orders/{id}/close"), None).await.0, 200);
+    assert_eq!(call(&fake, "POST", &format!("/orders/{id}/close"), None).await, (304, String::new()));
+    assert_eq!(call(&fake, "GET", "/orders/999", None).await.0, 404);
+
+    // Product refs are unique.
+    let p = json!({"ref": "PIZZA-REINE", "label": "Reine", "price": 12, "price_base_type": "TTC", "tva_tx": 10});
+    assert_eq!(call(&fake, "POST", "/products", Some(p.clone())).await.0, 200);
+    let (s, b) = call(&fake, "POST", "/products", Some(p)).await;
+    assert_eq!((s, j(&b)["error"]["0"].as_str()), (500, Some("ErrorProductAlreadyExists")));
+
+    // Invoice from the order, validated, paid on a cash account → refused; on the current account → paid.
+    let (_, b) = call(&fake, "POST", &format!("/invoices/createfromorder/{id}"), None).await;
+    let inv = j(&b)["id"].as_str().unwrap().to_owned();
+    let pay =
+        |acc: i64| json!({"datepaye": 1_795_906_800, "paymentid": 6, "closepaidinvoices": "yes", "accountid": acc});
+    assert_eq!(call(&fake, "POST", &format!("/invoices/{inv}/payments"), Some(pay(1))).await.0, 400, "draft invoice");
+    call(&fake, "POST", &format!("/invoices/{inv}/validate"), None).await;
+    let (s, b) = call(&fake, "POST", &format!("/invoices/{inv}/payments"), Some(pay(2))).await;
+    assert_eq!(s, 400);
+    assert!(b.contains("ErrorCashAccountAcceptsOnlyCashMoney"));
+    let mut no_account = pay(1);
+    no_account.as_object_mut().unwrap().remove("accountid");
+    assert_eq!(call(&fake, "POST", &format!("/invoices/{inv}/payments"), Some(no_account)).await.0, 400);
+    assert_eq!(call(&fake, "POST", &format!("/invoices/{inv}/payments"), Some(pay(1))).await.0, 200);
+    let (_, b) = call(&fake, "GET", &format!("/invoices/{inv}"), None).await;
+    let v = j(&b);
+    assert_eq!(
+        (v["statut"].as_str(), v["paye"].as_str(), v["remaintopay"].as_str()),
+        (Some("2"), Some("1"), Some("0.00000000"))
+    );
+    assert_eq!(
+        call(&fake, "POST", &format!("/invoices/{inv}/payments"), Some(pay(1))).await.0,
+        400,
+        "nothing left to pay"
+    );
+    let (_, b) = call(&fake, "GET", &format!("/orders/{id}"), None).await;
+    assert_eq!(j(&b)["linkedObjectsIds"]["facture"].as_object().unwrap().values().next().unwrap(), &json!(inv));
+    let state = fake.state_json();
+    assert_eq!(state["counts"]["payments"], 1);
+}

@@ -149,31 +149,7 @@ abstract class GlueTestCase extends TestCase
      */
     protected function useParserDouble(): void
     {
-        $this->gateway->parser = self::parserDouble();
-    }
-
-    public static function parserDouble(): callable
-    {
-        return static function (array $post, string $key, string $mode, string $alg): array {
-            if (($post['signature'] ?? '') !== 'valid-signature' || $key !== self::TEST_KEY) {
-                throw new \OCPizza\SignatureException('signature: does not match');
-            }
-            if (($post['vads_ctx_mode'] ?? '') !== $mode) {
-                throw new \OCPizza\SignatureException('vads_ctx_mode: does not match the configured mode');
-            }
-            $status = $post['vads_trans_status'];
-            $outcome = ['AUTHORISED' => 'paid', 'CAPTURED' => 'paid', 'WAITING_AUTHORISATION' => 'pending', 'CANCELLED' => 'cancelled', 'ABANDONED' => 'cancelled', 'REFUSED' => 'failed'][$status] ?? 'failed';
-
-            return [
-                'site_id' => $post['vads_site_id'], 'order_id' => $post['vads_order_id'], 'transaction_id' => $post['vads_trans_id'],
-                'transaction_uuid' => $post['vads_trans_uuid'] ?? '', 'transaction_date' => '2026-11-29T18:00:00Z',
-                'amount_cents' => (int) $post['vads_amount'], 'currency_numeric' => $post['vads_currency'],
-                'currency' => ['978' => 'EUR', '392' => 'JPY', '840' => 'USD'][$post['vads_currency']], 'raw_status' => $status,
-                'outcome' => $outcome, 'operation_type' => $post['vads_operation_type'] ?? '', 'trigger' => $post['vads_url_check_src'] ?? '',
-                'sequence_number' => 1, 'mode' => $post['vads_ctx_mode'],
-                'idempotency_key' => $post['vads_site_id'] . ':' . ($post['vads_trans_uuid'] ?? '') . ':' . $status,
-            ];
-        };
+        $this->gateway->parser = \OCPizzaModule\Tests\Support\ParserDouble::create();
     }
 
     /** Fields of a notification for the parser double. */

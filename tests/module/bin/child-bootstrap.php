@@ -12,6 +12,6 @@ $_GET['module'] = 'ocpizza';
 $module = Module::getInstanceByName('ocpizza');
 $gateway = OCPizzaModule\Tests\Support\JournalGateway::lyon();
 if (getenv('OCPIZZA_PARSER_DOUBLE') === '1') {
-    $gateway->parser = OCPizzaModule\Tests\GlueTestCase::parserDouble();
+    $gateway->parser = OCPizzaModule\Tests\Support\ParserDouble::create();
 }
 $module->setGateway($gateway);

@@ -204,6 +204,12 @@ abstract class PaymentModule extends Module
             PrestaShopLogger::addLog('PaymentModule::validateOrder - Secure key does not match', 3, null, 'Cart', (int) $id_cart, true);
             StandIn::halt(Tools::displayError('Secure key does not match'));
         }
+        // PrestaShop spends a while here (order details, stock, mails) before the order row exists: the window in which
+        // two callers both pass orderExists(). The concurrency test widens it to make the race certain.
+        $delay = (int) getenv('OCPIZZA_STANDIN_VALIDATE_DELAY_MS');
+        if ($delay > 0) {
+            usleep(min($delay, 2000) * 1000);
+        }
         $cart_total_paid = (float) Tools::ps_round((float) $cart->getOrderTotal(true, Cart::BOTH), $computingPrecision);
         if ($order_status->logable && number_format($cart_total_paid, $computingPrecision) != number_format((float) $amount_paid, $computingPrecision)) {
             $id_order_state = (int) Configuration::get('PS_OS_ERROR');

@@ -188,7 +188,14 @@ async fn a_total_more_than_a_cent_off_is_flagged_not_failed() {
 async fn doctor_reports_the_version_or_the_reason() {
     let env = env().await;
     let ok = doctor(&config(&env.fake.url())).await.unwrap();
-    assert!(ok.contains("21.0.1"), "{ok}");
+    assert!(ok.contains("21.0.1") && ok.contains("payment mode CB = 6"), "{ok}");
+    let mut cash = config(&env.fake.url());
+    cash.bank_account_id = 2;
+    let e = doctor(&cash).await.unwrap_err().to_string();
+    assert!(e.contains("cash account"), "{e}");
+    let mut missing = config(&env.fake.url());
+    missing.bank_account_id = 77;
+    assert!(doctor(&missing).await.unwrap_err().to_string().contains("does not exist"));
     let mut cfg = config(&env.fake.url());
     cfg.api_key = ocpizza_bridge::config::SecretString::new("nope");
     let e = doctor(&cfg).await.unwrap_err().to_string();

@@ -208,16 +208,46 @@ impl Destination for DolibarrDestination {
     }
 }
 
-/// `ocpizza-bridge doctor`: `GET /status` with the API key; the Dolibarr version when it answers.
+/// `ocpizza-bridge doctor`: `GET /status` with the API key (the Dolibarr version), then what a payment needs: the
+/// configured bank account exists and is not a cash account, the payment mode is in the dictionary.
 pub async fn doctor(cfg: &DolibarrConfig) -> Result<String, DolibarrError> {
     let client = client_for(cfg)?;
-    match client.get("/status", &[]).await? {
+    let version = match client.get("/status", &[]).await? {
         Answer::Body(v) => {
-            let version = v.pointer("/success/dolibarr_version").and_then(Value::as_str).unwrap_or("unknown version");
-            Ok(format!("Dolibarr {version} at {}", cfg.url))
+            v.pointer("/success/dolibarr_version").and_then(Value::as_str).unwrap_or("unknown version").to_owned()
         }
         Answer::NotModified => {
-            Err(DolibarrError::Unexpected { method: "GET", path: "/status".into(), reason: "304 on /status".into() })
+            return Err(DolibarrError::Unexpected {
+                method: "GET",
+                path: "/status".into(),
+                reason: "304 on /status".into(),
+            });
         }
+    };
+    let account = client
+        .get_object(&format!("/bankaccounts/{}", cfg.bank_account_id))
+        .await?
+        .ok_or_else(|| DolibarrError::Config(format!("bank account {} does not exist", cfg.bank_account_id)))?;
+    // Type 2 is a cash account: it refuses card payments (ErrorCashAccountAcceptsOnlyCashMoney).
+    if model::int_field(&account, "type") == 2 && cfg.payment_mode != "LIQ" {
+        return Err(DolibarrError::Config(format!(
+            "bank account {} is a cash account; {} payments need a current account (type 1)",
+            cfg.bank_account_id, cfg.payment_mode
+        )));
     }
+    let types = client.list("/setup/dictionary/payment_types", &[("active", "1"), ("limit", "200")]).await?;
+    let mode = types
+        .iter()
+        .find(|t| model::str_field(t, "code") == Some(cfg.payment_mode.as_str()))
+        .and_then(model::id_of)
+        .ok_or_else(|| {
+            DolibarrError::Config(format!("payment mode {:?} is not in the dictionary", cfg.payment_mode))
+        })?;
+    Ok(format!(
+        "Dolibarr {version} at {}; bank account {} ({}); payment mode {} = {mode}",
+        cfg.url,
+        cfg.bank_account_id,
+        model::str_field(&account, "label").unwrap_or("?"),
+        cfg.payment_mode
+    ))
 }

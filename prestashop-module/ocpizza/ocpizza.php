@@ -687,7 +687,6 @@ class Ocpizza extends PaymentModule
         $helper = new HelperForm();
         $helper->module = $this;
         $helper->name_controller = $this->name;
-        $helper->identifier = $this->identifier;
         $helper->token = Tools::getAdminTokenLite('AdminModules');
         $helper->currentIndex = $this->context->link->getAdminLink('AdminModules', false) . '&configure=' . $this->name;
         $helper->submit_action = 'submitOcpizza';

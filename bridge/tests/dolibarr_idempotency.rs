@@ -192,3 +192,21 @@ async fn already_validated_or_closed_304_paths_are_success() {
     );
     assert_eq!(out["already_closed"], true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_orders_of_a_new_customer_at_once_make_one_thirdparty() {
+    let env = env().await;
+    let other = env.other_destination();
+    env.fake.set_latency(std::time::Duration::from_millis(20));
+    let (a, b) = tokio::join!(
+        env.deliver(Event::OrderCreated(created(2010, 77))),
+        deliver_with(&other, Event::OrderCreated(created(2011, 77))),
+    );
+    for (o, r) in [(2010, a), (2011, b)] {
+        if r.is_err() {
+            done(env.deliver(Event::OrderCreated(created(o, 77))).await);
+        }
+    }
+    let c = env.fake.counts();
+    assert_eq!((c.thirdparties, c.products, c.orders), (1, 2, 2), "{c:?}");
+}

@@ -195,6 +195,30 @@ async fn thirdparty(
     if let Some(id) = links::customer(&d.pool, c.shop_customer_id).await? {
         return Ok(id);
     }
+    // Two orders of a new customer may be relayed at once: one finds or creates, the other then finds.
+    let Some(lock) =
+        links::NamedLock::acquire(&d.pool, links::LockKind::Customer, c.shop_customer_id, super::LOCK_WAIT_SECS)
+            .await?
+    else {
+        return Err(DolibarrError::NotYet(format!(
+            "customer {} is being created by another worker",
+            c.shop_customer_id
+        )));
+    };
+    let result = find_or_create_thirdparty(d, c, ev, report).await;
+    lock.release().await;
+    result
+}
+
+async fn find_or_create_thirdparty(
+    d: &DolibarrDestination,
+    c: &Customer,
+    ev: &OrderCreated,
+    report: &mut Report,
+) -> Result<i64, DolibarrError> {
+    if let Some(id) = links::customer(&d.pool, c.shop_customer_id).await? {
+        return Ok(id);
+    }
     let ref_ext = model::customer_ref_ext(c.shop_customer_id);
     let found = d.client.search("/thirdparties", &model::filter_eq("ref_ext", &ref_ext)?, 5).await?;
     let mut id = found.first().and_then(model::id_of);

@@ -206,30 +206,46 @@ pub async fn set_customer(pool: &MySqlPool, shop_customer_id: i64, thirdparty_id
     Ok(())
 }
 
-/// A MariaDB named lock per shop order, held on a connection of its own for the whole delivery. The connection is
-/// detached from the pool: if the delivery is cancelled or the process dies, closing it releases the lock.
-pub struct OrderLock {
+/// What a [`NamedLock`] protects.
+#[derive(Debug, Clone, Copy)]
+pub enum LockKind {
+    /// Everything done for one shop order (events of one order never run concurrently).
+    Order,
+    /// Find-or-create of one shop customer's thirdparty (two orders of a new customer at once).
+    Customer,
+}
+
+/// A MariaDB named lock, held on a connection of its own for as long as the work lasts. The connection is detached
+/// from the pool: if the work is cancelled or the process dies, closing it releases the lock.
+pub struct NamedLock {
     conn: Option<sqlx::MySqlConnection>,
     name: String,
 }
 
-impl OrderLock {
+impl NamedLock {
     /// `None` when another worker holds the lock for longer than `wait_secs`.
     pub async fn acquire(
         pool: &MySqlPool,
-        shop_order_id: i64,
+        kind: LockKind,
+        id: i64,
         wait_secs: u32,
-    ) -> Result<Option<OrderLock>, DolibarrError> {
+    ) -> Result<Option<NamedLock>, DolibarrError> {
         let conn: PoolConnection<MySql> = pool.acquire().await?;
         let mut conn = conn.detach();
-        // Named locks are server-wide: the database name keeps two databases (two test runs) apart.
-        let name: String = sqlx::query_scalar("SELECT CONCAT(DATABASE(), '/dolibarr/', ?)")
-            .bind(shop_order_id)
+        // Named locks are server-wide: a hash of the database name keeps two databases (two test runs) apart
+        // while the name stays within MariaDB's 64 characters.
+        let kind = match kind {
+            LockKind::Order => "o",
+            LockKind::Customer => "c",
+        };
+        let name: String = sqlx::query_scalar("SELECT CONCAT('dlb/', LEFT(SHA1(DATABASE()), 16), '/', ?, '/', ?)")
+            .bind(kind)
+            .bind(id)
             .fetch_one(&mut conn)
             .await?;
         let got: Option<i64> =
             sqlx::query_scalar("SELECT GET_LOCK(?, ?)").bind(&name).bind(wait_secs).fetch_one(&mut conn).await?;
-        if got == Some(1) { Ok(Some(OrderLock { conn: Some(conn), name })) } else { Ok(None) }
+        if got == Some(1) { Ok(Some(NamedLock { conn: Some(conn), name })) } else { Ok(None) }
     }
 
     pub async fn release(mut self) {

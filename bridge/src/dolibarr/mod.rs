@@ -38,7 +38,7 @@ use crate::destination::{DeliverFuture, Delivery, DeliveryError, Destination, Ou
 use ocpizza_core::events::{self, Event};
 
 /// How long a delivery waits for another worker busy with the same order before giving up (and retrying later).
-const LOCK_WAIT_SECS: u32 = 5;
+pub(crate) const LOCK_WAIT_SECS: u32 = 5;
 
 pub struct DolibarrDestination {
     client: Client,
@@ -89,7 +89,9 @@ impl DolibarrDestination {
         if !self.wants(event) {
             return Ok(Outcome::Skipped(format!("{} is not relayed to Dolibarr", describe(event))));
         }
-        let Some(lock) = links::OrderLock::acquire(&self.pool, shop_order_id, LOCK_WAIT_SECS).await? else {
+        let Some(lock) =
+            links::NamedLock::acquire(&self.pool, links::LockKind::Order, shop_order_id, LOCK_WAIT_SECS).await?
+        else {
             return Err(DolibarrError::NotYet(format!("order {shop_order_id} is being processed by another worker")));
         };
         let result = match event {

@@ -4,9 +4,7 @@
 //! Order of checks: field-name structure and the `signature` field → signature (nothing unsigned is trusted,
 //! and an unauthenticated sender learns nothing about the other fields) → `vads_ctx_mode` → every other field.
 
-use std::collections::HashSet;
-
-use chrono::NaiveDateTime;
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use serde::Serialize;
 
 use crate::money::Currency;
@@ -122,8 +120,12 @@ pub fn parse_notification<'a, I>(
 where
     I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
 {
-    let fields: Vec<(&[u8], &[u8])> = fields.into_iter().collect();
+    // Sorted by name once: duplicates become neighbours, lookups are binary searches, and the vads_* fields
+    // form one contiguous run already in signing order.
+    let mut fields: Vec<(&[u8], &[u8])> = fields.into_iter().collect();
+    fields.sort_unstable_by(|a, b| a.0.cmp(b.0));
     check_names(&fields)?;
+    let vads = vads_run(&fields);
 
     // 1. The signature field itself, then the signature.
     let signature = lookup(&fields, "signature")
@@ -145,7 +147,7 @@ where
             "malformed signature for {alg}"
         )));
     }
-    if !sogecommerce::verify(fields.iter().copied(), signature, key, alg) {
+    if !sogecommerce::verify_sorted(vads, signature, key, alg) {
         return Err(NotificationError::Signature(format!(
             "signature does not match ({alg} with the {} key)",
             mode.as_str()
@@ -165,10 +167,7 @@ where
     }
 
     // 3. Every signed field (name and value) must be UTF-8 (never transcode), then the fields we use.
-    for (name, value) in &fields {
-        if !name.starts_with(FIELD_PREFIX) {
-            continue;
-        }
+    for (name, value) in vads {
         if std::str::from_utf8(name).is_err() {
             return Err(NotificationError::invalid(
                 &display_name(name),
@@ -306,7 +305,7 @@ where
         order_id: order_id.to_owned(),
         transaction_id: transaction_id.to_owned(),
         transaction_uuid,
-        transaction_date: date.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        transaction_date: iso8601_utc(&date),
         amount_cents,
         currency_numeric: currency.numeric,
         currency: currency.alpha,
@@ -320,24 +319,29 @@ where
     })
 }
 
-/// Refuses duplicate names (a form body may repeat a name; the signature would then be ambiguous) and absurd ones.
+/// Refuses duplicate names (a form body may repeat a name; the signature would then be ambiguous) and absurd
+/// ones. `fields` is sorted by name.
 fn check_names(fields: &[(&[u8], &[u8])]) -> Result<(), NotificationError> {
-    let mut seen = HashSet::with_capacity(fields.len());
-    for (name, _) in fields {
-        if name.len() > MAX_NAME_LEN {
-            return Err(NotificationError::invalid(
-                &display_name(name),
-                "field name too long",
-            ));
-        }
-        if !seen.insert(*name) {
-            return Err(NotificationError::invalid(
-                &display_name(name),
-                "duplicate field",
-            ));
-        }
+    if let Some((name, _)) = fields.iter().find(|(name, _)| name.len() > MAX_NAME_LEN) {
+        return Err(NotificationError::invalid(
+            &display_name(name),
+            "field name too long",
+        ));
+    }
+    if let Some(w) = fields.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(NotificationError::invalid(
+            &display_name(w[0].0),
+            "duplicate field",
+        ));
     }
     Ok(())
+}
+
+/// The `vads_*` fields of name-sorted `fields`: a contiguous run, since they share a prefix.
+fn vads_run<'f, 'a>(fields: &'f [(&'a [u8], &'a [u8])]) -> &'f [(&'a [u8], &'a [u8])] {
+    let start = fields.partition_point(|(n, _)| *n < FIELD_PREFIX);
+    let len = fields[start..].partition_point(|(n, _)| n.starts_with(FIELD_PREFIX));
+    &fields[start..start + len]
 }
 
 /// A field name fit for an error message: lossy UTF-8, control characters escaped, bounded.
@@ -352,11 +356,12 @@ fn display_name(name: &[u8]) -> String {
     }
 }
 
+/// The value of `name` in name-sorted, duplicate-free `fields`.
 fn lookup<'a>(fields: &[(&'a [u8], &'a [u8])], name: &str) -> Option<&'a [u8]> {
     fields
-        .iter()
-        .find(|(n, _)| *n == name.as_bytes())
-        .map(|(_, v)| *v)
+        .binary_search_by(|(n, _)| (*n).cmp(name.as_bytes()))
+        .ok()
+        .map(|i| fields[i].1)
 }
 
 /// A required field: present, non-empty, UTF-8.
@@ -378,7 +383,7 @@ fn optional<'a>(fields: &[(&'a [u8], &'a [u8])], name: &str) -> Option<&'a str> 
         .filter(|s| !s.is_empty())
 }
 
-/// `YYYYMMDDHHMMSS`, UTC, a real calendar date and time (no leap second: DATETIME refuses it too).
+/// `YYYYMMDDHHMMSS`, UTC, a real calendar date and time from 1970 on (no leap second: DATETIME refuses it).
 fn parse_trans_date(s: &str) -> Result<NaiveDateTime, NotificationError> {
     let err = || {
         NotificationError::invalid(
@@ -386,10 +391,31 @@ fn parse_trans_date(s: &str) -> Result<NaiveDateTime, NotificationError> {
             "expected a real UTC date and time as YYYYMMDDHHMMSS",
         )
     };
-    if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) || &s[12..14] >= "60" {
+    if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(err());
     }
-    NaiveDateTime::parse_from_str(s, "%Y%m%d%H%M%S").map_err(|_| err())
+    // All ASCII digits: slicing is on char boundaries and every part parses.
+    let n = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(u32::MAX);
+    let year = n(0..4);
+    if year < 1970 {
+        return Err(err());
+    }
+    NaiveDate::from_ymd_opt(year as i32, n(4..6), n(6..8))
+        .and_then(|d| d.and_hms_opt(n(8..10), n(10..12), n(12..14)))
+        .ok_or_else(err)
+}
+
+/// `2026-11-29T18:30:05Z`.
+fn iso8601_utc(d: &NaiveDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        d.year(),
+        d.month(),
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second()
+    )
 }
 
 /// Reference §7: site + (uuid, or trans_id + UTC day) + operation + sequence + status; never vads_hash.
@@ -407,8 +433,10 @@ fn idempotency_key(
         Some(u) => format!("u{u}"),
         // trans_id is unique per shop per UTC day, case-insensitively.
         None => format!(
-            "t{}-{}",
-            date.format("%Y%m%d"),
+            "t{:04}{:02}{:02}-{}",
+            date.year(),
+            date.month(),
+            date.day(),
             trans_id.to_ascii_uppercase()
         ),
     };
@@ -456,6 +484,8 @@ mod tests {
             "20261129183060",
             "2026112918300",
             "2026112918300x",
+            "19691231235959",
+            "00000101000000",
             "+0261129183005",
         ] {
             assert!(parse_trans_date(bad).is_err(), "{bad}");

@@ -174,6 +174,21 @@ where
     expected.as_bytes().ct_eq(signature).into()
 }
 
+/// [`verify`] on fields already reduced to the `vads_*` ones, sorted by name, names unique.
+pub(crate) fn verify_sorted(
+    sorted_vads: &[(&[u8], &[u8])],
+    signature: &[u8],
+    key: &[u8],
+    alg: Algorithm,
+) -> bool {
+    debug_assert!(sorted_vads.windows(2).all(|w| w[0].0 < w[1].0));
+    debug_assert!(sorted_vads.iter().all(|(n, _)| n.starts_with(FIELD_PREFIX)));
+    compute(sorted_vads, key, alg)
+        .as_bytes()
+        .ct_eq(signature)
+        .into()
+}
+
 /// `kr-hash` of a REST answer: lowercase hex HMAC-SHA-256 of the exact `kr-answer` bytes.
 pub fn kr_hash(answer: &[u8], key: &[u8]) -> String {
     let mut mac = HmacSha256::new_from_slice(key).expect("HMAC accepts keys of any length");

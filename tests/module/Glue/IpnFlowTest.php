@@ -111,7 +111,7 @@ final class IpnFlowTest extends GlueTestCase
     {
         return [
             'tampered' => [['signature' => 'forged'], 'KO-Invalid signature'],
-            'wrong mode' => [['vads_ctx_mode' => 'PRODUCTION'], 'KO-Invalid signature'],
+            'wrong mode' => [['vads_ctx_mode' => 'PRODUCTION'], 'KO-Invalid notification: vads_ctx_mode'],
             'other shop' => [['vads_site_id' => '87654321'], 'KO-Wrong shop id'],
             'unknown cart' => [['vads_order_id' => '999999'], 'KO-Unknown cart'],
         ];
@@ -135,6 +135,7 @@ final class IpnFlowTest extends GlueTestCase
         $this->assertSame([405, 'KO-POST only'], [$c->ipnResponse->httpStatus, $body]);
         $cart = $this->makeCart([1 => 1]);
         $this->assertSame([200, 'KO-Invalid notification'], $this->ipn(['vads_amount' => ['1']] + self::notificationFields($cart, 'AUTHORISED')));
+        $this->assertSame(0, $this->orderCount((int) $cart->id));
     }
 
     public function testRecordingFailureAnswers500ThenTheRetryCompletesIt(): void

@@ -174,6 +174,18 @@ final class IpnProcessorTest extends TestCase
         $this->assertSame('failed', $this->gateway->callsTo('recordPayment')[0]['status']);
     }
 
+    public function testAbandonedPaymentWithoutUuidOrOperationTypeCancelsAPendingOrder(): void
+    {
+        $this->existing(self::PENDING, false);
+        $this->n = self::notification('cancelled', ['transaction_uuid' => null, 'operation_type' => null, 'raw_status' => 'ABANDONED']);
+        $r = $this->processor()->process([]);
+        $this->assertSame([200, 'OK-Order 7 updated'], [$r->httpStatus, $r->body]);
+        $this->assertSame(self::CANCELLED, $this->orders->changes[0]['stateId']);
+        $payment = $this->gateway->callsTo('recordPayment')[0];
+        $this->assertArrayNotHasKey('transaction_uuid', $payment, 'unknown optional values are not sent as empty strings');
+        $this->assertSame(['cancelled', 'ABANDONED'], [$payment['status'], $payment['raw_status']]);
+    }
+
     public function testCancelledOrderIsNotReopenedByTheGateway(): void
     {
         $this->existing(self::CANCELLED, false);
@@ -226,8 +238,8 @@ final class IpnProcessorTest extends TestCase
     {
         return [
             'tampered signature' => [new \OCPizza\SignatureException('signature: does not match'), 'KO-Invalid signature'],
-            'wrong mode' => [new \OCPizza\SignatureException('vads_ctx_mode: PRODUCTION, expected TEST'), 'KO-Invalid signature'],
-            'malformed' => [new \OCPizza\ValidationException('vads_amount: not an integer'), 'KO-Invalid notification'],
+            'wrong mode' => [new \OCPizza\ValidationException('vads_ctx_mode: "PRODUCTION" does not match the configured mode TEST'), 'KO-Invalid notification: vads_ctx_mode'],
+            'malformed' => [new \OCPizza\ValidationException('vads_amount: not an integer'), 'KO-Invalid notification: vads_amount'],
         ];
     }
 

@@ -16,7 +16,7 @@ final class ParserDouble
                 throw new \OCPizza\SignatureException('signature: does not match');
             }
             if (($post['vads_ctx_mode'] ?? '') !== $mode) {
-                throw new \OCPizza\SignatureException('vads_ctx_mode: does not match the configured mode');
+                throw new \OCPizza\ValidationException('vads_ctx_mode: does not match the configured mode');
             }
             $status = $post['vads_trans_status'];
             $outcome = ['AUTHORISED' => 'paid', 'CAPTURED' => 'paid', 'WAITING_AUTHORISATION' => 'pending', 'CANCELLED' => 'cancelled', 'ABANDONED' => 'cancelled', 'REFUSED' => 'failed'][$status] ?? 'failed';

@@ -201,7 +201,7 @@ final class IpnProcessor
     /** The payment row in OCPizza_DB (idempotent on the notification's idempotency key). */
     private function recordPayment(array $n, int $orderId): void
     {
-        $this->gateway->recordPayment([
+        $payment = [
             'shop_order_id' => $orderId,
             'provider' => 'sogecommerce',
             'transaction_key' => (string) $n['idempotency_key'],
@@ -209,10 +209,14 @@ final class IpnProcessor
             'currency' => (string) $n['currency'],
             'status' => (string) $n['outcome'],
             'raw_status' => (string) ($n['raw_status'] ?? ''),
-            'transaction_id' => (string) ($n['transaction_id'] ?? ''),
-            'transaction_uuid' => (string) ($n['transaction_uuid'] ?? ''),
-            'occurred_at' => (string) ($n['transaction_date'] ?? ''),
-        ]);
+        ];
+        // Optional in the notification (a cancelled payment has no uuid): sent only when known.
+        foreach (['transaction_id' => 'transaction_id', 'transaction_uuid' => 'transaction_uuid', 'occurred_at' => 'transaction_date'] as $to => $from) {
+            if (isset($n[$from]) && (string) $n[$from] !== '') {
+                $payment[$to] = (string) $n[$from];
+            }
+        }
+        $this->gateway->recordPayment($payment);
     }
 
     private function refused(\Throwable $e, string $source): IpnResponse
@@ -224,8 +228,10 @@ final class IpnProcessor
         }
         if ($e instanceof \OCPizza\ValidationException) {
             $this->logger->warning('IPN (' . $source . '): refused, invalid notification: ' . self::short($e->getMessage()));
+            // The extension's messages start with the field name: enough for the gateway's back office history.
+            $field = preg_match('/^(vads_[a-z0-9_]+|signature):/', $e->getMessage(), $m) === 1 ? ': ' . $m[1] : '';
 
-            return new IpnResponse(200, 'KO-Invalid notification');
+            return new IpnResponse(200, 'KO-Invalid notification' . $field);
         }
         $this->logger->error('IPN (' . $source . '): could not verify: ' . get_class($e) . ': ' . self::short($e->getMessage()));
 

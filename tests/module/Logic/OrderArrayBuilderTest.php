@@ -77,6 +77,18 @@ final class OrderArrayBuilderTest extends TestCase
         $this->assertSame('at_restaurant', $order['payment_method']);
     }
 
+    public function testPhoneAndNamesFitOCPizzaDb(): void
+    {
+        $s = self::snapshot();
+        $s->phone = 'tel: +33 (0)6 12-34-56-78';
+        $s->firstName = str_repeat('é', 70);
+        $order = (new OrderArrayBuilder())->build($s, new Route('BELLECOUR', 'B', 'delivery'));
+        $this->assertSame('+33 (0)6 12-34-56-78', $order['customer']['phone']);
+        $this->assertSame(60, mb_strlen($order['customer']['first_name']));
+        $s->phone = 'ask the concierge';
+        $this->assertArrayNotHasKey('phone', (new OrderArrayBuilder())->build($s, new Route('BELLECOUR', 'B', 'delivery'))['customer']);
+    }
+
     public function testDeliveryWithoutAddressAndUnknownMethodAreRefused(): void
     {
         $s = self::snapshot();

@@ -78,13 +78,14 @@ final class OrderArrayBuilder
             'customer' => [
                 'shop_customer_id' => $o->customerId,
                 'email' => $o->email,
-                'first_name' => $o->firstName,
-                'last_name' => $o->lastName,
-                'phone' => $o->phone,
+                // OCPizza_DB's limits (60 characters); PrestaShop allows longer names.
+                'first_name' => mb_substr(trim($o->firstName), 0, 60),
+                'last_name' => mb_substr(trim($o->lastName), 0, 60),
+                'phone' => self::phone($o->phone),
             ],
             'lines' => LineReconciler::reconcile($lines, $total),
         ];
-        if ($o->phone === null || $o->phone === '') {
+        if ($order['customer']['phone'] === null) {
             unset($order['customer']['phone']);
         }
         if ($route->fulfilment === 'delivery') {
@@ -95,6 +96,18 @@ final class OrderArrayBuilder
         }
 
         return $order;
+    }
+
+    /**
+     * A phone OCPizza_DB accepts (digits, spaces, + . ( ) -, 6 to 20 characters) or none: a badly typed phone in the
+     * shop must not keep the order from reaching the restaurant.
+     */
+    private static function phone(?string $phone): ?string
+    {
+        $phone = trim((string) preg_replace('/[^0-9+ .()-]/', '', (string) $phone));
+        $phone = (string) preg_replace('/\s+/', ' ', $phone);
+
+        return preg_match('/^[+]?[0-9 .()-]{6,20}$/', $phone) === 1 ? $phone : null;
     }
 
     /** VAT rate as a decimal string with two places ("10.00"). */

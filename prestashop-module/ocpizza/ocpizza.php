@@ -63,6 +63,8 @@ class Ocpizza extends PaymentModule
     private $publishPending = false;
     /** @var bool */
     private $shutdownRegistered = false;
+    /** @var array<string, array> checkCart() results of this request */
+    private $cartChecks = [];
 
     public function __construct()
     {
@@ -279,6 +281,11 @@ class Ocpizza extends PaymentModule
      */
     public function checkCart(Cart $cart): array
     {
+        // The payment step asks twice (problems, then options): one look-up per cart state and request.
+        $cacheKey = (int) $cart->id . '/' . (int) $cart->id_carrier . '/' . (int) $cart->id_address_delivery . '/' . md5((string) json_encode($cart->getProducts()));
+        if (isset($this->cartChecks[$cacheKey])) {
+            return $this->cartChecks[$cacheKey];
+        }
         $route = $this->recorder()->route((int) $cart->id_carrier, (int) $cart->id_address_delivery);
         $lines = [];
         foreach ($cart->getProducts() as $p) {
@@ -286,7 +293,7 @@ class Ocpizza extends PaymentModule
         }
         $unavailable = (new AvailabilityCheck())->unavailable($lines, $this->gateway()->availableProducts($route->restaurant));
 
-        return ['route' => $route, 'unavailable' => $unavailable];
+        return $this->cartChecks[$cacheKey] = ['route' => $route, 'unavailable' => $unavailable];
     }
 
     /** Translated explanation of why the cart cannot be paid, one sentence per problem. @return string[] */

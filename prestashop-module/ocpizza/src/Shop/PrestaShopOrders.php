@@ -41,6 +41,7 @@ final class PrestaShopOrders implements ShopOrders
         if (!\Validate::isLoadedObject($cart) || (int) $cart->id_customer === 0) {
             return null;
         }
+        $this->useCartContext($cart); // totals depend on the customer's group and addresses
         $currency = new \Currency((int) $cart->id_currency);
         $decimals = (int) $currency->precision;
 
@@ -61,14 +62,7 @@ final class PrestaShopOrders implements ShopOrders
     public function createOrder(int $cartId, int $stateId, string $amountPaid, string $transactionId, ?string $message): int
     {
         $cart = new \Cart($cartId);
-        $customer = new \Customer((int) $cart->id_customer);
-        // The IPN has no customer session: the context validateOrder works in is built from the cart.
-        $context = \Context::getContext();
-        $context->cart = $cart;
-        $context->customer = $customer;
-        $context->currency = new \Currency((int) $cart->id_currency);
-        $context->language = new \Language((int) $cart->id_lang);
-        $context->shop = new \Shop((int) $cart->id_shop);
+        $customer = $this->useCartContext($cart);
         $this->module->validateOrder(
             $cartId,
             $stateId,
@@ -82,6 +76,20 @@ final class PrestaShopOrders implements ShopOrders
         );
 
         return (int) $this->module->currentOrder;
+    }
+
+    /** The IPN has no customer session: the context PrestaShop computes in is built from the cart. */
+    private function useCartContext(\Cart $cart): \Customer
+    {
+        $customer = new \Customer((int) $cart->id_customer);
+        $context = \Context::getContext();
+        $context->cart = $cart;
+        $context->customer = $customer;
+        $context->currency = new \Currency((int) $cart->id_currency);
+        $context->language = new \Language((int) $cart->id_lang);
+        $context->shop = new \Shop((int) $cart->id_shop);
+
+        return $customer;
     }
 
     public function changeState(int $orderId, int $stateId, ?string $note): void

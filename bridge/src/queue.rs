@@ -96,18 +96,39 @@ pub async fn claim(
     tx.commit().await?;
 
     // The partition check above may have skipped an older row that another claimer had locked at that instant
-    // (SKIP LOCKED applies to the subquery too). Re-check on committed data and hand such rows back.
+    // (SKIP LOCKED applies to the subquery too). Re-check on committed data while fetching, and hand such rows
+    // back.
     let mut q = QueryBuilder::<MySql>::new(
-        "SELECT d.id FROM deliveries d WHERE d.id IN (",
+        "SELECT d.id, d.inbox_id, CONVERT(d.destination USING utf8mb4) AS destination, d.attempt, \
+         CONVERT(i.webhook_id USING utf8mb4) AS webhook_id, i.body, i.received_at, \
+         EXISTS (SELECT 1 FROM deliveries e WHERE e.destination = d.destination \
+           AND e.partition_key = d.partition_key AND e.id < d.id AND e.status IN ('pending', 'inflight')) AS blocked \
+         FROM deliveries d JOIN inbox i ON i.id = d.inbox_id WHERE d.lease_owner = ",
     );
+    q.push_bind(owner);
+    q.push(" AND d.status = 'inflight' AND d.id IN (");
     push_ids(&mut q, &ids);
-    q.push(
-        ") AND EXISTS (SELECT 1 FROM deliveries e WHERE e.destination = d.destination \
-         AND e.partition_key = d.partition_key AND e.id < d.id AND e.status IN ('pending', 'inflight'))",
-    );
-    let blocked: Vec<(i64,)> = q.build_query_as().fetch_all(&mut *conn).await?;
+    q.push(") ORDER BY d.id");
+    let rows = q.build().fetch_all(&mut *conn).await?;
+    let mut claimed = Vec::with_capacity(rows.len());
+    let mut blocked = Vec::new();
+    for r in rows {
+        let id: i64 = r.try_get("id")?;
+        if r.try_get::<i64, _>("blocked")? != 0 {
+            blocked.push(id);
+            continue;
+        }
+        claimed.push(Claimed {
+            id,
+            inbox_id: r.try_get("inbox_id")?,
+            destination: r.try_get("destination")?,
+            attempt: u32::try_from(r.try_get::<i32, _>("attempt")?).unwrap_or(0),
+            webhook_id: r.try_get("webhook_id")?,
+            body: r.try_get("body")?,
+            received_at: r.try_get("received_at")?,
+        });
+    }
     if !blocked.is_empty() {
-        let blocked: Vec<i64> = blocked.into_iter().map(|(id,)| id).collect();
         let mut q = QueryBuilder::<MySql>::new(
             "UPDATE deliveries SET status = 'pending', attempt = attempt - 1, lease_until = NULL, lease_owner = NULL \
              WHERE status = 'inflight' AND lease_owner = ",
@@ -117,35 +138,8 @@ pub async fn claim(
         push_ids(&mut q, &blocked);
         q.push(")");
         q.build().execute(&mut *conn).await?;
-        ids.retain(|id| !blocked.contains(id));
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
     }
-
-    let mut q = QueryBuilder::<MySql>::new(
-        "SELECT d.id, d.inbox_id, CONVERT(d.destination USING utf8mb4) AS destination, d.attempt, \
-         CONVERT(i.webhook_id USING utf8mb4) AS webhook_id, i.body, i.received_at \
-         FROM deliveries d JOIN inbox i ON i.id = d.inbox_id WHERE d.lease_owner = ",
-    );
-    q.push_bind(owner);
-    q.push(" AND d.status = 'inflight' AND d.id IN (");
-    push_ids(&mut q, &ids);
-    q.push(") ORDER BY d.id");
-    let rows = q.build().fetch_all(&mut *conn).await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(Claimed {
-                id: r.try_get("id")?,
-                inbox_id: r.try_get("inbox_id")?,
-                destination: r.try_get("destination")?,
-                attempt: u32::try_from(r.try_get::<i32, _>("attempt")?).unwrap_or(0),
-                webhook_id: r.try_get("webhook_id")?,
-                body: r.try_get("body")?,
-                received_at: r.try_get("received_at")?,
-            })
-        })
-        .collect()
+    Ok(claimed)
 }
 
 fn push_ids(q: &mut QueryBuilder<'_, MySql>, ids: &[i64]) {
@@ -203,6 +197,34 @@ pub async fn finish(
         }
     };
     Ok(res.rows_affected() == 1)
+}
+
+/// Marks many successful attempts done in one statement (one commit). Returns how many rows were still ours.
+pub async fn finish_done_batch(
+    pool: &MySqlPool,
+    owner: &str,
+    done: &[(&Claimed, &serde_json::Value)],
+) -> Result<u64, sqlx::Error> {
+    if done.is_empty() {
+        return Ok(0);
+    }
+    let mut q = QueryBuilder::<MySql>::new("UPDATE deliveries SET status = 'done', result = CASE id");
+    for (c, v) in done {
+        q.push(" WHEN ").push_bind(c.id).push(" THEN ").push_bind(v.to_string());
+    }
+    q.push(" END, lease_until = NULL, lease_owner = NULL, finished_at = NOW(6) WHERE status = 'inflight' AND lease_owner = ");
+    q.push_bind(owner);
+    q.push(" AND attempt = CASE id");
+    for (c, _) in done {
+        q.push(" WHEN ").push_bind(c.id).push(" THEN ").push_bind(c.attempt as i32);
+    }
+    q.push(" END AND id IN (");
+    let mut sep = q.separated(", ");
+    for (c, _) in done {
+        sep.push_bind(c.id);
+    }
+    q.push(")");
+    Ok(q.build().execute(pool).await?.rows_affected())
 }
 
 fn truncate(s: &str) -> String {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 use sqlx::MySqlPool;
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tracing::{Instrument, info, warn};
 
@@ -66,23 +66,29 @@ impl Engine {
         self.inner.notify.clone()
     }
 
-    /// Runs the dispatcher and the reaper until `shutdown` turns true, then lets in-flight deliveries finish for
-    /// the grace period and releases whatever is still held.
+    /// Runs the dispatcher, the finisher and the reaper until `shutdown` turns true, then lets in-flight
+    /// deliveries finish for the grace period and releases whatever is still held.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let inner = self.inner.clone();
         let names: Vec<&'static str> = inner.destinations.keys().copied().collect();
         let slots = Arc::new(Semaphore::new(inner.cfg.concurrency));
         let mut tasks = JoinSet::new();
         let reaper = tokio::spawn(reaper(inner.clone(), shutdown.clone()));
+        let (results, results_rx) = mpsc::unbounded_channel();
+        let finisher = tokio::spawn(finisher(inner.clone(), results_rx));
         info!(owner = %inner.owner, destinations = ?names, concurrency = inner.cfg.concurrency, "relay engine started");
 
+        // With a backlog, wait for half the slots before claiming again: fewer, larger claims.
+        let big = (inner.cfg.concurrency / 2).clamp(1, MAX_BATCH) as u32;
+        let mut backlog = false;
         'dispatch: while !*shutdown.borrow() {
             while tasks.try_join_next().is_some() {}
+            let need = if backlog { big } else { 1 };
             let first = tokio::select! {
-                p = slots.clone().acquire_owned() => p.expect("semaphore never closed"),
+                p = slots.clone().acquire_many_owned(need) => p.expect("semaphore never closed"),
                 _ = shutdown.changed() => break 'dispatch,
             };
-            let want = (1 + slots.available_permits()).min(MAX_BATCH);
+            let want = (need as usize + slots.available_permits()).min(MAX_BATCH);
             let claimed = match queue::claim(&inner.pool, &inner.owner, &names, want, inner.cfg.lease).await {
                 Ok(c) => c,
                 Err(e) => {
@@ -90,6 +96,7 @@ impl Engine {
                     Vec::new()
                 }
             };
+            backlog = claimed.len() == want;
             if claimed.is_empty() {
                 drop(first);
                 if names.is_empty() {
@@ -106,13 +113,14 @@ impl Engine {
             }
             let mut first = Some(first);
             for row in claimed {
-                let permit = match first.take() {
-                    Some(p) => p,
+                let permit = match first.as_mut() {
+                    Some(p) if p.num_permits() > 1 => p.split(1).expect("more than one permit"),
+                    Some(_) => first.take().expect("present"),
                     None => slots.clone().acquire_owned().await.expect("semaphore never closed"),
                 };
-                let inner = inner.clone();
+                let (inner, results) = (inner.clone(), results.clone());
                 tasks.spawn(async move {
-                    deliver_one(&inner, row).await;
+                    deliver_one(&inner, row, results).await;
                     drop(permit);
                 });
             }
@@ -125,6 +133,8 @@ impl Engine {
             tasks.abort_all();
             while tasks.join_next().await.is_some() {}
         }
+        drop(results);
+        let _ = finisher.await;
         match queue::release_owned(&inner.pool, &inner.owner).await {
             Ok(0) => {}
             Ok(n) => info!(released = n, "released deliveries still in flight at shutdown"),
@@ -132,6 +142,38 @@ impl Engine {
         }
         reaper.abort();
         info!(owner = %inner.owner, "relay engine stopped");
+    }
+}
+
+/// Records results: successes that arrive together are written in one statement (one commit); retries and
+/// dead letters one by one. Wakes the dispatcher afterwards, since a finished row may unblock the next event of
+/// its order.
+async fn finisher(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<(Claimed, Finish)>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH * 2);
+    while rx.recv_many(&mut batch, MAX_BATCH * 2).await > 0 {
+        let done: Vec<(&Claimed, &serde_json::Value)> = batch
+            .iter()
+            .filter_map(|(c, f)| match f {
+                Finish::Done(v) => Some((c, v)),
+                _ => None,
+            })
+            .collect();
+        match queue::finish_done_batch(&inner.pool, &inner.owner, &done).await {
+            Ok(n) if n < done.len() as u64 => {
+                warn!(lost = done.len() as u64 - n, "leases were lost before the attempts finished; not recorded")
+            }
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, "could not record delivery results; the leases will expire and they will be retried"),
+        }
+        for (c, f) in batch.iter().filter(|(_, f)| !matches!(f, Finish::Done(_))) {
+            match queue::finish(&inner.pool, &inner.owner, c, f).await {
+                Ok(true) => {}
+                Ok(false) => warn!(delivery_id = c.id, "lease was lost before the attempt finished; the result is not recorded"),
+                Err(e) => warn!(delivery_id = c.id, error = %e, "could not record the delivery result; the lease will expire and it will be retried"),
+            }
+        }
+        batch.clear();
+        inner.notify.notify_one();
     }
 }
 
@@ -153,7 +195,7 @@ async fn reaper(inner: Arc<Inner>, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
-async fn deliver_one(inner: &Inner, row: Claimed) {
+async fn deliver_one(inner: &Inner, row: Claimed, results: mpsc::UnboundedSender<(Claimed, Finish)>) {
     let span = tracing::info_span!(
         "delivery",
         webhook_id = %row.webhook_id,
@@ -183,13 +225,8 @@ async fn deliver_one(inner: &Inner, row: Claimed) {
             Finish::Retry { error, delay } => warn!(error = %error, retry_in_ms = delay.as_millis() as u64, "delivery failed, will retry"),
             Finish::Dead { error } => warn!(error = %error, "delivery is dead"),
         }
-        match queue::finish(&inner.pool, &inner.owner, &row, &finish).await {
-            Ok(true) => {}
-            Ok(false) => warn!("lease was lost before the attempt finished; the result is not recorded"),
-            Err(e) => warn!(error = %e, "could not record the delivery result; the lease will expire and it will be retried"),
-        }
-        // A finished row may unblock the next event of its order.
-        inner.notify.notify_one();
+        // The finisher outlives every delivery task (it stops when the last sender is dropped).
+        let _ = results.send((row, finish));
     }
     .instrument(span)
     .await

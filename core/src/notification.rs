@@ -127,8 +127,61 @@ where
     check_names(&fields)?;
     let vads = vads_run(&fields);
 
-    // 1. The signature field itself, then the signature.
-    let signature = lookup(&fields, "signature")
+    check_signature(&fields, vads, key, mode, alg)?;
+    check_mode(&fields, mode)?;
+    check_utf8(vads)?;
+
+    let site_id = site_id(&fields)?;
+    let transaction_id = transaction_id(&fields)?;
+    let date = parse_trans_date(required(&fields, "vads_trans_date")?)?;
+    let amount_cents = amount(&fields)?;
+    let currency = currency(&fields)?;
+    let raw_status = trans_status(&fields)?;
+    let order_id = order_id(&fields)?;
+    let transaction_uuid = transaction_uuid(&fields)?;
+    let operation_type = operation_type(&fields)?;
+    let trigger = trigger(&fields)?;
+    let sequence_number = sequence_number(&fields)?;
+
+    let idempotency_key = idempotency_key(
+        site_id,
+        transaction_uuid.as_deref(),
+        transaction_id,
+        &date,
+        operation_type,
+        sequence_number,
+        raw_status,
+    );
+    Ok(Notification {
+        site_id: site_id.to_owned(),
+        order_id: order_id.to_owned(),
+        transaction_id: transaction_id.to_owned(),
+        transaction_uuid,
+        transaction_date: iso8601_utc(&date),
+        amount_cents,
+        currency_numeric: currency.numeric,
+        currency: currency.alpha,
+        raw_status: raw_status.to_owned(),
+        outcome: Outcome::from_trans_status(raw_status),
+        operation_type: operation_type.map(str::to_owned),
+        trigger: trigger.map(str::to_owned),
+        sequence_number,
+        mode,
+        idempotency_key,
+    })
+}
+
+type Fields<'f, 'a> = &'f [(&'a [u8], &'a [u8])];
+
+/// Step 1: the `signature` field is present and shaped as `alg` outputs, then it matches.
+fn check_signature(
+    fields: Fields,
+    vads: Fields,
+    key: &[u8],
+    mode: Mode,
+    alg: Algorithm,
+) -> Result<(), NotificationError> {
+    let signature = lookup(fields, "signature")
         .ok_or_else(|| NotificationError::Signature("missing signature field".into()))?;
     if signature.is_empty() {
         return Err(NotificationError::Signature("empty signature field".into()));
@@ -153,9 +206,12 @@ where
             mode.as_str()
         )));
     }
+    Ok(())
+}
 
-    // 2. Mode: a PRODUCTION shop never accepts a TEST notification, and the other way round.
-    let ctx_mode = required(&fields, "vads_ctx_mode")?;
+/// Step 2: a PRODUCTION shop never accepts a TEST notification, and the other way round.
+fn check_mode(fields: Fields, mode: Mode) -> Result<(), NotificationError> {
+    let ctx_mode = required(fields, "vads_ctx_mode")?;
     if ctx_mode != mode.as_str() {
         return Err(NotificationError::invalid(
             "vads_ctx_mode",
@@ -165,8 +221,11 @@ where
             ),
         ));
     }
+    Ok(())
+}
 
-    // 3. Every signed field (name and value) must be UTF-8 (never transcode), then the fields we use.
+/// Step 3: every signed field, name and value, is UTF-8 (refused, never transcoded), used by us or not.
+fn check_utf8(vads: Fields) -> Result<(), NotificationError> {
     for (name, value) in vads {
         if std::str::from_utf8(name).is_err() {
             return Err(NotificationError::invalid(
@@ -181,142 +240,133 @@ where
             ));
         }
     }
+    Ok(())
+}
 
-    let site_id = required(&fields, "vads_site_id")?;
-    if site_id.len() != 8 || !site_id.bytes().all(|b| b.is_ascii_digit()) {
+/// n8.
+fn site_id<'a>(fields: Fields<'_, 'a>) -> Result<&'a str, NotificationError> {
+    let v = required(fields, "vads_site_id")?;
+    if v.len() != 8 || !v.bytes().all(|b| b.is_ascii_digit()) {
         return Err(NotificationError::invalid(
             "vads_site_id",
             "expected 8 digits",
         ));
     }
+    Ok(v)
+}
 
-    let transaction_id = required(&fields, "vads_trans_id")?;
-    if transaction_id.len() != 6 || !transaction_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+/// an6 (older docs: n6).
+fn transaction_id<'a>(fields: Fields<'_, 'a>) -> Result<&'a str, NotificationError> {
+    let v = required(fields, "vads_trans_id")?;
+    if v.len() != 6 || !v.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(NotificationError::invalid(
             "vads_trans_id",
             "expected 6 letters or digits",
         ));
     }
+    Ok(v)
+}
 
-    let trans_date = required(&fields, "vads_trans_date")?;
-    let date = parse_trans_date(trans_date)?;
-
-    let amount = required(&fields, "vads_amount")?;
-    if !amount.bytes().all(|b| b.is_ascii_digit()) {
+/// Minor units: digits only (no sign, no decimal point), fits in i64.
+fn amount(fields: Fields) -> Result<i64, NotificationError> {
+    let v = required(fields, "vads_amount")?;
+    if !v.bytes().all(|b| b.is_ascii_digit()) {
         return Err(NotificationError::invalid(
             "vads_amount",
             "expected digits only (minor units)",
         ));
     }
-    let amount_cents: i64 = amount
-        .parse()
-        .map_err(|_| NotificationError::invalid("vads_amount", "too large"))?;
+    v.parse()
+        .map_err(|_| NotificationError::invalid("vads_amount", "too large"))
+}
 
-    let currency_raw = required(&fields, "vads_currency")?;
-    let currency = Currency::parse_numeric(currency_raw).ok_or_else(|| {
+/// ISO 4217 numeric, known to [`Currency`].
+fn currency(fields: Fields) -> Result<&'static Currency, NotificationError> {
+    Currency::parse_numeric(required(fields, "vads_currency")?).ok_or_else(|| {
         NotificationError::invalid(
             "vads_currency",
             "expected a known ISO 4217 numeric code (e.g. 978)",
         )
-    })?;
+    })
+}
 
-    let raw_status = required(&fields, "vads_trans_status")?;
-    if raw_status.len() > 64
-        || !raw_status
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    {
+/// Any status word (unknown ones are failures, not errors), bounded for the `raw_status` column.
+fn trans_status<'a>(fields: Fields<'_, 'a>) -> Result<&'a str, NotificationError> {
+    let v = required(fields, "vads_trans_status")?;
+    if v.len() > 64 || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return Err(NotificationError::invalid(
             "vads_trans_status",
             "expected at most 64 letters, digits or _",
         ));
     }
+    Ok(v)
+}
 
-    let order_id = required(&fields, "vads_order_id")?;
-    if order_id.chars().count() > 64 || order_id.chars().any(char::is_control) {
+/// ans..64.
+fn order_id<'a>(fields: Fields<'_, 'a>) -> Result<&'a str, NotificationError> {
+    let v = required(fields, "vads_order_id")?;
+    if v.chars().count() > 64 || v.chars().any(char::is_control) {
         return Err(NotificationError::invalid(
             "vads_order_id",
             "expected at most 64 printable characters",
         ));
     }
+    Ok(v)
+}
 
-    let transaction_uuid = match optional(&fields, "vads_trans_uuid") {
-        None => None,
+/// Optional 32 hex, normalised to lower case.
+fn transaction_uuid(fields: Fields) -> Result<Option<String>, NotificationError> {
+    match optional(fields, "vads_trans_uuid") {
+        None => Ok(None),
         Some(u) if u.len() == 32 && u.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            Some(u.to_ascii_lowercase())
+            Ok(Some(u.to_ascii_lowercase()))
         }
-        Some(_) => {
-            return Err(NotificationError::invalid(
-                "vads_trans_uuid",
-                "expected 32 hexadecimal characters",
-            ));
-        }
-    };
+        Some(_) => Err(NotificationError::invalid(
+            "vads_trans_uuid",
+            "expected 32 hexadecimal characters",
+        )),
+    }
+}
 
-    let operation_type = match optional(&fields, "vads_operation_type") {
-        None => None,
-        Some(op @ ("DEBIT" | "CREDIT" | "VERIFICATION")) => Some(op.to_owned()),
-        Some(_) => {
-            return Err(NotificationError::invalid(
-                "vads_operation_type",
-                "expected DEBIT, CREDIT or VERIFICATION",
-            ));
-        }
-    };
+/// Optional: absent when the payment was cancelled or abandoned.
+fn operation_type<'a>(fields: Fields<'_, 'a>) -> Result<Option<&'a str>, NotificationError> {
+    match optional(fields, "vads_operation_type") {
+        None => Ok(None),
+        Some(op @ ("DEBIT" | "CREDIT" | "VERIFICATION")) => Ok(Some(op)),
+        Some(_) => Err(NotificationError::invalid(
+            "vads_operation_type",
+            "expected DEBIT, CREDIT or VERIFICATION",
+        )),
+    }
+}
 
-    let trigger = match optional(&fields, "vads_url_check_src") {
-        None => None,
+/// Optional `vads_url_check_src` word (PAY, BO, BATCH, RETRY…; new values are accepted).
+fn trigger<'a>(fields: Fields<'_, 'a>) -> Result<Option<&'a str>, NotificationError> {
+    match optional(fields, "vads_url_check_src") {
+        None => Ok(None),
         Some(t) if t.len() <= 32 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
-            Some(t.to_owned())
+            Ok(Some(t))
         }
-        Some(_) => {
-            return Err(NotificationError::invalid(
-                "vads_url_check_src",
-                "expected at most 32 letters, digits or _",
-            ));
-        }
+        Some(_) => Err(NotificationError::invalid(
+            "vads_url_check_src",
+            "expected at most 32 letters, digits or _",
+        )),
+    }
+}
+
+/// Optional, 1 by default; a positive u32.
+fn sequence_number(fields: Fields) -> Result<u32, NotificationError> {
+    let Some(s) = optional(fields, "vads_sequence_number") else {
+        return Ok(1);
     };
-
-    let sequence_number = match optional(&fields, "vads_sequence_number") {
-        None => 1,
-        Some(s) => s
-            .bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| s.parse::<u32>().ok())
-            .flatten()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| {
-                NotificationError::invalid("vads_sequence_number", "expected a positive integer")
-            })?,
-    };
-
-    let idempotency_key = idempotency_key(
-        site_id,
-        transaction_uuid.as_deref(),
-        transaction_id,
-        &date,
-        operation_type.as_deref(),
-        sequence_number,
-        raw_status,
-    );
-
-    Ok(Notification {
-        site_id: site_id.to_owned(),
-        order_id: order_id.to_owned(),
-        transaction_id: transaction_id.to_owned(),
-        transaction_uuid,
-        transaction_date: iso8601_utc(&date),
-        amount_cents,
-        currency_numeric: currency.numeric,
-        currency: currency.alpha,
-        raw_status: raw_status.to_owned(),
-        outcome: Outcome::from_trans_status(raw_status),
-        operation_type,
-        trigger,
-        sequence_number,
-        mode,
-        idempotency_key,
-    })
+    s.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| s.parse::<u32>().ok())
+        .flatten()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| {
+            NotificationError::invalid("vads_sequence_number", "expected a positive integer")
+        })
 }
 
 /// Refuses duplicate names (a form body may repeat a name; the signature would then be ambiguous) and absurd

@@ -121,7 +121,7 @@ abstract class GlueTestCase extends TestCase
 
     protected static function requireExtension(): void
     {
-        if (!extension_loaded('ocpizza')) {
+        if (!\OCPizzaModule\Tests\Support\Extension::usable()) {
             self::markTestSkipped('needs the ocpizza extension: php -d extension=$PWD/target/debug/libocpizza.so /usr/bin/phpunit -c tests/module/phpunit.xml');
         }
     }

@@ -23,7 +23,7 @@ final class ConcurrencyTest extends GlueTestCase
         }
         $env += ['OCPIZZA_STANDIN_DB' => self::databaseName(), 'PATH' => (string) getenv('PATH'), 'OCPIZZA_STANDIN_VALIDATE_DELAY_MS' => '300'];
         $php = [PHP_BINARY];
-        if (extension_loaded('ocpizza')) {
+        if (\OCPizzaModule\Tests\Support\Extension::usable()) {
             $php = array_merge($php, ['-d', 'extension=' . self::extensionPath()]);
         }
         $script = dirname(__DIR__) . '/bin/run-controller.php';

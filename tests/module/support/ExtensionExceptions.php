@@ -6,7 +6,7 @@
 
 namespace OCPizza;
 
-if (!class_exists(SignatureException::class, false) && !extension_loaded('ocpizza')) {
+if (!class_exists(SignatureException::class, false)) {
     class SignatureException extends \Exception
     {
     }

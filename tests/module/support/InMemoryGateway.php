@@ -151,7 +151,7 @@ class InMemoryGateway implements ExtensionGateway
 
     public static function requireExtension(): void
     {
-        if (!extension_loaded('ocpizza')) {
+        if (!\OCPizzaModule\Tests\Support\Extension::usable()) {
             throw new \RuntimeException('the ocpizza extension is not loaded');
         }
     }

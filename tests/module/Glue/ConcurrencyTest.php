@@ -24,7 +24,7 @@ final class ConcurrencyTest extends GlueTestCase
         $env += ['OCPIZZA_STANDIN_DB' => self::databaseName(), 'PATH' => (string) getenv('PATH'), 'OCPIZZA_STANDIN_VALIDATE_DELAY_MS' => '300'];
         $php = [PHP_BINARY];
         if (\OCPizzaModule\Tests\Support\Extension::usable()) {
-            $php = array_merge($php, ['-d', 'extension=' . self::extensionPath()]);
+            $php = array_merge($php, ['-d', 'extension=' . \OCPizzaModule\Tests\Support\Extension::path()]);
         }
         $script = dirname(__DIR__) . '/bin/run-controller.php';
         $procs = [];
@@ -51,12 +51,6 @@ final class ConcurrencyTest extends GlueTestCase
         }
 
         return $results;
-    }
-
-    private static function extensionPath(): string
-    {
-
-        return getenv('OCPIZZA_EXTENSION') ?: dirname(__DIR__, 3) . '/target/debug/libocpizza.so';
     }
 
     public function testIpnAndReturnTogetherCreateExactlyOneOrder(): void

@@ -24,7 +24,7 @@ final class IpnHttpTest extends GlueTestCase
         fclose($sock);
         $cmd = [PHP_BINARY];
         if (Extension::usable()) {
-            $cmd = array_merge($cmd, ['-d', 'extension=' . (getenv('OCPIZZA_EXTENSION') ?: dirname(__DIR__, 3) . '/target/debug/libocpizza.so')]);
+            $cmd = array_merge($cmd, ['-d', 'extension=' . Extension::path()]);
         }
         $cmd = array_merge($cmd, ['-S', '127.0.0.1:' . $this->port, dirname(__DIR__) . '/bin/http-router.php']);
         $env += ['OCPIZZA_STANDIN_DB' => self::databaseName(), 'PATH' => (string) getenv('PATH')];

@@ -11,6 +11,45 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Every variable the bridge reads (without the `OCPIZZA_` prefix); a config file key outside it is refused.
+pub const KNOWN: [&str; 35] = [
+    "ADMIN_TOKEN",
+    "APNS_CA_FILE",
+    "APNS_ENDPOINT",
+    "APNS_KEY_FILE",
+    "APNS_KEY_ID",
+    "APNS_SANDBOX_ENDPOINT",
+    "APNS_TEAM_ID",
+    "APNS_TIMEOUT_SECS",
+    "APNS_TOPIC",
+    "DATABASE_MAX_CONNECTIONS",
+    "DATABASE_URL",
+    "DELIVERY_BACKOFF_BASE_MS",
+    "DELIVERY_BACKOFF_MAX_SECS",
+    "DELIVERY_CONCURRENCY",
+    "DELIVERY_LEASE_SECS",
+    "DELIVERY_MAX_ATTEMPTS",
+    "DELIVERY_POLL_MS",
+    "DELIVERY_REAPER_SECS",
+    "DEVICE_TOKENS",
+    "DOLIBARR_API_KEY",
+    "DOLIBARR_BANK_ACCOUNT_ID",
+    "DOLIBARR_CA_FILE",
+    "DOLIBARR_PAYMENT_MODE",
+    "DOLIBARR_TIMEOUT_SECS",
+    "DOLIBARR_URL",
+    "LISTEN",
+    "LOG_FORMAT",
+    "RECONCILE_AFTER_SECS",
+    "RECONCILE_INTERVAL_SECS",
+    "SHUTDOWN_GRACE_SECS",
+    "SINK_SECRET",
+    "SINK_URL",
+    "WEBHOOK_MAX_BODY_BYTES",
+    "WEBHOOK_SECRETS",
+    "WEBHOOK_TOLERANCE_SECS",
+];
+
 /// A secret value: printed as `***` by `Debug` and `Display`, so that it cannot end up in a log by accident.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretString(String);
@@ -419,6 +458,10 @@ fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| file_err(e.message().to_owned()))?;
     let mut out = BTreeMap::new();
     flatten("OCPIZZA", &table, &mut out).map_err(file_err)?;
+    // A misspelt key would otherwise be ignored silently.
+    if let Some(k) = out.keys().find(|k| !KNOWN.iter().any(|n| k.strip_prefix("OCPIZZA_") == Some(*n))) {
+        return Err(file_err(format!("unknown setting {k} (see ocpizza-bridge.example.toml)")));
+    }
     Ok(out)
 }
 
@@ -509,6 +552,23 @@ mod tests {
         assert_eq!(c.webhook_tolerance_secs, 120);
         assert_eq!(c.delivery.max_attempts, 3);
         assert_eq!(c.device_tokens[0].scope, TokenScope::Restaurant("GERLAND".into()));
+        std::fs::write(&path, "[delivery]\nmax_attemps = 3\n").unwrap();
+        let e = read_file(&path).unwrap_err().to_string();
+        assert!(e.contains("unknown setting OCPIZZA_DELIVERY_MAX_ATTEMPS"), "{e}");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod example_file {
+    #[test]
+    fn the_shipped_example_file_is_valid() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ocpizza-bridge.example.toml");
+        let map = super::read_file(&path).unwrap();
+        let c = super::Config::from_map(&map).unwrap();
+        assert!(c.dolibarr.is_some() && c.apns.is_some());
+        assert_eq!(c.delivery.max_attempts, 12);
+        assert_eq!(c.delivery.shutdown_grace.as_secs(), 10);
+        assert_eq!(c.reconcile.interval.as_secs(), 30);
     }
 }

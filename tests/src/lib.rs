@@ -1,3 +1,4 @@
 //! Test support for the end-to-end tests: local stand-ins of the services that cannot run here.
 pub mod apns;
 pub mod dolibarr;
+pub mod harness;

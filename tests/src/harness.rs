@@ -442,7 +442,6 @@ impl Flow {
     /// `shop_order_id` already in the database (so runs never collide with the seed or an earlier demo run).
     pub async fn start(db: Database, opts: FlowOptions) -> Result<Flow, HarnessError> {
         let art = Artefacts::locate()?;
-        check_extension(&art).await?;
         let dir = std::env::temp_dir().join(format!("ocpizza-flow-{}-{}", std::process::id(), random_hex(1)));
         std::fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
 
@@ -498,6 +497,7 @@ impl Flow {
             register_device(&bridge, &device_token, token, &opts.restaurant, role).await?;
         }
 
+        check_extension(&art).await?;
         let shop = start_shop(&art, &db, &bridge, &secret).await?;
         Ok(Flow {
             shop,

@@ -157,7 +157,8 @@ try {
                 'vads_action_mode' => 'INTERACTIVE', 'vads_amount' => (string) ($argv[4] ?? (int) round($cart->getOrderTotal() * 100)), 'vads_ctx_mode' => 'TEST',
                 'vads_currency' => '978', 'vads_order_id' => (string) $cart->id, 'vads_page_action' => 'PAYMENT', 'vads_payment_config' => 'SINGLE',
                 'vads_site_id' => (string) Configuration::get(Keys::SITE_ID), 'vads_trans_date' => gmdate('YmdHis'), 'vads_trans_id' => $transId !== '' ? $transId : '000001',
-                'vads_trans_uuid' => md5('demo-' . $GLOBALS['db'] . '-' . $cart->id), // same cart, same event: same uuid; other shops differ 'vads_trans_status' => (string) $argv[3], 'vads_version' => 'V2',
+                // Same cart, same event: same uuid (re-sends are recognised); another demo shop gets other uuids.
+                'vads_trans_uuid' => md5('demo-' . $GLOBALS['db'] . '-' . $cart->id), 'vads_trans_status' => (string) $argv[3], 'vads_version' => 'V2',
                 'vads_operation_type' => 'DEBIT', 'vads_result' => '00', 'vads_url_check_src' => 'PAY', 'vads_hash' => bin2hex(random_bytes(16)),
                 'vads_sequence_number' => '1', 'vads_card_brand' => 'CB', 'vads_card_number' => '497010XXXXXX0055',
             ];

@@ -1,0 +1,279 @@
+//! `demo` (run by `make demo` through scripts/demo.sh): a customer's order through the whole chain, as a timeline.
+//!
+//! Uses the `ocpizza` database that demo.sh migrated and seeded (OCPIZZA_DATABASE_URL; kept afterwards), the real
+//! bridge binary, the local Dolibarr and APNs stand-ins, and the PrestaShop module's own code on the PrestaShop
+//! stand-in (PrestaShop itself is not part of this repository) with the real extension. Scenario 1: an order paid
+//! online goes to delivered. Scenario 2: the bridge is stopped during an order and delivers it once it is back.
+//! Bounded in time; exit 0 on success, 1 with the reason otherwise.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use ocpizza_e2e::harness::{Database, Flow, FlowOptions, HarnessError};
+use serde_json::Value;
+
+const DEFAULT_DB: &str = "mysql://root@127.0.0.1:3306/ocpizza";
+/// The whole demo gives up after this long (each wait inside is bounded too).
+const DEMO_LIMIT: Duration = Duration::from_secs(300);
+
+#[derive(Debug, thiserror::Error)]
+enum DemoError {
+    #[error(transparent)]
+    Harness(#[from] HarnessError),
+    #[error("{0}")]
+    Unexpected(String),
+    #[error("the demo did not finish within {0:?}")]
+    TooLong(Duration),
+}
+
+fn unexpected(what: impl Into<String>) -> DemoError {
+    DemoError::Unexpected(what.into())
+}
+
+struct Timeline(Instant);
+
+impl Timeline {
+    fn say(&self, what: &str, text: impl AsRef<str>) {
+        let mut lines = text.as_ref().lines();
+        println!("[+{:>6.2} s] {what:<11} {}", self.0.elapsed().as_secs_f64(), lines.next().unwrap_or(""));
+        for l in lines {
+            println!("{:>24}{l}", "");
+        }
+    }
+}
+
+fn euros(cents: i64) -> String {
+    format!("{},{:02} €", cents / 100, (cents % 100).abs())
+}
+
+fn dol_cents(v: &Value) -> i64 {
+    let s = v.as_str().unwrap_or_default();
+    let (e, c) = s.split_once('.').unwrap_or((s, "0"));
+    e.parse::<i64>().unwrap_or(0) * 100 + format!("{c:0<2}")[..2].parse::<i64>().unwrap_or(0)
+}
+
+fn status_fr(s: &str) -> &str {
+    match s {
+        "received" => "Reçue",
+        "accepted" => "Acceptée",
+        "in_preparation" => "En préparation",
+        "ready" => "Prête",
+        "out_for_delivery" => "En livraison",
+        "delivered" => "Livrée",
+        "picked_up" => "Retirée",
+        "cancelled" => "Annulée",
+        other => other,
+    }
+}
+
+fn dol_status(o: &Value) -> &'static str {
+    match o["statut"].as_str().unwrap_or_default() {
+        "0" => "brouillon",
+        "1" => "validée",
+        "2" => "en cours",
+        "3" => "clôturée",
+        _ => "?",
+    }
+}
+
+/// The customer orders and pays online; answers the shop order id.
+async fn place_paid_order(flow: &Flow, t: &Timeline) -> Result<i64, DemoError> {
+    let cart = flow.shop.cart("69002", &[("PIZZA-MARGHERITA", 2), ("DRINK-COLA-33", 1)]).await?;
+    if !cart.problems.is_empty() {
+        return Err(unexpected(format!("the shop refused the cart: {:?}", cart.problems)));
+    }
+    t.say("Boutique", format!("panier n°{} : 2 × Pizza Margherita, 1 × Cola 33 cl, livraison 69002 Lyon — {} €", cart.id, cart.total));
+    let form = flow.shop.checkout_card(cart.id).await?;
+    let f = &form["fields"];
+    if f["vads_amount"] != cart.total_cents().to_string() {
+        return Err(unexpected(format!("hosted form amount {} for a cart of {}", f["vads_amount"], cart.total)));
+    }
+    t.say(
+        "SogeCommerce",
+        format!(
+            "formulaire signé (HMAC-SHA-256) : vads_amount={} vads_currency={} vads_trans_id={} signature={}…",
+            f["vads_amount"].as_str().unwrap_or("?"),
+            f["vads_currency"].as_str().unwrap_or("?"),
+            f["vads_trans_id"].as_str().unwrap_or("?"),
+            f["signature"].as_str().unwrap_or("?").chars().take(12).collect::<String>()
+        ),
+    );
+    let ipn = flow.shop.ipn(cart.id, "AUTHORISED", None).await?;
+    let id = ipn["order_id"].as_i64().filter(|_| ipn["http_status"] == 200).ok_or_else(|| unexpected(format!("IPN refused: {ipn}")))?;
+    t.say(
+        "IPN",
+        format!(
+            "AUTHORISED, signée comme la passerelle → HTTP {} « {} » → commande boutique n°{id}",
+            ipn["http_status"],
+            ipn["body"].as_str().unwrap_or("")
+        ),
+    );
+    Ok(id)
+}
+
+/// What OCPizza_DB holds for the order.
+async fn show_db(flow: &Flow, t: &Timeline, id: i64) -> Result<String, DemoError> {
+    let o = flow.order(id).await?.ok_or_else(|| unexpected(format!("order {id} is not in OCPizza_DB")))?;
+    let mut text = format!(
+        "commande {} — {}, {}, {}, statut « {} », total {}",
+        o.reference,
+        o.restaurant,
+        o.fulfilment,
+        o.payment_method,
+        status_fr(&o.status),
+        euros(o.total_cents)
+    );
+    for l in flow.lines(o.id).await? {
+        text.push_str(&format!("\n  {} × {} à {}", l.quantity, l.name, euros(l.unit_price_cents)));
+    }
+    let (moves, taken) = flow.stock_taken(o.id).await?;
+    text.push_str(&format!("\n  stock de {} : {moves} mouvements, {taken} unités d'ingrédients prises", o.restaurant));
+    for p in flow.payments(o.id).await? {
+        text.push_str(&format!("\n  paiement {} {} {}", p.provider, p.status, euros(p.amount_cents)));
+    }
+    let outbox = flow.outbox(id).await?;
+    let ev: Vec<String> =
+        outbox.iter().map(|(e, p)| format!("{e} ({})", if *p { "publié" } else { "en attente" })).collect();
+    text.push_str(&format!("\n  outbox : {}", ev.join(", ")));
+    t.say("OCPizza_DB", text);
+    Ok(o.reference)
+}
+
+/// The bridge's inbox and deliveries, Dolibarr's order, invoice and payment, and the kitchen's push.
+async fn show_relayed(flow: &Flow, t: &Timeline, id: i64) -> Result<(), DemoError> {
+    let d = flow.wait_relayed(id).await?;
+    let inbox = flow.inbox(id).await?;
+    t.say(
+        "Bridge",
+        format!(
+            "{} événements reçus ({}) ; {} livraisons faites : {}",
+            inbox.len(),
+            inbox.iter().map(|(_, via)| via.as_str()).collect::<Vec<_>>().join(", "),
+            d.len(),
+            d.iter().map(|d| format!("{} → {}", d.event_type, d.destination)).collect::<Vec<_>>().join(", ")
+        ),
+    );
+    let dol = flow.wait_dolibarr_order(id, "validated", |o| o["statut"] == "1").await?;
+    let dol_id = dol["id"].as_str().unwrap_or_default().to_owned();
+    let (invoice, payment) = flow.wait_dolibarr_paid(&dol_id).await?;
+    let tp = flow.dolibarr.thirdparties().into_iter().find(|tp| tp["id"] == dol["socid"]).unwrap_or_default();
+    t.say(
+        "Dolibarr",
+        format!(
+            "tiers « {} » ; commande {} {} ({} lignes, {} TTC, réf. client {})\nfacture {} validée, {} TTC, payée : {} ; paiement {} {} ({}, compte bancaire {})",
+            tp["name"].as_str().unwrap_or("?"),
+            dol["ref"].as_str().unwrap_or("?"),
+            dol_status(&dol),
+            dol["lines"].as_array().map(Vec::len).unwrap_or(0),
+            euros(dol_cents(&dol["total_ttc"])),
+            dol["ref_client"].as_str().unwrap_or("?"),
+            invoice["ref"].as_str().unwrap_or("?"),
+            euros(dol_cents(&invoice["total_ttc"])),
+            if invoice["paye"] == "1" { "oui" } else { "non" },
+            payment["ref"].as_str().unwrap_or("?"),
+            euros(dol_cents(&payment["amount"])),
+            payment["type"].as_str().unwrap_or("?"),
+            payment["fk_bank_account"].as_str().unwrap_or("?"),
+        ),
+    );
+    let pushes = flow.wait_pushes(&flow.kitchen_device, id, 1).await?;
+    show_push(t, "iPhone cuisine", &pushes[0]);
+    Ok(())
+}
+
+fn show_push(t: &Timeline, device: &str, p: &ocpizza_e2e::apns::AcceptedPush) {
+    t.say(
+        "APNs",
+        format!(
+            "push accepté sur l'{device} : « {} » — « {} » (collapse-id {})",
+            p.payload["aps"]["alert"]["title"].as_str().unwrap_or(""),
+            p.payload["aps"]["alert"]["body"].as_str().unwrap_or(""),
+            p.headers.get("apns-collapse-id").map(String::as_str).unwrap_or("-")
+        ),
+    );
+}
+
+/// The kitchen and the driver move the order on, with what each step causes.
+async fn run_statuses(flow: &Flow, t: &Timeline, id: i64) -> Result<(), DemoError> {
+    for (state, label) in [
+        ("OCPIZZA_OS_PREPARING", "En préparation"),
+        ("OCPIZZA_OS_READY", "Prête"),
+        ("OCPIZZA_OS_DELIVERING", "En livraison"),
+        ("PS_OS_DELIVERED", "Livrée"),
+    ] {
+        flow.shop.state(id, state).await?;
+        flow.wait_relayed(id).await?;
+        let o = flow.order(id).await?.ok_or_else(|| unexpected("order vanished"))?;
+        t.say("Statut", format!("« {label} » dans la boutique → OCPizza_DB « {} », relayé par le bridge", status_fr(&o.status)));
+        match state {
+            "OCPIZZA_OS_READY" => {
+                let p = flow.wait_pushes(&flow.driver_device, id, 1).await?;
+                show_push(t, "iPhone livreur", &p[0]);
+            }
+            "PS_OS_DELIVERED" => {
+                let dol = flow.wait_dolibarr_order(id, "closed", |o| o["statut"] == "3").await?;
+                t.say("Dolibarr", format!("commande {} {}", dol["ref"].as_str().unwrap_or("?"), dol_status(&dol)));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+async fn demo() -> Result<(), DemoError> {
+    let url = std::env::var("OCPIZZA_DATABASE_URL").unwrap_or_else(|_| DEFAULT_DB.to_owned());
+    let db = Database::existing(&url).await?;
+    println!("== OC Pizza : une commande de bout en bout (boutique de démonstration, services locaux)");
+    let mut flow = Flow::start(db, FlowOptions::default()).await?;
+    println!(
+        "   bridge {} (binaire réel) · Dolibarr simulé {} · APNs simulé {} · appareils de {} : cuisine …{}, livreur …{}",
+        flow.bridge.url(),
+        flow.dolibarr.url(),
+        flow.apns.endpoint(),
+        flow.restaurant,
+        &flow.kitchen_device[60..],
+        &flow.driver_device[60..]
+    );
+    println!("   boutique : le code du module ocpizza sur un simulateur de PrestaShop (PrestaShop n'est pas dans ce dépôt)\n");
+
+    println!("-- Scénario 1 : commande payée en ligne, jusqu'à la livraison");
+    let t = Timeline(Instant::now());
+    let id = place_paid_order(&flow, &t).await?;
+    show_db(&flow, &t, id).await?;
+    show_relayed(&flow, &t, id).await?;
+    run_statuses(&flow, &t, id).await?;
+
+    println!("\n-- Scénario 2 : le bridge est arrêté pendant une commande");
+    let t = Timeline(Instant::now());
+    flow.bridge.stop().await?;
+    t.say("Bridge", "arrêté (SIGTERM)");
+    let id = place_paid_order(&flow, &t).await?;
+    show_db(&flow, &t, id).await?;
+    let dol_before = flow.dolibarr.order_by_ref_ext(&format!("PS-{id}")).len();
+    t.say("Dolibarr", format!("{dol_before} commande pour l'instant ; {} push", flow.pushes(&flow.kitchen_device, id).len()));
+    flow.bridge.restart().await?;
+    t.say("Bridge", "redémarré : la réconciliation reprend les événements en attente de l'outbox");
+    show_relayed(&flow, &t, id).await?;
+    let orders = flow.dolibarr.order_by_ref_ext(&format!("PS-{id}")).len();
+    let pushes = flow.pushes(&flow.kitchen_device, id).len();
+    if orders != 1 || pushes != 1 {
+        return Err(unexpected(format!("expected exactly one Dolibarr order and one kitchen push, got {orders} and {pushes}")));
+    }
+    show_db(&flow, &t, id).await?;
+    run_statuses(&flow, &t, id).await?;
+    t.say("Résultat", format!("livrée une seule fois : {orders} commande Dolibarr, {pushes} push cuisine"));
+    flow.bridge.stop().await?;
+    println!("\nDémonstration terminée. La base `ocpizza` garde ces commandes (`ocpizza-bridge summary` les compte).");
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> ExitCode {
+    match tokio::time::timeout(DEMO_LIMIT, demo()).await.unwrap_or(Err(DemoError::TooLong(DEMO_LIMIT))) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\ndemo failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

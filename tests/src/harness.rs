@@ -34,10 +34,15 @@ pub const POLL_EVERY: Duration = Duration::from_millis(50);
 pub enum HarnessError {
     #[error("{what} not found at {path}: run `cargo build --workspace` first (make test does)")]
     NotBuilt { what: &'static str, path: PathBuf },
-    #[error("the ocpizza extension at {0} does not define OCPizza\\SogeCommerce (is php-ext complete and built?)")]
+    #[error(
+        "the ocpizza extension at {0} does not define OCPizza\\SogeCommerce (is php-ext complete and built?)"
+    )]
     ExtensionIncomplete(PathBuf),
     #[error("{what}: {source}")]
-    Io { what: String, source: std::io::Error },
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("database: {0}")]
@@ -47,15 +52,28 @@ pub enum HarnessError {
     #[error(transparent)]
     Apns(#[from] FakeApnsError),
     #[error("demo-shop {command}: exit status {status}; stdout: {stdout}; stderr: {stderr}")]
-    Shop { command: String, status: String, stdout: String, stderr: String },
+    Shop {
+        command: String,
+        status: String,
+        stdout: String,
+        stderr: String,
+    },
     #[error("demo-shop {command}: no JSON line in its output: {stdout}")]
     ShopOutput { command: String, stdout: String },
     #[error("bridge: {reason}; last lines of its log ({log}):\n{tail}")]
-    Bridge { reason: String, log: PathBuf, tail: String },
+    Bridge {
+        reason: String,
+        log: PathBuf,
+        tail: String,
+    },
     #[error("device registration answered {status}: {body}")]
     Device { status: u16, body: String },
     #[error("gave up waiting for {what} after {tries} polls; last seen: {last}")]
-    Timeout { what: String, tries: u32, last: String },
+    Timeout {
+        what: String,
+        tries: u32,
+        last: String,
+    },
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> HarnessError {
@@ -76,23 +94,49 @@ impl Artefacts {
     /// Next to the running executable's target directory (`target/debug`, also from `target/debug/deps`), or
     /// `OCPIZZA_BRIDGE_BIN` / `OCPIZZA_EXTENSION`.
     pub fn locate() -> Result<Artefacts, HarnessError> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("tests/ has a parent")
+            .to_path_buf();
         let exe = std::env::current_exe().map_err(io("locating the running executable"))?;
-        let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_else(|| root.join("target/debug"));
-        if dir.file_name().is_some_and(|n| n == "deps" || n == "examples") {
+        let mut dir = exe
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| root.join("target/debug"));
+        if dir
+            .file_name()
+            .is_some_and(|n| n == "deps" || n == "examples")
+        {
             dir.pop();
         }
-        let bridge = std::env::var_os("OCPIZZA_BRIDGE_BIN").map(PathBuf::from).unwrap_or_else(|| dir.join("ocpizza-bridge"));
-        let extension =
-            std::env::var_os("OCPIZZA_EXTENSION").map(PathBuf::from).unwrap_or_else(|| dir.join("libocpizza.so"));
+        let bridge = std::env::var_os("OCPIZZA_BRIDGE_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| dir.join("ocpizza-bridge"));
+        let extension = std::env::var_os("OCPIZZA_EXTENSION")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| dir.join("libocpizza.so"));
         let shop_script = root.join("tests/module/bin/demo-shop.php");
-        for (what, path) in [("the bridge binary", &bridge), ("the PHP extension", &extension), ("demo-shop.php", &shop_script)] {
+        for (what, path) in [
+            ("the bridge binary", &bridge),
+            ("the PHP extension", &extension),
+            ("demo-shop.php", &shop_script),
+        ] {
             if !path.is_file() {
-                return Err(HarnessError::NotBuilt { what, path: path.clone() });
+                return Err(HarnessError::NotBuilt {
+                    what,
+                    path: path.clone(),
+                });
             }
         }
-        let extension = extension.canonicalize().map_err(io("resolving the extension path"))?;
-        Ok(Artefacts { root, bridge, extension, shop_script })
+        let extension = extension
+            .canonicalize()
+            .map_err(io("resolving the extension path"))?;
+        Ok(Artefacts {
+            root,
+            bridge,
+            extension,
+            shop_script,
+        })
     }
 }
 
@@ -109,7 +153,10 @@ impl Database {
 
     pub async fn existing(url: &str) -> Result<Database, HarnessError> {
         let pool = ocpizza_db::connect(url).await?;
-        Ok(Database::Existing { url: url.to_owned(), pool })
+        Ok(Database::Existing {
+            url: url.to_owned(),
+            pool,
+        })
     }
 
     pub fn url(&self) -> &str {
@@ -134,7 +181,9 @@ fn free_addr() -> Result<SocketAddr, HarnessError> {
 }
 
 fn random_hex(bytes32: usize) -> String {
-    (0..bytes32).map(|_| uuid::Uuid::new_v4().simple().to_string()).collect()
+    (0..bytes32)
+        .map(|_| uuid::Uuid::new_v4().simple().to_string())
+        .collect()
 }
 
 fn log_tail(path: &Path, lines: usize) -> String {
@@ -157,9 +206,23 @@ pub struct Bridge {
 }
 
 impl Bridge {
-    async fn start(bin: PathBuf, env: Vec<(String, String)>, addr: SocketAddr, log: PathBuf) -> Result<Bridge, HarnessError> {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build()?;
-        let mut b = Bridge { bin, env, addr, log, child: None, http };
+    async fn start(
+        bin: PathBuf,
+        env: Vec<(String, String)>,
+        addr: SocketAddr,
+        log: PathBuf,
+    ) -> Result<Bridge, HarnessError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()?;
+        let mut b = Bridge {
+            bin,
+            env,
+            addr,
+            log,
+            child: None,
+            http,
+        };
         b.spawn().await?;
         Ok(b)
     }
@@ -173,20 +236,34 @@ impl Bridge {
     }
 
     fn failure(&self, reason: impl Into<String>) -> HarnessError {
-        HarnessError::Bridge { reason: reason.into(), log: self.log.clone(), tail: log_tail(&self.log, 25) }
+        HarnessError::Bridge {
+            reason: reason.into(),
+            log: self.log.clone(),
+            tail: log_tail(&self.log, 25),
+        }
     }
 
     async fn spawn(&mut self) -> Result<(), HarnessError> {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).map_err(io("opening the bridge log"))?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .map_err(io("opening the bridge log"))?;
         let log2 = log.try_clone().map_err(io("opening the bridge log"))?;
         let mut cmd = Command::new(&self.bin);
-        cmd.arg("serve").stdin(Stdio::null()).stdout(Stdio::from(log)).stderr(Stdio::from(log2)).kill_on_drop(true);
+        cmd.arg("serve")
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log))
+            .stderr(Stdio::from(log2))
+            .kill_on_drop(true);
         // Only the configuration given here: nothing inherited from the caller's OCPIZZA_* environment.
         for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("OCPIZZA_")) {
             cmd.env_remove(k);
         }
         cmd.envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let child = cmd.spawn().map_err(io(format!("starting {}", self.bin.display())))?;
+        let child = cmd
+            .spawn()
+            .map_err(io(format!("starting {}", self.bin.display())))?;
         self.child = Some(child);
         self.wait_ready().await
     }
@@ -214,7 +291,9 @@ impl Bridge {
 
     /// SIGTERM, then waits for the graceful shutdown (bounded; killed if it does not end).
     pub async fn stop(&mut self) -> Result<(), HarnessError> {
-        let Some(mut child) = self.child.take() else { return Ok(()) };
+        let Some(mut child) = self.child.take() else {
+            return Ok(());
+        };
         if let Some(pid) = child.id() {
             // SAFETY: plain kill(2) on the pid of our own child, which has not been reaped yet.
             unsafe {
@@ -301,7 +380,11 @@ impl Shop {
         stdout
             .lines()
             .rev()
-            .find_map(|l| serde_json::from_str::<Value>(l).ok().filter(Value::is_object))
+            .find_map(|l| {
+                serde_json::from_str::<Value>(l)
+                    .ok()
+                    .filter(Value::is_object)
+            })
             .ok_or(HarnessError::ShopOutput { command, stdout })
     }
 
@@ -309,13 +392,19 @@ impl Shop {
     pub async fn cart(&self, where_: &str, lines: &[(&str, u32)]) -> Result<Cart, HarnessError> {
         let mut args = vec!["cart".to_owned(), where_.to_owned()];
         args.extend(lines.iter().map(|(sku, q)| format!("{sku}:{q}")));
-        let v = self.run(&args.iter().map(String::as_str).collect::<Vec<_>>()).await?;
+        let v = self
+            .run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+            .await?;
         Ok(Cart {
             id: v["cart_id"].as_i64().unwrap_or_default(),
             total: v["total"].as_str().unwrap_or_default().to_owned(),
             problems: v["problems"]
                 .as_array()
-                .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|p| p.as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default(),
         })
     }
@@ -325,7 +414,12 @@ impl Shop {
     }
 
     /// The gateway's IPN for this cart, signed with the TEST key; `amount` in cents, default the cart total.
-    pub async fn ipn(&self, cart: i64, status: &str, amount: Option<i64>) -> Result<Value, HarnessError> {
+    pub async fn ipn(
+        &self,
+        cart: i64,
+        status: &str,
+        amount: Option<i64>,
+    ) -> Result<Value, HarnessError> {
         let cart = cart.to_string();
         let amount = amount.map(|a| a.to_string());
         let mut args = vec!["ipn", cart.as_str(), status];
@@ -351,12 +445,17 @@ impl Shop {
 
 impl Drop for Shop {
     fn drop(&mut self) {
-        let _ = self.command(&["drop"]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        let _ = self
+            .command(&["drop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
     }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Rows of OCPizza_DB, as the checks read them.
+// Rows of OCPizza_DB, as the checks read them. Text columns are CAST AS CHAR: sqlx reads the ascii_bin ones
+// (reference, currency, destination…) as VARBINARY and refuses to decode them into String.
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DbOrder {
@@ -412,7 +511,10 @@ pub struct FlowOptions {
 
 impl Default for FlowOptions {
     fn default() -> Self {
-        FlowOptions { restaurant: "BELLECOUR".into(), keep_pushes: true }
+        FlowOptions {
+            restaurant: "BELLECOUR".into(),
+            keep_pushes: true,
+        }
     }
 }
 
@@ -442,11 +544,19 @@ impl Flow {
     /// `shop_order_id` already in the database (so runs never collide with the seed or an earlier demo run).
     pub async fn start(db: Database, opts: FlowOptions) -> Result<Flow, HarnessError> {
         let art = Artefacts::locate()?;
-        let dir = std::env::temp_dir().join(format!("ocpizza-flow-{}-{}", std::process::id(), random_hex(1)));
+        let dir = std::env::temp_dir().join(format!(
+            "ocpizza-flow-{}-{}",
+            std::process::id(),
+            random_hex(1)
+        ));
         std::fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
 
         let dolibarr = FakeDolibarr::start(DOLIBARR_KEY).await;
-        let apns = FakeApns::start(FakeApnsOptions { keep_accepted: opts.keep_pushes, ..FakeApnsOptions::default() }).await?;
+        let apns = FakeApns::start(FakeApnsOptions {
+            keep_accepted: opts.keep_pushes,
+            ..FakeApnsOptions::default()
+        })
+        .await?;
         let ca = dir.join("apns-ca.pem");
         let key = dir.join("apns-key.p8");
         std::fs::write(&ca, &apns.ca_pem).map_err(io("writing the APNs CA"))?;
@@ -454,7 +564,8 @@ impl Flow {
 
         let secret = format!(
             "whsec_{}",
-            base64::engine::general_purpose::STANDARD.encode(uuid::Uuid::new_v4().as_bytes().repeat(2))
+            base64::engine::general_purpose::STANDARD
+                .encode(uuid::Uuid::new_v4().as_bytes().repeat(2))
         );
         let device_token = format!("dev-{}", random_hex(1));
         let admin_token = format!("adm-{}", random_hex(1));
@@ -464,11 +575,17 @@ impl Flow {
             ("OCPIZZA_DATABASE_URL", db.url().to_owned()),
             ("OCPIZZA_LISTEN", addr.to_string()),
             ("OCPIZZA_WEBHOOK_SECRETS", secret.clone()),
-            ("OCPIZZA_DEVICE_TOKENS", format!("{}={device_token}", opts.restaurant)),
+            (
+                "OCPIZZA_DEVICE_TOKENS",
+                format!("{}={device_token}", opts.restaurant),
+            ),
             ("OCPIZZA_ADMIN_TOKEN", admin_token.clone()),
             ("OCPIZZA_DOLIBARR_URL", dolibarr.url()),
             ("OCPIZZA_DOLIBARR_API_KEY", DOLIBARR_KEY.to_owned()),
-            ("OCPIZZA_DOLIBARR_BANK_ACCOUNT_ID", DOLIBARR_BANK_ACCOUNT.to_string()),
+            (
+                "OCPIZZA_DOLIBARR_BANK_ACCOUNT_ID",
+                DOLIBARR_BANK_ACCOUNT.to_string(),
+            ),
             ("OCPIZZA_APNS_ENDPOINT", apns.endpoint()),
             ("OCPIZZA_APNS_SANDBOX_ENDPOINT", apns.endpoint()),
             ("OCPIZZA_APNS_CA_FILE", ca.display().to_string()),
@@ -487,7 +604,11 @@ impl Flow {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
-        .chain(std::env::var("RUST_LOG").ok().map(|v| ("RUST_LOG".to_owned(), v)))
+        .chain(
+            std::env::var("RUST_LOG")
+                .ok()
+                .map(|v| ("RUST_LOG".to_owned(), v)),
+        )
         .collect();
         let bridge = Bridge::start(art.bridge.clone(), env, addr, dir.join("bridge.log")).await?;
 
@@ -533,13 +654,17 @@ impl Flow {
             last = seen;
             tokio::time::sleep(POLL_EVERY).await;
         }
-        Err(HarnessError::Timeout { what: what.to_owned(), tries: POLL_TRIES, last })
+        Err(HarnessError::Timeout {
+            what: what.to_owned(),
+            tries: POLL_TRIES,
+            last,
+        })
     }
 
     pub async fn order(&self, shop_order_id: i64) -> Result<Option<DbOrder>, HarnessError> {
         let row: Option<(i64, i64, String, String, String, String, String, i64, String)> = sqlx::query_as(
-            "SELECT o.id, o.shop_order_id, o.reference, r.code, o.fulfilment, o.payment_method, o.currency, \
-             o.total_cents, o.status FROM orders o JOIN restaurants r ON r.id = o.restaurant_id WHERE o.shop_order_id = ?",
+            "SELECT o.id, o.shop_order_id, CAST(o.reference AS CHAR), CAST(r.code AS CHAR), CAST(o.fulfilment AS CHAR), \
+             CAST(o.payment_method AS CHAR), CAST(o.currency AS CHAR), o.total_cents, CAST(o.status AS CHAR) FROM orders o JOIN restaurants r ON r.id = o.restaurant_id WHERE o.shop_order_id = ?",
         )
         .bind(shop_order_id)
         .fetch_optional(self.pool())
@@ -559,7 +684,7 @@ impl Flow {
 
     pub async fn lines(&self, order_id: i64) -> Result<Vec<DbLine>, HarnessError> {
         let rows: Vec<(String, Option<String>, String, i64, i64)> = sqlx::query_as(
-            "SELECT l.kind, p.sku, l.name, CAST(l.quantity AS SIGNED), CAST(l.unit_price_cents AS SIGNED) \
+            "SELECT CAST(l.kind AS CHAR), CAST(p.sku AS CHAR), CAST(l.name AS CHAR), CAST(l.quantity AS SIGNED), CAST(l.unit_price_cents AS SIGNED) \
              FROM order_lines l LEFT JOIN products p ON p.id = l.product_id WHERE l.order_id = ? ORDER BY l.line_no",
         )
         .bind(order_id)
@@ -567,27 +692,40 @@ impl Flow {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|r| DbLine { kind: r.0, sku: r.1, name: r.2, quantity: r.3, unit_price_cents: r.4 })
+            .map(|r| DbLine {
+                kind: r.0,
+                sku: r.1,
+                name: r.2,
+                quantity: r.3,
+                unit_price_cents: r.4,
+            })
             .collect())
     }
 
     pub async fn payments(&self, order_id: i64) -> Result<Vec<DbPayment>, HarnessError> {
         let rows: Vec<(String, String, i64, String, String)> = sqlx::query_as(
-            "SELECT provider, status, amount_cents, currency, transaction_key FROM payments WHERE order_id = ? ORDER BY id",
+            "SELECT CAST(provider AS CHAR), CAST(status AS CHAR), amount_cents, CAST(currency AS CHAR), \
+             CAST(transaction_key AS CHAR) FROM payments WHERE order_id = ? ORDER BY id",
         )
         .bind(order_id)
         .fetch_all(self.pool())
         .await?;
         Ok(rows
             .into_iter()
-            .map(|r| DbPayment { provider: r.0, status: r.1, amount_cents: r.2, currency: r.3, transaction_key: r.4 })
+            .map(|r| DbPayment {
+                provider: r.0,
+                status: r.1,
+                amount_cents: r.2,
+                currency: r.3,
+                transaction_key: r.4,
+            })
             .collect())
     }
 
     /// The statuses the order went through, in order.
     pub async fn history(&self, order_id: i64) -> Result<Vec<String>, HarnessError> {
         let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT to_status FROM order_status_history WHERE order_id = ? ORDER BY seq")
+            sqlx::query_as("SELECT CAST(to_status AS CHAR) FROM order_status_history WHERE order_id = ? ORDER BY seq")
                 .bind(order_id)
                 .fetch_all(self.pool())
                 .await?;
@@ -609,7 +747,7 @@ impl Flow {
     /// The order's outbox events: (type, published).
     pub async fn outbox(&self, shop_order_id: i64) -> Result<Vec<(String, bool)>, HarnessError> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT event_type, CAST(published_at IS NOT NULL AS SIGNED) FROM outbox WHERE shop_order_id = ? ORDER BY id",
+            "SELECT CAST(event_type AS CHAR), CAST(published_at IS NOT NULL AS SIGNED) FROM outbox WHERE shop_order_id = ? ORDER BY id",
         )
         .bind(shop_order_id)
         .fetch_all(self.pool())
@@ -619,7 +757,7 @@ impl Flow {
 
     /// The bridge's inbox rows for the order: (event type, received via).
     pub async fn inbox(&self, shop_order_id: i64) -> Result<Vec<(String, String)>, HarnessError> {
-        Ok(sqlx::query_as("SELECT event_type, received_via FROM inbox WHERE shop_order_id = ? ORDER BY id")
+        Ok(sqlx::query_as("SELECT CAST(event_type AS CHAR), CAST(received_via AS CHAR) FROM inbox WHERE shop_order_id = ? ORDER BY id")
             .bind(shop_order_id)
             .fetch_all(self.pool())
             .await?)
@@ -627,7 +765,8 @@ impl Flow {
 
     pub async fn deliveries(&self, shop_order_id: i64) -> Result<Vec<DbDelivery>, HarnessError> {
         let rows: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT i.event_type, d.destination, d.status, i.received_via, d.last_error FROM deliveries d \
+            "SELECT CAST(i.event_type AS CHAR), CAST(d.destination AS CHAR), CAST(d.status AS CHAR), \
+             CAST(i.received_via AS CHAR), CAST(d.last_error AS CHAR) FROM deliveries d \
              JOIN inbox i ON i.id = d.inbox_id WHERE i.shop_order_id = ? ORDER BY d.id",
         )
         .bind(shop_order_id)
@@ -635,29 +774,38 @@ impl Flow {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|r| DbDelivery { event_type: r.0, destination: r.1, status: r.2, received_via: r.3, last_error: r.4 })
+            .map(|r| DbDelivery {
+                event_type: r.0,
+                destination: r.1,
+                status: r.2,
+                received_via: r.3,
+                last_error: r.4,
+            })
             .collect())
     }
 
     /// Waits until the bridge holds an inbox row for every outbox event of the order and every delivery row of
     /// the order is `done`; answers the deliveries. A `dead` row ends the wait with an error at once.
     pub async fn wait_relayed(&self, shop_order_id: i64) -> Result<Vec<DbDelivery>, HarnessError> {
-        self.wait_for(&format!("every event of shop order {shop_order_id} relayed (deliveries done)"), || async move {
-            let outbox = self.outbox(shop_order_id).await?;
-            let inbox = self.inbox(shop_order_id).await?;
-            let d = self.deliveries(shop_order_id).await?;
-            if let Some(dead) = d.iter().find(|d| d.status == "dead") {
-                return Err(HarnessError::Timeout {
-                    what: format!("delivery of {} to {}", dead.event_type, dead.destination),
-                    tries: 0,
-                    last: format!("dead: {}", dead.last_error.clone().unwrap_or_default()),
-                });
-            }
-            let seen = format!("outbox {outbox:?}; inbox {inbox:?}; deliveries {d:?}");
-            let all_in = !outbox.is_empty() && inbox.len() >= outbox.len();
-            let done = !d.is_empty() && d.iter().all(|d| d.status == "done");
-            Ok((if all_in && done { Some(d) } else { None }, seen))
-        })
+        self.wait_for(
+            &format!("every event of shop order {shop_order_id} relayed (deliveries done)"),
+            || async move {
+                let outbox = self.outbox(shop_order_id).await?;
+                let inbox = self.inbox(shop_order_id).await?;
+                let d = self.deliveries(shop_order_id).await?;
+                if let Some(dead) = d.iter().find(|d| d.status == "dead") {
+                    return Err(HarnessError::Timeout {
+                        what: format!("delivery of {} to {}", dead.event_type, dead.destination),
+                        tries: 0,
+                        last: format!("dead: {}", dead.last_error.clone().unwrap_or_default()),
+                    });
+                }
+                let seen = format!("outbox {outbox:?}; inbox {inbox:?}; deliveries {d:?}");
+                let all_in = !outbox.is_empty() && inbox.len() >= outbox.len();
+                let done = !d.is_empty() && d.iter().all(|d| d.status == "done");
+                Ok((if all_in && done { Some(d) } else { None }, seen))
+            },
+        )
         .await
     }
 
@@ -666,17 +814,31 @@ impl Flow {
         self.apns
             .accepted()
             .into_iter()
-            .filter(|p| p.token == device && p.payload["shop_order_id"].as_i64() == Some(shop_order_id))
+            .filter(|p| {
+                p.token == device && p.payload["shop_order_id"].as_i64() == Some(shop_order_id)
+            })
             .collect()
     }
 
     /// Waits until this device has received `n` pushes for the order, and answers them.
-    pub async fn wait_pushes(&self, device: &str, shop_order_id: i64, n: usize) -> Result<Vec<AcceptedPush>, HarnessError> {
-        self.wait_for(&format!("{n} push(es) of shop order {shop_order_id} accepted for a device"), || async move {
-            let p = self.pushes(device, shop_order_id);
-            let seen = format!("{} pushes: {:?}", p.len(), p.iter().map(|p| &p.payload).collect::<Vec<_>>());
-            Ok((if p.len() >= n { Some(p) } else { None }, seen))
-        })
+    pub async fn wait_pushes(
+        &self,
+        device: &str,
+        shop_order_id: i64,
+        n: usize,
+    ) -> Result<Vec<AcceptedPush>, HarnessError> {
+        self.wait_for(
+            &format!("{n} push(es) of shop order {shop_order_id} accepted for a device"),
+            || async move {
+                let p = self.pushes(device, shop_order_id);
+                let seen = format!(
+                    "{} pushes: {:?}",
+                    p.len(),
+                    p.iter().map(|p| &p.payload).collect::<Vec<_>>()
+                );
+                Ok((if p.len() >= n { Some(p) } else { None }, seen))
+            },
+        )
         .await
     }
 
@@ -710,24 +872,44 @@ impl Flow {
                     .is_some_and(|m| m.values().any(|v| v.as_str() == Some(dolibarr_order_id)))
             })
             .collect();
-        let ids: Vec<String> = invoices.iter().filter_map(|i| i["id"].as_str().map(str::to_owned)).collect();
+        let ids: Vec<String> = invoices
+            .iter()
+            .filter_map(|i| i["id"].as_str().map(str::to_owned))
+            .collect();
         let payments = self
             .dolibarr
             .payments()
             .into_iter()
-            .filter(|p| p["fk_facture"].as_str().is_some_and(|f| ids.iter().any(|i| i == f)))
+            .filter(|p| {
+                p["fk_facture"]
+                    .as_str()
+                    .is_some_and(|f| ids.iter().any(|i| i == f))
+            })
             .collect();
         (invoices, payments)
     }
 
     /// Waits until the order has a validated invoice and as many payments as `payments`.
-    pub async fn wait_dolibarr_paid(&self, dolibarr_order_id: &str) -> Result<(Value, Value), HarnessError> {
-        self.wait_for(&format!("Dolibarr order {dolibarr_order_id} invoiced and paid"), || async move {
-            let (inv, pay) = self.dolibarr_invoices(dolibarr_order_id);
-            let seen = format!("invoices {inv:?}; payments {pay:?}");
-            let done = inv.len() == 1 && inv[0]["statut"] != "0" && !pay.is_empty();
-            Ok((if done { Some((inv[0].clone(), pay[0].clone())) } else { None }, seen))
-        })
+    pub async fn wait_dolibarr_paid(
+        &self,
+        dolibarr_order_id: &str,
+    ) -> Result<(Value, Value), HarnessError> {
+        self.wait_for(
+            &format!("Dolibarr order {dolibarr_order_id} invoiced and paid"),
+            || async move {
+                let (inv, pay) = self.dolibarr_invoices(dolibarr_order_id);
+                let seen = format!("invoices {inv:?}; payments {pay:?}");
+                let done = inv.len() == 1 && inv[0]["statut"] != "0" && !pay.is_empty();
+                Ok((
+                    if done {
+                        Some((inv[0].clone(), pay[0].clone()))
+                    } else {
+                        None
+                    },
+                    seen,
+                ))
+            },
+        )
         .await
     }
 }
@@ -745,10 +927,20 @@ async fn check_extension(art: &Artefacts) -> Result<(), HarnessError> {
         .status()
         .await
         .map_err(io("running php (is php8.2-cli installed?)"))?;
-    if st.success() { Ok(()) } else { Err(HarnessError::ExtensionIncomplete(art.extension.clone())) }
+    if st.success() {
+        Ok(())
+    } else {
+        Err(HarnessError::ExtensionIncomplete(art.extension.clone()))
+    }
 }
 
-async fn register_device(bridge: &Bridge, bearer: &str, token: &str, restaurant: &str, role: &str) -> Result<(), HarnessError> {
+async fn register_device(
+    bridge: &Bridge,
+    bearer: &str,
+    token: &str,
+    restaurant: &str,
+    role: &str,
+) -> Result<(), HarnessError> {
     let r = bridge
         .http
         .post(format!("{}/v1/devices", bridge.url()))
@@ -758,14 +950,26 @@ async fn register_device(bridge: &Bridge, bearer: &str, token: &str, restaurant:
         .await?;
     let status = r.status().as_u16();
     if status != 201 && status != 200 {
-        return Err(HarnessError::Device { status, body: r.text().await.unwrap_or_default() });
+        return Err(HarnessError::Device {
+            status,
+            body: r.text().await.unwrap_or_default(),
+        });
     }
     Ok(())
 }
 
 /// Installs the module on a new stand-in database, then moves its order and cart ids past the database's.
-async fn start_shop(art: &Artefacts, db: &Database, bridge: &Bridge, secret: &str) -> Result<Shop, HarnessError> {
-    let standin_db = format!("ocpizza_shop_{}_{}", std::process::id(), &random_hex(1)[..8]);
+async fn start_shop(
+    art: &Artefacts,
+    db: &Database,
+    bridge: &Bridge,
+    secret: &str,
+) -> Result<Shop, HarnessError> {
+    let standin_db = format!(
+        "ocpizza_shop_{}_{}",
+        std::process::id(),
+        &random_hex(1)[..8]
+    );
     let server = ocpizza_db::testing::server_url();
     let mut shop = Shop {
         root: art.root.clone(),
@@ -786,13 +990,16 @@ async fn start_shop(art: &Artefacts, db: &Database, bridge: &Bridge, secret: &st
     // The stand-in numbers orders and carts from 1 in every new shop database, but shop_order_id is unique in
     // OCPizza_DB (the seed holds 1–8, an earlier demo run more) and the IPN's uuid comes from the cart id: start
     // both at the next thousand above what the database holds.
-    let (max,): (i64,) = sqlx::query_as("SELECT CAST(COALESCE(MAX(shop_order_id), 0) AS SIGNED) FROM orders")
-        .fetch_one(db.pool())
-        .await?;
+    let (max,): (i64,) =
+        sqlx::query_as("SELECT CAST(COALESCE(MAX(shop_order_id), 0) AS SIGNED) FROM orders")
+            .fetch_one(db.pool())
+            .await?;
     let base = (max / 1000 + 1) * 1000;
     let standin = ocpizza_db::connect(&format!("{server}/{standin_db}")).await?;
     for table in ["ps_orders", "ps_cart"] {
-        standin.execute(format!("ALTER TABLE `{table}` AUTO_INCREMENT = {base}").as_str()).await?;
+        standin
+            .execute(format!("ALTER TABLE `{table}` AUTO_INCREMENT = {base}").as_str())
+            .await?;
     }
     standin.close().await;
     Ok(shop)

@@ -26,7 +26,9 @@ impl<T> Must<T> for Result<T, HarnessError> {
 }
 
 async fn flow() -> Flow {
-    Flow::start(Database::seeded_test().await, FlowOptions::default()).await.must()
+    Flow::start(Database::seeded_test().await, FlowOptions::default())
+        .await
+        .must()
 }
 
 /// SogeCommerce's documented signature, computed here without the extension: vads_* values sorted by field name,
@@ -34,7 +36,15 @@ async fn flow() -> Flow {
 fn expected_signature(fields: &serde_json::Map<String, Value>, key: &str) -> String {
     let mut names: Vec<&String> = fields.keys().filter(|k| k.starts_with("vads_")).collect();
     names.sort();
-    let mut s: Vec<String> = names.iter().map(|k| fields[*k].as_str().map(str::to_owned).unwrap_or_else(|| fields[*k].to_string())).collect();
+    let mut s: Vec<String> = names
+        .iter()
+        .map(|k| {
+            fields[*k]
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| fields[*k].to_string())
+        })
+        .collect();
     s.push(key.to_owned());
     let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("any key length");
     mac.update(s.join("+").as_bytes());
@@ -44,44 +54,104 @@ fn expected_signature(fields: &serde_json::Map<String, Value>, key: &str) -> Str
 /// Checks the hosted form the customer's browser posts to SogeCommerce for this cart.
 async fn check_hosted_form(flow: &Flow, cart: &Cart) {
     let form = flow.shop.checkout_card(cart.id).await.must();
-    let fields = form["fields"].as_object().unwrap_or_else(|| panic!("no hosted-form fields: {form}"));
-    assert_eq!(fields["vads_amount"], cart.total_cents().to_string(), "amount in cents of the cart total");
+    let fields = form["fields"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no hosted-form fields: {form}"));
+    assert_eq!(
+        fields["vads_amount"],
+        cart.total_cents().to_string(),
+        "amount in cents of the cart total"
+    );
     assert_eq!(fields["vads_currency"], "978", "EUR as ISO 4217 numeric");
     assert_eq!(fields["vads_order_id"], cart.id.to_string());
     assert_eq!(fields["vads_ctx_mode"], "TEST");
-    assert_eq!(fields["vads_trans_id"].as_str().map(str::len), Some(6), "6-digit transaction id");
-    assert_eq!(fields["signature"].as_str(), Some(expected_signature(fields, TEST_KEY).as_str()), "signature");
+    assert_eq!(
+        fields["vads_trans_id"].as_str().map(str::len),
+        Some(6),
+        "6-digit transaction id"
+    );
+    assert_eq!(
+        fields["signature"].as_str(),
+        Some(expected_signature(fields, TEST_KEY).as_str()),
+        "signature"
+    );
 }
 
 /// A delivery order paid online: cart, hosted form, IPN AUTHORISED. Answers the shop order id.
 async fn paid_online_order(flow: &Flow) -> (Cart, i64) {
-    let cart = flow.shop.cart(BELLECOUR_POSTCODE, &[("PIZZA-MARGHERITA", 2), ("DRINK-COLA-33", 1)]).await.must();
-    assert!(cart.problems.is_empty(), "cart refused: {:?}", cart.problems);
+    let cart = flow
+        .shop
+        .cart(
+            BELLECOUR_POSTCODE,
+            &[("PIZZA-MARGHERITA", 2), ("DRINK-COLA-33", 1)],
+        )
+        .await
+        .must();
+    assert!(
+        cart.problems.is_empty(),
+        "cart refused: {:?}",
+        cart.problems
+    );
     check_hosted_form(flow, &cart).await;
     let ipn = flow.shop.ipn(cart.id, "AUTHORISED", None).await.must();
     assert_eq!(ipn["http_status"], 200, "{ipn}");
-    assert!(ipn["body"].as_str().is_some_and(|b| b.starts_with("OK-")), "{ipn}");
-    let order = ipn["order_id"].as_i64().unwrap_or_else(|| panic!("no order id: {ipn}"));
+    assert!(
+        ipn["body"].as_str().is_some_and(|b| b.starts_with("OK-")),
+        "{ipn}"
+    );
+    let order = ipn["order_id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no order id: {ipn}"));
     (cart, order)
 }
 
 /// OCPizza_DB holds the order as the cart was: lines, total, stock taken, first status.
-async fn check_recorded(flow: &Flow, cart: &Cart, shop_order_id: i64, payment_method: &str) -> ocpizza_e2e::harness::DbOrder {
-    let o = flow.order(shop_order_id).await.must().unwrap_or_else(|| panic!("order {shop_order_id} not in OCPizza_DB"));
-    assert_eq!((o.restaurant.as_str(), o.fulfilment.as_str()), ("BELLECOUR", "delivery"));
-    assert_eq!((o.payment_method.as_str(), o.currency.as_str()), (payment_method, "EUR"));
+async fn check_recorded(
+    flow: &Flow,
+    cart: &Cart,
+    shop_order_id: i64,
+    payment_method: &str,
+) -> ocpizza_e2e::harness::DbOrder {
+    let o = flow
+        .order(shop_order_id)
+        .await
+        .must()
+        .unwrap_or_else(|| panic!("order {shop_order_id} not in OCPizza_DB"));
+    assert_eq!(
+        (o.restaurant.as_str(), o.fulfilment.as_str()),
+        ("BELLECOUR", "delivery")
+    );
+    assert_eq!(
+        (o.payment_method.as_str(), o.currency.as_str()),
+        (payment_method, "EUR")
+    );
     assert_eq!(o.total_cents, cart.total_cents());
     let lines = flow.lines(o.id).await.must();
     let sum: i64 = lines.iter().map(|l| l.quantity * l.unit_price_cents).sum();
     assert_eq!(sum, o.total_cents, "lines add up to the total: {lines:?}");
-    let product = |sku: &str| lines.iter().find(|l| l.sku.as_deref() == Some(sku)).map(|l| (l.quantity, l.unit_price_cents));
+    let product = |sku: &str| {
+        lines
+            .iter()
+            .find(|l| l.sku.as_deref() == Some(sku))
+            .map(|l| (l.quantity, l.unit_price_cents))
+    };
     assert_eq!(product("PIZZA-MARGHERITA"), Some((2, 990)), "{lines:?}");
     assert_eq!(product("DRINK-COLA-33"), Some((1, 250)), "{lines:?}");
-    assert!(lines.iter().any(|l| l.kind == "delivery"), "a delivery fee line: {lines:?}");
+    assert!(
+        lines.iter().any(|l| l.kind == "delivery"),
+        "a delivery fee line: {lines:?}"
+    );
     let (movements, taken) = flow.stock_taken(o.id).await.must();
-    assert!(movements > 0 && taken > 0, "the pizzas' ingredients were taken from BELLECOUR's stock");
+    assert!(
+        movements > 0 && taken > 0,
+        "the pizzas' ingredients were taken from BELLECOUR's stock"
+    );
     let history = flow.history(o.id).await.must();
-    assert_eq!(history.first().map(String::as_str), Some("received"), "{history:?}");
+    assert_eq!(
+        history.first().map(String::as_str),
+        Some("received"),
+        "{history:?}"
+    );
     o
 }
 
@@ -91,13 +161,18 @@ async fn check_relayed(flow: &Flow, shop_order_id: i64) -> Vec<ocpizza_e2e::harn
     let outbox = flow.outbox(shop_order_id).await.must();
     let inbox = flow.inbox(shop_order_id).await.must();
     for (event, _) in &outbox {
-        assert_eq!(inbox.iter().filter(|(t, _)| t == event).count(), outbox.iter().filter(|(t, _)| t == event).count(), "one inbox row per {event} event: {inbox:?}");
+        assert_eq!(
+            inbox.iter().filter(|(t, _)| t == event).count(),
+            outbox.iter().filter(|(t, _)| t == event).count(),
+            "one inbox row per {event} event: {inbox:?}"
+        );
     }
     d
 }
 
 fn has(d: &[ocpizza_e2e::harness::DbDelivery], event: &str, destination: &str) -> bool {
-    d.iter().any(|d| d.event_type == event && d.destination == destination && d.status == "done")
+    d.iter()
+        .any(|d| d.event_type == event && d.destination == destination && d.status == "done")
 }
 
 fn dol_total_cents(v: &Value) -> i64 {
@@ -123,24 +198,54 @@ async fn paid_online_order_goes_through_every_stop_to_delivered() {
     let o = check_recorded(&flow, &cart, id, "card_online").await;
     let pay = flow.payments(o.id).await.must();
     assert_eq!(pay.len(), 1, "{pay:?}");
-    assert_eq!((pay[0].provider.as_str(), pay[0].status.as_str(), pay[0].amount_cents), ("sogecommerce", "paid", o.total_cents));
+    assert_eq!(
+        (
+            pay[0].provider.as_str(),
+            pay[0].status.as_str(),
+            pay[0].amount_cents
+        ),
+        ("sogecommerce", "paid", o.total_cents)
+    );
 
     // The bridge: every event in its inbox, relayed to Dolibarr and APNs.
     let d = check_relayed(&flow, id).await;
-    assert!(has(&d, "order.created", "dolibarr") && has(&d, "order.created", "apns"), "{d:?}");
+    assert!(
+        has(&d, "order.created", "dolibarr") && has(&d, "order.created", "apns"),
+        "{d:?}"
+    );
     assert!(has(&d, "order.paid", "dolibarr"), "{d:?}");
     let outbox = flow.outbox(id).await.must();
-    assert!(outbox.iter().all(|(_, published)| *published), "the shop marked its events published: {outbox:?}");
+    assert!(
+        outbox.iter().all(|(_, published)| *published),
+        "the shop marked its events published: {outbox:?}"
+    );
     let types: Vec<&str> = outbox.iter().map(|(t, _)| t.as_str()).collect();
-    assert!(types.contains(&"order.created") && types.contains(&"order.paid"), "{types:?}");
+    assert!(
+        types.contains(&"order.created") && types.contains(&"order.paid"),
+        "{types:?}"
+    );
 
     // Dolibarr: the customer, the validated order with its lines, the validated invoice and its payment.
-    let tp: Vec<Value> = flow.dolibarr.thirdparties().into_iter().filter(|t| t["email"] == CUSTOMER_EMAIL).collect();
+    let tp: Vec<Value> = flow
+        .dolibarr
+        .thirdparties()
+        .into_iter()
+        .filter(|t| t["email"] == CUSTOMER_EMAIL)
+        .collect();
     assert_eq!(tp.len(), 1, "one thirdparty for the customer: {tp:?}");
-    let dol = flow.wait_dolibarr_order(id, "validated", |o| o["statut"] == "1" || o["statut"] == "3").await.must();
+    let dol = flow
+        .wait_dolibarr_order(id, "validated", |o| {
+            o["statut"] == "1" || o["statut"] == "3"
+        })
+        .await
+        .must();
     assert_eq!(dol["socid"], tp[0]["id"]);
     assert_eq!(dol["ref_client"], o.reference.as_str());
-    assert_eq!(dol["lines"].as_array().map(Vec::len), Some(flow.lines(o.id).await.must().len()), "one Dolibarr line per shop line");
+    assert_eq!(
+        dol["lines"].as_array().map(Vec::len),
+        Some(flow.lines(o.id).await.must().len()),
+        "one Dolibarr line per shop line"
+    );
     assert_eq!(dol_total_cents(&dol["total_ttc"]), o.total_cents);
     let dol_id = dol["id"].as_str().expect("id").to_owned();
     let (invoice, payment) = flow.wait_dolibarr_paid(&dol_id).await.must();
@@ -153,48 +258,105 @@ async fn paid_online_order_goes_through_every_stop_to_delivered() {
     let kitchen = flow.wait_pushes(&flow.kitchen_device, id, 1).await.must();
     assert_eq!(kitchen.len(), 1);
     let p = &kitchen[0];
-    assert_eq!(p.headers.get("apns-collapse-id").map(String::as_str), Some(o.reference.as_str()));
-    assert_eq!(p.payload["aps"]["alert"]["title"], format!("Nouvelle commande {}", o.reference));
-    assert_eq!(p.payload["aps"]["alert"]["body"], "2 pizzas, 1 boisson — livraison 69002 Lyon");
+    assert_eq!(
+        p.headers.get("apns-collapse-id").map(String::as_str),
+        Some(o.reference.as_str())
+    );
+    assert_eq!(
+        p.payload["aps"]["alert"]["title"],
+        format!("Nouvelle commande {}", o.reference)
+    );
+    assert_eq!(
+        p.payload["aps"]["alert"]["body"],
+        "2 pizzas, 1 boisson — livraison 69002 Lyon"
+    );
     assert!(flow.pushes(&flow.driver_device, id).is_empty());
 
     // The kitchen and the driver move it on; the driver hears when it is ready; delivered closes the Dolibarr order.
     move_to(&flow, id, "OCPIZZA_OS_PREPARING", "in_preparation").await;
     move_to(&flow, id, "OCPIZZA_OS_READY", "ready").await;
     let driver = flow.wait_pushes(&flow.driver_device, id, 1).await.must();
-    assert_eq!(driver[0].payload["aps"]["alert"]["title"], format!("Commande {} prête", o.reference));
-    let body = driver[0].payload["aps"]["alert"]["body"].as_str().unwrap_or_default();
-    assert!(body.starts_with("À livrer au ") && body.contains("69002 Lyon"), "{body}");
+    assert_eq!(
+        driver[0].payload["aps"]["alert"]["title"],
+        format!("Commande {} prête", o.reference)
+    );
+    let body = driver[0].payload["aps"]["alert"]["body"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        body.starts_with("À livrer au ") && body.contains("69002 Lyon"),
+        "{body}"
+    );
     move_to(&flow, id, "OCPIZZA_OS_DELIVERING", "out_for_delivery").await;
     move_to(&flow, id, "PS_OS_DELIVERED", "delivered").await;
-    flow.wait_dolibarr_order(id, "closed", |o| o["statut"] == "3").await.must();
+    flow.wait_dolibarr_order(id, "closed", |o| o["statut"] == "3")
+        .await
+        .must();
 
     let history = flow.history(o.id).await.must();
-    assert_eq!(history.last().map(String::as_str), Some("delivered"), "{history:?}");
+    assert_eq!(
+        history.last().map(String::as_str),
+        Some("delivered"),
+        "{history:?}"
+    );
     for s in ["in_preparation", "ready", "out_for_delivery"] {
         assert!(history.iter().any(|h| h == s), "{s} in {history:?}");
     }
-    assert_eq!(flow.payments(o.id).await.must().len(), 1, "delivery adds no payment to an order paid online");
-    assert_eq!(flow.pushes(&flow.kitchen_device, id).len(), 1, "the kitchen hears only of the new order");
-    assert_eq!(flow.pushes(&flow.driver_device, id).len(), 1, "the driver hears only that it is ready");
+    assert_eq!(
+        flow.payments(o.id).await.must().len(),
+        1,
+        "delivery adds no payment to an order paid online"
+    );
+    assert_eq!(
+        flow.pushes(&flow.kitchen_device, id).len(),
+        1,
+        "the kitchen hears only of the new order"
+    );
+    assert_eq!(
+        flow.pushes(&flow.driver_device, id).len(),
+        1,
+        "the driver hears only that it is ready"
+    );
     assert_eq!(flow.dolibarr.counts().orders, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cash_on_delivery_order_goes_to_delivered_and_is_paid_at_the_door() {
     let flow = flow().await;
-    let cart = flow.shop.cart(BELLECOUR_POSTCODE, &[("PIZZA-MARGHERITA", 2), ("DRINK-COLA-33", 1)]).await.must();
+    let cart = flow
+        .shop
+        .cart(
+            BELLECOUR_POSTCODE,
+            &[("PIZZA-MARGHERITA", 2), ("DRINK-COLA-33", 1)],
+        )
+        .await
+        .must();
     assert!(cart.problems.is_empty(), "{:?}", cart.problems);
     let r = flow.shop.offline(cart.id, "cash_on_delivery").await.must();
-    let id = r["order_id"].as_i64().filter(|i| *i > 0).unwrap_or_else(|| panic!("no order: {r}"));
+    let id = r["order_id"]
+        .as_i64()
+        .filter(|i| *i > 0)
+        .unwrap_or_else(|| panic!("no order: {r}"));
 
     let o = check_recorded(&flow, &cart, id, "cash_on_delivery").await;
-    assert!(flow.payments(o.id).await.must().is_empty(), "nothing paid before the door");
+    assert!(
+        flow.payments(o.id).await.must().is_empty(),
+        "nothing paid before the door"
+    );
     let d = check_relayed(&flow, id).await;
-    assert!(has(&d, "order.created", "dolibarr") && has(&d, "order.created", "apns"), "{d:?}");
-    let dol = flow.wait_dolibarr_order(id, "validated", |o| o["statut"] == "1").await.must();
+    assert!(
+        has(&d, "order.created", "dolibarr") && has(&d, "order.created", "apns"),
+        "{d:?}"
+    );
+    let dol = flow
+        .wait_dolibarr_order(id, "validated", |o| o["statut"] == "1")
+        .await
+        .must();
     let dol_id = dol["id"].as_str().expect("id").to_owned();
-    assert!(flow.dolibarr_invoices(&dol_id).0.is_empty(), "no invoice before the money is taken");
+    assert!(
+        flow.dolibarr_invoices(&dol_id).0.is_empty(),
+        "no invoice before the money is taken"
+    );
     flow.wait_pushes(&flow.kitchen_device, id, 1).await.must();
 
     move_to(&flow, id, "OCPIZZA_OS_PREPARING", "in_preparation").await;
@@ -206,38 +368,80 @@ async fn cash_on_delivery_order_goes_to_delivered_and_is_paid_at_the_door() {
     // Delivered is a paid state: the cash is recorded once, then invoiced and paid in Dolibarr; the order closed.
     let pay = flow.payments(o.id).await.must();
     assert_eq!(pay.len(), 1, "{pay:?}");
-    assert_eq!((pay[0].provider.as_str(), pay[0].status.as_str(), pay[0].amount_cents), ("cash", "paid", o.total_cents));
+    assert_eq!(
+        (
+            pay[0].provider.as_str(),
+            pay[0].status.as_str(),
+            pay[0].amount_cents
+        ),
+        ("cash", "paid", o.total_cents)
+    );
     let (invoice, payment) = flow.wait_dolibarr_paid(&dol_id).await.must();
     assert_eq!(dol_total_cents(&invoice["total_ttc"]), o.total_cents);
     assert_eq!(dol_total_cents(&payment["amount"]), o.total_cents);
-    flow.wait_dolibarr_order(id, "closed", |o| o["statut"] == "3").await.must();
+    flow.wait_dolibarr_order(id, "closed", |o| o["statut"] == "3")
+        .await
+        .must();
     assert_eq!(flow.pushes(&flow.kitchen_device, id).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelled_order_goes_back_to_draft_in_dolibarr_with_a_note_and_the_kitchen_is_told() {
     let flow = flow().await;
-    let cart = flow.shop.cart(BELLECOUR_POSTCODE, &[("PIZZA-MARGHERITA", 2), ("DRINK-COLA-33", 1)]).await.must();
+    let cart = flow
+        .shop
+        .cart(
+            BELLECOUR_POSTCODE,
+            &[("PIZZA-MARGHERITA", 2), ("DRINK-COLA-33", 1)],
+        )
+        .await
+        .must();
     let r = flow.shop.offline(cart.id, "cash_on_delivery").await.must();
-    let id = r["order_id"].as_i64().filter(|i| *i > 0).unwrap_or_else(|| panic!("no order: {r}"));
+    let id = r["order_id"]
+        .as_i64()
+        .filter(|i| *i > 0)
+        .unwrap_or_else(|| panic!("no order: {r}"));
     let o = check_recorded(&flow, &cart, id, "cash_on_delivery").await;
     check_relayed(&flow, id).await;
-    flow.wait_dolibarr_order(id, "validated", |o| o["statut"] == "1").await.must();
+    flow.wait_dolibarr_order(id, "validated", |o| o["statut"] == "1")
+        .await
+        .must();
     flow.wait_pushes(&flow.kitchen_device, id, 1).await.must();
 
     move_to(&flow, id, "PS_OS_CANCELED", "cancelled").await;
     let history = flow.history(o.id).await.must();
-    assert_eq!(history.last().map(String::as_str), Some("cancelled"), "{history:?}");
-    assert!(flow.payments(o.id).await.must().is_empty(), "a cancelled order is not paid");
+    assert_eq!(
+        history.last().map(String::as_str),
+        Some("cancelled"),
+        "{history:?}"
+    );
+    assert!(
+        flow.payments(o.id).await.must().is_empty(),
+        "a cancelled order is not paid"
+    );
 
     // The REST API cannot cancel: the bridge sets the order back to draft and says why in the private note.
-    let dol = flow.wait_dolibarr_order(id, "back to draft", |o| o["statut"] == "0").await.must();
+    let dol = flow
+        .wait_dolibarr_order(id, "back to draft", |o| o["statut"] == "0")
+        .await
+        .must();
     let note = dol["note_private"].as_str().unwrap_or_default();
     assert!(note.contains("ANNULÉE dans la boutique"), "note: {note:?}");
-    assert!(flow.dolibarr_invoices(dol["id"].as_str().expect("id")).0.is_empty(), "never invoiced");
+    assert!(
+        flow.dolibarr_invoices(dol["id"].as_str().expect("id"))
+            .0
+            .is_empty(),
+        "never invoiced"
+    );
     let kitchen = flow.wait_pushes(&flow.kitchen_device, id, 2).await.must();
-    assert_eq!(kitchen[1].payload["aps"]["alert"]["title"], format!("Commande {} annulée", o.reference));
-    assert!(flow.pushes(&flow.driver_device, id).is_empty(), "the driver never had it");
+    assert_eq!(
+        kitchen[1].payload["aps"]["alert"]["title"],
+        format!("Commande {} annulée", o.reference)
+    );
+    assert!(
+        flow.pushes(&flow.driver_device, id).is_empty(),
+        "the driver never had it"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -250,7 +454,10 @@ async fn bridge_down_during_an_order_then_delivered_exactly_once_when_it_is_back
     let o = check_recorded(&flow, &cart, id, "card_online").await;
     assert_eq!(flow.payments(o.id).await.must().len(), 1);
     let outbox = flow.outbox(id).await.must();
-    assert!(outbox.len() >= 2 && outbox.iter().all(|(_, published)| !published), "pending: {outbox:?}");
+    assert!(
+        outbox.len() >= 2 && outbox.iter().all(|(_, published)| !published),
+        "pending: {outbox:?}"
+    );
     assert!(flow.inbox(id).await.must().is_empty());
     assert_eq!(flow.dolibarr.counts().orders, 0);
     assert!(flow.apns.accepted().is_empty());
@@ -260,24 +467,55 @@ async fn bridge_down_during_an_order_then_delivered_exactly_once_when_it_is_back
     let d = check_relayed(&flow, id).await;
     flow.shop.publish().await.must();
     let d2 = check_relayed(&flow, id).await;
-    assert_eq!(d.len(), d2.len(), "publishing again adds no delivery: {d2:?}");
-    flow.wait_dolibarr_order(id, "validated", |o| o["statut"] == "1" || o["statut"] == "3").await.must();
+    assert_eq!(
+        d.len(),
+        d2.len(),
+        "publishing again adds no delivery: {d2:?}"
+    );
+    flow.wait_dolibarr_order(id, "validated", |o| {
+        o["statut"] == "1" || o["statut"] == "3"
+    })
+    .await
+    .must();
     let dol = flow.dolibarr.order_by_ref_ext(&format!("PS-{id}"));
     assert_eq!(dol.len(), 1, "one Dolibarr order: {dol:?}");
-    flow.wait_dolibarr_paid(dol[0]["id"].as_str().expect("id")).await.must();
+    flow.wait_dolibarr_paid(dol[0]["id"].as_str().expect("id"))
+        .await
+        .must();
     let counts = flow.dolibarr.counts();
-    assert_eq!((counts.orders, counts.invoices, counts.payments), (1, 1, 1), "{counts:?}");
-    assert_eq!(flow.wait_pushes(&flow.kitchen_device, id, 1).await.must().len(), 1, "one kitchen push");
+    assert_eq!(
+        (counts.orders, counts.invoices, counts.payments),
+        (1, 1, 1),
+        "{counts:?}"
+    );
+    assert_eq!(
+        flow.wait_pushes(&flow.kitchen_device, id, 1)
+            .await
+            .must()
+            .len(),
+        1,
+        "one kitchen push"
+    );
     let outbox = flow.outbox(id).await.must();
     let inbox = flow.inbox(id).await.must();
-    assert_eq!(inbox.len(), outbox.len(), "each event once in the inbox: {inbox:?}");
+    assert_eq!(
+        inbox.len(),
+        outbox.len(),
+        "each event once in the inbox: {inbox:?}"
+    );
 
     move_to(&flow, id, "OCPIZZA_OS_PREPARING", "in_preparation").await;
     move_to(&flow, id, "OCPIZZA_OS_READY", "ready").await;
     move_to(&flow, id, "OCPIZZA_OS_DELIVERING", "out_for_delivery").await;
     move_to(&flow, id, "PS_OS_DELIVERED", "delivered").await;
-    flow.wait_dolibarr_order(id, "closed", |o| o["statut"] == "3").await.must();
-    assert_eq!(flow.pushes(&flow.kitchen_device, id).len(), 1, "still one kitchen push");
+    flow.wait_dolibarr_order(id, "closed", |o| o["statut"] == "3")
+        .await
+        .must();
+    assert_eq!(
+        flow.pushes(&flow.kitchen_device, id).len(),
+        1,
+        "still one kitchen push"
+    );
     assert_eq!(flow.pushes(&flow.driver_device, id).len(), 1);
 }
 
@@ -289,17 +527,35 @@ async fn replayed_ipn_makes_one_order_one_payment_one_invoice() {
     // The gateway sends the same notification again (its automatic retry).
     let again = flow.shop.ipn(cart.id, "AUTHORISED", None).await.must();
     assert_eq!(again["http_status"], 200, "{again}");
-    assert!(again["body"].as_str().is_some_and(|b| b.starts_with("OK-")), "{again}");
+    assert!(
+        again["body"].as_str().is_some_and(|b| b.starts_with("OK-")),
+        "{again}"
+    );
     assert_eq!(again["order_id"].as_i64(), Some(id), "the same order");
     check_relayed(&flow, id).await;
 
     let o = flow.order(id).await.must().expect("order");
     assert_eq!(flow.payments(o.id).await.must().len(), 1, "one payment row");
-    let paid = flow.outbox(id).await.must().into_iter().filter(|(t, _)| t == "order.paid").count();
+    let paid = flow
+        .outbox(id)
+        .await
+        .must()
+        .into_iter()
+        .filter(|(t, _)| t == "order.paid")
+        .count();
     assert_eq!(paid, 1, "one order.paid event");
-    let dol = flow.wait_dolibarr_order(id, "validated", |o| o["statut"] == "1").await.must();
-    flow.wait_dolibarr_paid(dol["id"].as_str().expect("id")).await.must();
+    let dol = flow
+        .wait_dolibarr_order(id, "validated", |o| o["statut"] == "1")
+        .await
+        .must();
+    flow.wait_dolibarr_paid(dol["id"].as_str().expect("id"))
+        .await
+        .must();
     let counts = flow.dolibarr.counts();
-    assert_eq!((counts.orders, counts.invoices, counts.payments), (1, 1, 1), "{counts:?}");
+    assert_eq!(
+        (counts.orders, counts.invoices, counts.payments),
+        (1, 1, 1),
+        "{counts:?}"
+    );
     assert_eq!(flow.pushes(&flow.kitchen_device, id).len(), 1);
 }

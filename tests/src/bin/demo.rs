@@ -35,7 +35,11 @@ struct Timeline(Instant);
 impl Timeline {
     fn say(&self, what: &str, text: impl AsRef<str>) {
         let mut lines = text.as_ref().lines();
-        println!("[+{:>6.2} s] {what:<11} {}", self.0.elapsed().as_secs_f64(), lines.next().unwrap_or(""));
+        println!(
+            "[+{:>6.2} s] {what:<11} {}",
+            self.0.elapsed().as_secs_f64(),
+            lines.next().unwrap_or("")
+        );
         for l in lines {
             println!("{:>24}{l}", "");
         }
@@ -78,15 +82,30 @@ fn dol_status(o: &Value) -> &'static str {
 
 /// The customer orders and pays online; answers the shop order id.
 async fn place_paid_order(flow: &Flow, t: &Timeline) -> Result<i64, DemoError> {
-    let cart = flow.shop.cart("69002", &[("PIZZA-MARGHERITA", 2), ("DRINK-COLA-33", 1)]).await?;
+    let cart = flow
+        .shop
+        .cart("69002", &[("PIZZA-MARGHERITA", 2), ("DRINK-COLA-33", 1)])
+        .await?;
     if !cart.problems.is_empty() {
-        return Err(unexpected(format!("the shop refused the cart: {:?}", cart.problems)));
+        return Err(unexpected(format!(
+            "the shop refused the cart: {:?}",
+            cart.problems
+        )));
     }
-    t.say("Boutique", format!("panier n°{} : 2 × Pizza Margherita, 1 × Cola 33 cl, livraison 69002 Lyon — {} €", cart.id, cart.total));
+    t.say(
+        "Boutique",
+        format!(
+            "panier n°{} : 2 × Pizza Margherita, 1 × Cola 33 cl, livraison 69002 Lyon — {} €",
+            cart.id, cart.total
+        ),
+    );
     let form = flow.shop.checkout_card(cart.id).await?;
     let f = &form["fields"];
     if f["vads_amount"] != cart.total_cents().to_string() {
-        return Err(unexpected(format!("hosted form amount {} for a cart of {}", f["vads_amount"], cart.total)));
+        return Err(unexpected(format!(
+            "hosted form amount {} for a cart of {}",
+            f["vads_amount"], cart.total
+        )));
     }
     t.say(
         "SogeCommerce",
@@ -99,7 +118,10 @@ async fn place_paid_order(flow: &Flow, t: &Timeline) -> Result<i64, DemoError> {
         ),
     );
     let ipn = flow.shop.ipn(cart.id, "AUTHORISED", None).await?;
-    let id = ipn["order_id"].as_i64().filter(|_| ipn["http_status"] == 200).ok_or_else(|| unexpected(format!("IPN refused: {ipn}")))?;
+    let id = ipn["order_id"]
+        .as_i64()
+        .filter(|_| ipn["http_status"] == 200)
+        .ok_or_else(|| unexpected(format!("IPN refused: {ipn}")))?;
     t.say(
         "IPN",
         format!(
@@ -113,7 +135,10 @@ async fn place_paid_order(flow: &Flow, t: &Timeline) -> Result<i64, DemoError> {
 
 /// What OCPizza_DB holds for the order.
 async fn show_db(flow: &Flow, t: &Timeline, id: i64) -> Result<String, DemoError> {
-    let o = flow.order(id).await?.ok_or_else(|| unexpected(format!("order {id} is not in OCPizza_DB")))?;
+    let o = flow
+        .order(id)
+        .await?
+        .ok_or_else(|| unexpected(format!("order {id} is not in OCPizza_DB")))?;
     let mut text = format!(
         "commande {} — {}, {}, {}, statut « {} », total {}",
         o.reference,
@@ -124,16 +149,31 @@ async fn show_db(flow: &Flow, t: &Timeline, id: i64) -> Result<String, DemoError
         euros(o.total_cents)
     );
     for l in flow.lines(o.id).await? {
-        text.push_str(&format!("\n  {} × {} à {}", l.quantity, l.name, euros(l.unit_price_cents)));
+        text.push_str(&format!(
+            "\n  {} × {} à {}",
+            l.quantity,
+            l.name,
+            euros(l.unit_price_cents)
+        ));
     }
     let (moves, taken) = flow.stock_taken(o.id).await?;
-    text.push_str(&format!("\n  stock de {} : {moves} mouvements, {taken} unités d'ingrédients prises", o.restaurant));
+    text.push_str(&format!(
+        "\n  stock de {} : {moves} mouvements, {taken} unités d'ingrédients prises",
+        o.restaurant
+    ));
     for p in flow.payments(o.id).await? {
-        text.push_str(&format!("\n  paiement {} {} {}", p.provider, p.status, euros(p.amount_cents)));
+        text.push_str(&format!(
+            "\n  paiement {} {} {}",
+            p.provider,
+            p.status,
+            euros(p.amount_cents)
+        ));
     }
     let outbox = flow.outbox(id).await?;
-    let ev: Vec<String> =
-        outbox.iter().map(|(e, p)| format!("{e} ({})", if *p { "publié" } else { "en attente" })).collect();
+    let ev: Vec<String> = outbox
+        .iter()
+        .map(|(e, p)| format!("{e} ({})", if *p { "publié" } else { "en attente" }))
+        .collect();
     text.push_str(&format!("\n  outbox : {}", ev.join(", ")));
     t.say("OCPizza_DB", text);
     Ok(o.reference)
@@ -148,15 +188,29 @@ async fn show_relayed(flow: &Flow, t: &Timeline, id: i64) -> Result<(), DemoErro
         format!(
             "{} événements reçus ({}) ; {} livraisons faites : {}",
             inbox.len(),
-            inbox.iter().map(|(_, via)| via.as_str()).collect::<Vec<_>>().join(", "),
+            inbox
+                .iter()
+                .map(|(_, via)| via.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             d.len(),
-            d.iter().map(|d| format!("{} → {}", d.event_type, d.destination)).collect::<Vec<_>>().join(", ")
+            d.iter()
+                .map(|d| format!("{} → {}", d.event_type, d.destination))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     );
-    let dol = flow.wait_dolibarr_order(id, "validated", |o| o["statut"] == "1").await?;
+    let dol = flow
+        .wait_dolibarr_order(id, "validated", |o| o["statut"] == "1")
+        .await?;
     let dol_id = dol["id"].as_str().unwrap_or_default().to_owned();
     let (invoice, payment) = flow.wait_dolibarr_paid(&dol_id).await?;
-    let tp = flow.dolibarr.thirdparties().into_iter().find(|tp| tp["id"] == dol["socid"]).unwrap_or_default();
+    let tp = flow
+        .dolibarr
+        .thirdparties()
+        .into_iter()
+        .find(|tp| tp["id"] == dol["socid"])
+        .unwrap_or_default();
     t.say(
         "Dolibarr",
         format!(
@@ -188,7 +242,10 @@ fn show_push(t: &Timeline, device: &str, p: &ocpizza_e2e::apns::AcceptedPush) {
             "push accepté sur l'{device} : « {} » — « {} » (collapse-id {})",
             p.payload["aps"]["alert"]["title"].as_str().unwrap_or(""),
             p.payload["aps"]["alert"]["body"].as_str().unwrap_or(""),
-            p.headers.get("apns-collapse-id").map(String::as_str).unwrap_or("-")
+            p.headers
+                .get("apns-collapse-id")
+                .map(String::as_str)
+                .unwrap_or("-")
         ),
     );
 }
@@ -203,16 +260,34 @@ async fn run_statuses(flow: &Flow, t: &Timeline, id: i64) -> Result<(), DemoErro
     ] {
         flow.shop.state(id, state).await?;
         flow.wait_relayed(id).await?;
-        let o = flow.order(id).await?.ok_or_else(|| unexpected("order vanished"))?;
-        t.say("Statut", format!("« {label} » dans la boutique → OCPizza_DB « {} », relayé par le bridge", status_fr(&o.status)));
+        let o = flow
+            .order(id)
+            .await?
+            .ok_or_else(|| unexpected("order vanished"))?;
+        t.say(
+            "Statut",
+            format!(
+                "« {label} » dans la boutique → OCPizza_DB « {} », relayé par le bridge",
+                status_fr(&o.status)
+            ),
+        );
         match state {
             "OCPIZZA_OS_READY" => {
                 let p = flow.wait_pushes(&flow.driver_device, id, 1).await?;
                 show_push(t, "iPhone livreur", &p[0]);
             }
             "PS_OS_DELIVERED" => {
-                let dol = flow.wait_dolibarr_order(id, "closed", |o| o["statut"] == "3").await?;
-                t.say("Dolibarr", format!("commande {} {}", dol["ref"].as_str().unwrap_or("?"), dol_status(&dol)));
+                let dol = flow
+                    .wait_dolibarr_order(id, "closed", |o| o["statut"] == "3")
+                    .await?;
+                t.say(
+                    "Dolibarr",
+                    format!(
+                        "commande {} {}",
+                        dol["ref"].as_str().unwrap_or("?"),
+                        dol_status(&dol)
+                    ),
+                );
             }
             _ => {}
         }
@@ -223,7 +298,9 @@ async fn run_statuses(flow: &Flow, t: &Timeline, id: i64) -> Result<(), DemoErro
 async fn demo() -> Result<(), DemoError> {
     let url = std::env::var("OCPIZZA_DATABASE_URL").unwrap_or_else(|_| DEFAULT_DB.to_owned());
     let db = Database::existing(&url).await?;
-    println!("== OC Pizza : une commande de bout en bout (boutique de démonstration, services locaux)");
+    println!(
+        "== OC Pizza : une commande de bout en bout (boutique de démonstration, services locaux)"
+    );
     let mut flow = Flow::start(db, FlowOptions::default()).await?;
     println!(
         "   bridge {} (binaire réel) · Dolibarr simulé {} · APNs simulé {} · appareils de {} : cuisine …{}, livreur …{}",
@@ -234,7 +311,9 @@ async fn demo() -> Result<(), DemoError> {
         &flow.kitchen_device[60..],
         &flow.driver_device[60..]
     );
-    println!("   boutique : le code du module ocpizza sur un simulateur de PrestaShop (PrestaShop n'est pas dans ce dépôt)\n");
+    println!(
+        "   boutique : le code du module ocpizza sur un simulateur de PrestaShop (PrestaShop n'est pas dans ce dépôt)\n"
+    );
 
     println!("-- Scénario 1 : commande payée en ligne, jusqu'à la livraison");
     let t = Timeline(Instant::now());
@@ -250,26 +329,45 @@ async fn demo() -> Result<(), DemoError> {
     let id = place_paid_order(&flow, &t).await?;
     show_db(&flow, &t, id).await?;
     let dol_before = flow.dolibarr.order_by_ref_ext(&format!("PS-{id}")).len();
-    t.say("Dolibarr", format!("{dol_before} commande pour l'instant ; {} push", flow.pushes(&flow.kitchen_device, id).len()));
+    t.say(
+        "Dolibarr",
+        format!(
+            "{dol_before} commande pour l'instant ; {} push",
+            flow.pushes(&flow.kitchen_device, id).len()
+        ),
+    );
     flow.bridge.restart().await?;
-    t.say("Bridge", "redémarré : la réconciliation reprend les événements en attente de l'outbox");
+    t.say(
+        "Bridge",
+        "redémarré : la réconciliation reprend les événements en attente de l'outbox",
+    );
     show_relayed(&flow, &t, id).await?;
     let orders = flow.dolibarr.order_by_ref_ext(&format!("PS-{id}")).len();
     let pushes = flow.pushes(&flow.kitchen_device, id).len();
     if orders != 1 || pushes != 1 {
-        return Err(unexpected(format!("expected exactly one Dolibarr order and one kitchen push, got {orders} and {pushes}")));
+        return Err(unexpected(format!(
+            "expected exactly one Dolibarr order and one kitchen push, got {orders} and {pushes}"
+        )));
     }
     show_db(&flow, &t, id).await?;
     run_statuses(&flow, &t, id).await?;
-    t.say("Résultat", format!("livrée une seule fois : {orders} commande Dolibarr, {pushes} push cuisine"));
+    t.say(
+        "Résultat",
+        format!("livrée une seule fois : {orders} commande Dolibarr, {pushes} push cuisine"),
+    );
     flow.bridge.stop().await?;
-    println!("\nDémonstration terminée. La base `ocpizza` garde ces commandes (`ocpizza-bridge summary` les compte).");
+    println!(
+        "\nDémonstration terminée. La base `ocpizza` garde ces commandes (`ocpizza-bridge summary` les compte)."
+    );
     Ok(())
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
-    match tokio::time::timeout(DEMO_LIMIT, demo()).await.unwrap_or(Err(DemoError::TooLong(DEMO_LIMIT))) {
+    match tokio::time::timeout(DEMO_LIMIT, demo())
+        .await
+        .unwrap_or(Err(DemoError::TooLong(DEMO_LIMIT)))
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("\ndemo failed: {e}");

@@ -53,12 +53,21 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 async fn bench(args: &Args) -> Result<(), BenchError> {
     let flow = Flow::start(Database::seeded_test().await, FlowOptions::default()).await?;
     // Restock every restaurant so that 200 orders never make a pizza unavailable (not what is measured).
-    sqlx::query("UPDATE stock SET quantity = 1000000").execute(flow.pool()).await.map_err(HarnessError::from)?;
+    sqlx::query("UPDATE stock SET quantity = 1000000")
+        .execute(flow.pool())
+        .await
+        .map_err(HarnessError::from)?;
     let (mut total, mut ipn_call) = (Vec::new(), Vec::new());
     for i in 0..args.warmup + args.orders {
-        let cart = flow.shop.cart("69002", &[("PIZZA-MARGHERITA", 1), ("DRINK-COLA-33", 1)]).await?;
+        let cart = flow
+            .shop
+            .cart("69002", &[("PIZZA-MARGHERITA", 1), ("DRINK-COLA-33", 1)])
+            .await?;
         if !cart.problems.is_empty() {
-            return Err(BenchError::Flow(format!("cart refused: {:?}", cart.problems)));
+            return Err(BenchError::Flow(format!(
+                "cart refused: {:?}",
+                cart.problems
+            )));
         }
         flow.shop.checkout_card(cart.id).await?;
         let target = flow.apns.stats().accepted + 1;
@@ -75,7 +84,8 @@ async fn bench(args: &Args) -> Result<(), BenchError> {
         if ipn["http_status"] != 200 {
             return Err(BenchError::Flow(format!("IPN refused: {ipn}")));
         }
-        let pushed = pushed.ok_or_else(|| BenchError::Flow(format!("no push for order {}", ipn["order_id"])))?;
+        let pushed = pushed
+            .ok_or_else(|| BenchError::Flow(format!("no push for order {}", ipn["order_id"])))?;
         if i >= args.warmup {
             total.push(pushed.duration_since(t0).as_secs_f64() * 1000.0);
             ipn_call.push(ipn_done.duration_since(t0).as_secs_f64() * 1000.0);
@@ -88,9 +98,19 @@ async fn bench(args: &Args) -> Result<(), BenchError> {
     if dead.0 != 0 {
         return Err(BenchError::Flow(format!("{} deliveries dead", dead.0)));
     }
-    let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
-    println!("flow-bench: {} orders (+{} warm-up), binaries from target/{profile} ({profile} build)", args.orders, args.warmup);
-    for (name, v) in [("IPN received → push accepted", &mut total), ("IPN call (PHP process)", &mut ipn_call)] {
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    println!(
+        "flow-bench: {} orders (+{} warm-up), binaries from target/{profile} ({profile} build)",
+        args.orders, args.warmup
+    );
+    for (name, v) in [
+        ("IPN received → push accepted", &mut total),
+        ("IPN call (PHP process)", &mut ipn_call),
+    ] {
         v.sort_by(f64::total_cmp);
         let mean = v.iter().sum::<f64>() / v.len() as f64;
         println!(

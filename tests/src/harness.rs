@@ -530,12 +530,15 @@ pub struct Flow {
     pub kitchen_device: String,
     pub driver_device: String,
     pub admin_token: String,
-    dir: PathBuf,
+    _dir: ScratchDir,
 }
 
-impl Drop for Flow {
+/// The run's files (APNs CA and key, bridge log), removed on drop, also when the start-up fails half-way.
+struct ScratchDir(PathBuf);
+
+impl Drop for ScratchDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -550,6 +553,9 @@ impl Flow {
             random_hex(1)
         ));
         std::fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
+        let dir = ScratchDir(dir);
+        let dir_path = dir.0.clone();
+        let dir_path = dir_path.as_path();
 
         let dolibarr = FakeDolibarr::start(DOLIBARR_KEY).await;
         let apns = FakeApns::start(FakeApnsOptions {
@@ -557,8 +563,8 @@ impl Flow {
             ..FakeApnsOptions::default()
         })
         .await?;
-        let ca = dir.join("apns-ca.pem");
-        let key = dir.join("apns-key.p8");
+        let ca = dir_path.join("apns-ca.pem");
+        let key = dir_path.join("apns-key.p8");
         std::fs::write(&ca, &apns.ca_pem).map_err(io("writing the APNs CA"))?;
         std::fs::write(&key, &apns.key_p8_pem).map_err(io("writing the APNs key"))?;
 
@@ -610,7 +616,8 @@ impl Flow {
                 .map(|v| ("RUST_LOG".to_owned(), v)),
         )
         .collect();
-        let bridge = Bridge::start(art.bridge.clone(), env, addr, dir.join("bridge.log")).await?;
+        let bridge =
+            Bridge::start(art.bridge.clone(), env, addr, dir_path.join("bridge.log")).await?;
 
         let kitchen_device = random_hex(2);
         let driver_device = random_hex(2);
@@ -630,7 +637,7 @@ impl Flow {
             kitchen_device,
             driver_device,
             admin_token,
-            dir,
+            _dir: dir,
         })
     }
 
@@ -654,10 +661,11 @@ impl Flow {
             last = seen;
             tokio::time::sleep(POLL_EVERY).await;
         }
+        let tail = log_tail(&self.bridge.log, 15);
         Err(HarnessError::Timeout {
             what: what.to_owned(),
             tries: POLL_TRIES,
-            last,
+            last: format!("{last}\nlast lines of the bridge log:\n{tail}"),
         })
     }
 

@@ -119,13 +119,16 @@ where
     v
 }
 
-/// Feeds `S = v1+v2+…+vn+KEY` to `update` without building `S` (values can be large; no copy needed).
-fn feed(fields: &[(&[u8], &[u8])], key: &[u8], mut update: impl FnMut(&[u8])) {
+/// `S = v1+v2+…+vn+KEY`. Built in one buffer: one hash update is cheaper than two per field (measured).
+fn joined(fields: &[(&[u8], &[u8])], key: &[u8]) -> Vec<u8> {
+    let len = fields.iter().map(|(_, v)| v.len() + 1).sum::<usize>() + key.len();
+    let mut s = Vec::with_capacity(len);
     for (_, value) in fields {
-        update(value);
-        update(b"+");
+        s.extend_from_slice(value);
+        s.push(b'+');
     }
-    update(key);
+    s.extend_from_slice(key);
+    s
 }
 
 /// The signature bytes as the gateway posts them (Base64 for HMAC, lowercase hex for SHA-1).
@@ -133,12 +136,12 @@ fn compute(fields: &[(&[u8], &[u8])], key: &[u8], alg: Algorithm) -> String {
     match alg {
         Algorithm::HmacSha256 => {
             let mut mac = HmacSha256::new_from_slice(key).expect("HMAC accepts keys of any length");
-            feed(fields, key, |b| mac.update(b));
+            mac.update(&joined(fields, key));
             STANDARD.encode(mac.finalize().into_bytes())
         }
         Algorithm::Sha1 => {
             let mut h = Sha1::new();
-            feed(fields, key, |b| h.update(b));
+            h.update(joined(fields, key));
             hex_lower(&h.finalize())
         }
     }

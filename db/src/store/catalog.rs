@@ -26,7 +26,8 @@ pub struct Restaurant {
 /// Active restaurants by code.
 pub async fn restaurants(pool: &MySqlPool) -> Result<Vec<Restaurant>, StoreError> {
     let rows: Vec<(i64, String, String, String, String, String, String)> = sqlx::query_as(
-        "SELECT id, code, name, address_line1, postcode, city, phone FROM restaurants WHERE active ORDER BY code",
+        "SELECT id, CONVERT(code USING utf8mb4), name, address_line1, postcode, city, phone FROM restaurants \
+         WHERE active ORDER BY code",
     )
     .fetch_all(pool)
     .await?;
@@ -64,7 +65,7 @@ pub async fn available_products(pool: &MySqlPool, restaurant: &str) -> Result<Ve
         Some((id, true)) => id,
     };
     let skus: Vec<(String,)> = sqlx::query_as(
-        "SELECT p.sku FROM products p WHERE p.active AND NOT EXISTS ( \
+        "SELECT CONVERT(p.sku USING utf8mb4) FROM products p WHERE p.active AND NOT EXISTS ( \
            SELECT 1 FROM recipe_ingredients ri \
            LEFT JOIN stock s ON s.restaurant_id = ? AND s.ingredient_id = ri.ingredient_id \
            WHERE ri.product_id = p.id AND COALESCE(s.quantity, 0) < ri.quantity) \

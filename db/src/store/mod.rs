@@ -72,6 +72,26 @@ pub(crate) fn is_retryable(e: &StoreError) -> bool {
 
 pub(crate) const RETRIES: usize = 5;
 
+/// Ends a transaction: commit on success, explicit rollback on error. Never leave the rollback to `Drop`: on the
+/// extension's current-thread runtime it would only run at the next call, holding row locks until then.
+pub(crate) async fn finish<T>(
+    tx: sqlx::Transaction<'_, sqlx::MySql>,
+    result: Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    match result {
+        Ok(v) => {
+            tx.commit().await?;
+            Ok(v)
+        }
+        Err(e) => {
+            // The error that matters is the first one; a failed rollback also ends the transaction server-side
+            // when the connection is closed.
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
 /// The RFC 3339 form used in every event: UTC with microseconds, `Z` suffix.
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)

@@ -10,7 +10,7 @@ use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
 
 use super::input::{NewOrder, parse_order};
 use super::raw::invalid;
-use super::{ER_DUP_ENTRY, RETRIES, StoreError, db_time, errno, is_retryable, now, outbox};
+use super::{ER_DUP_ENTRY, RETRIES, StoreError, db_time, errno, finish, is_retryable, now, outbox};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recorded {
@@ -66,8 +66,12 @@ async fn existing(pool: &MySqlPool, order: &NewOrder) -> Result<Option<Recorded>
 
 async fn insert(pool: &MySqlPool, order: &NewOrder) -> Result<Recorded, StoreError> {
     let mut tx = pool.begin().await?;
+    let result = insert_in(&mut tx, order).await;
+    finish(tx, result).await
+}
+
+async fn insert_in(conn: &mut MySqlConnection, order: &NewOrder) -> Result<Recorded, StoreError> {
     let at = now();
-    let conn: &mut MySqlConnection = &mut tx;
 
     let restaurant: Option<(i64, bool)> = sqlx::query_as("SELECT id, active FROM restaurants WHERE code = ?")
         .bind(&order.restaurant)
@@ -184,7 +188,6 @@ async fn insert(pool: &MySqlPool, order: &NewOrder) -> Result<Recorded, StoreErr
         };
         outbox::append(conn, events::STOCK_SHORTAGE, Some(order.shop_order_id), &shortage, at).await?;
     }
-    tx.commit().await?;
     Ok(Recorded { order_id, created: true })
 }
 
@@ -201,7 +204,7 @@ async fn resolve_products(conn: &mut MySqlConnection, order: &NewOrder) -> Resul
     let skus: Vec<&str> = order.lines.iter().filter_map(|l| l.sku.as_deref()).collect();
     let mut known: BTreeMap<String, (i64, bool)> = BTreeMap::new();
     if !skus.is_empty() {
-        let mut q: QueryBuilder<MySql> = QueryBuilder::new("SELECT sku, id, active FROM products WHERE sku IN (");
+        let mut q: QueryBuilder<MySql> = QueryBuilder::new("SELECT CONVERT(sku USING utf8mb4), id, active FROM products WHERE sku IN (");
         let mut sep = q.separated(", ");
         for sku in &skus {
             sep.push_bind(*sku);

@@ -8,7 +8,7 @@ use sqlx::{MySqlConnection, MySqlPool};
 
 use super::input::{NewPayment, parse_payment};
 use super::raw::invalid;
-use super::{ER_DUP_ENTRY, RETRIES, StoreError, db_time, errno, is_retryable, now, outbox, rfc3339};
+use super::{ER_DUP_ENTRY, RETRIES, StoreError, db_time, errno, finish, is_retryable, now, outbox, rfc3339};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PaymentRecorded {
@@ -59,10 +59,16 @@ async fn existing(conn: &mut MySqlConnection, p: &NewPayment) -> Result<Option<P
 
 async fn insert(pool: &MySqlPool, p: &NewPayment) -> Result<PaymentRecorded, StoreError> {
     let mut tx = pool.begin().await?;
+    let result = insert_in(&mut tx, p).await;
+    finish(tx, result).await
+}
+
+async fn insert_in(tx: &mut MySqlConnection, p: &NewPayment) -> Result<PaymentRecorded, StoreError> {
     let at = now();
     // Locking the order serialises the payments of one order (and its status changes).
     let order: Option<(i64, String, String, String, String, i64)> = sqlx::query_as(
-        "SELECT o.id, o.reference, r.code, o.payment_method, o.currency, o.total_cents FROM orders o \
+        "SELECT o.id, CONVERT(o.reference USING utf8mb4), CONVERT(r.code USING utf8mb4), o.payment_method, \
+         CONVERT(o.currency USING utf8mb4), o.total_cents FROM orders o \
          JOIN restaurants r ON r.id = o.restaurant_id WHERE o.shop_order_id = ? FOR UPDATE",
     )
     .bind(p.shop_order_id)
@@ -71,7 +77,7 @@ async fn insert(pool: &MySqlPool, p: &NewPayment) -> Result<PaymentRecorded, Sto
     let Some((order_id, reference, restaurant, payment_method, currency, total_cents)) = order else {
         return Err(invalid("shop_order_id", format!("no order {} was recorded", p.shop_order_id)));
     };
-    if let Some(found) = existing(&mut tx, p).await? {
+    if let Some(found) = existing(&mut *tx, p).await? {
         return Ok(found);
     }
     if p.currency != currency {
@@ -119,8 +125,7 @@ async fn insert(pool: &MySqlPool, p: &NewPayment) -> Result<PaymentRecorded, Sto
             raw_status: p.raw_status.clone(),
             occurred_at: rfc3339(occurred_at),
         };
-        outbox::append(&mut tx, event_type, Some(p.shop_order_id), &data, at).await?;
+        outbox::append(&mut *tx, event_type, Some(p.shop_order_id), &data, at).await?;
     }
-    tx.commit().await?;
     Ok(PaymentRecorded { payment_id, created: true })
 }

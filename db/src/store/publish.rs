@@ -8,10 +8,10 @@
 use std::time::Duration;
 
 use ocpizza_core::webhooks::{self, Secret};
-use sqlx::{Connection, MySqlPool};
+use sqlx::{Connection, MySqlConnection, MySqlPool};
 
 use super::raw::invalid;
-use super::{StoreError, db_time, now};
+use super::{StoreError, db_time, finish, now};
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
@@ -61,6 +61,71 @@ fn describe(err: &reqwest::Error) -> String {
     s.chars().take(400).collect()
 }
 
+enum Step {
+    Nothing,
+    Published(i64),
+    /// `stop`: the bridge could not be reached, later events would fare no better.
+    Failed { id: i64, stop: bool },
+}
+
+/// Claims the next pending event after `cursor`, POSTs it, records the outcome (inside the caller's transaction).
+async fn publish_next(
+    tx: &mut MySqlConnection,
+    client: &reqwest::Client,
+    url: &reqwest::Url,
+    secret: &Secret,
+    cursor: i64,
+) -> Result<Step, StoreError> {
+    let row: Option<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, CONVERT(event_id USING utf8mb4), payload FROM outbox WHERE published_at IS NULL AND id > ? \
+         ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(cursor)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((id, event_id, payload)) = row else { return Ok(Step::Nothing) };
+    // Signed now, at each attempt: the bridge refuses stale timestamps.
+    let timestamp = chrono::Utc::now().timestamp();
+    let signature = webhooks::sign(secret, &event_id, timestamp, payload.as_bytes());
+    let sent = client
+        .post(url.clone())
+        .header("content-type", "application/json")
+        .header("webhook-id", &event_id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+        .body(payload)
+        .send()
+        .await;
+    let (error, stop) = match sent {
+        Ok(resp) if resp.status().is_success() => (None, false),
+        Ok(resp) => {
+            let status = resp.status();
+            let body = resp.text().await.unwrap_or_default();
+            let body: String = body.chars().filter(|c| !c.is_control()).take(300).collect();
+            (Some(format!("HTTP {}: {body}", status.as_u16())), false)
+        }
+        Err(e) => (Some(describe(&e)), true),
+    };
+    match error {
+        None => {
+            sqlx::query("UPDATE outbox SET published_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
+                .bind(db_time(now()))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            Ok(Step::Published(id))
+        }
+        Some(error) => {
+            sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?")
+                .bind(error)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            Ok(Step::Failed { id, stop })
+        }
+    }
+}
+
 pub async fn publish_outbox(pool: &MySqlPool, bridge_url: &str, secret: &str, max: i64) -> Result<PublishReport, StoreError> {
     let url = endpoint(bridge_url)?;
     // The secret's own error messages never contain it.
@@ -81,62 +146,20 @@ pub async fn publish_outbox(pool: &MySqlPool, bridge_url: &str, secret: &str, ma
         let mut conn = pool.acquire().await?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED").execute(&mut *conn).await?;
         let mut tx = conn.begin().await?;
-        let row: Option<(i64, String, String)> = sqlx::query_as(
-            "SELECT id, event_id, payload FROM outbox WHERE published_at IS NULL AND id > ? \
-             ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
-        )
-        .bind(cursor)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((id, event_id, payload)) = row else {
-            tx.commit().await?;
-            break;
-        };
-        cursor = id;
-        // Signed now, at each attempt: the bridge refuses stale timestamps.
-        let timestamp = chrono::Utc::now().timestamp();
-        let signature = webhooks::sign(&secret, &event_id, timestamp, payload.as_bytes());
-        let sent = client
-            .post(url.clone())
-            .header("content-type", "application/json")
-            .header("webhook-id", &event_id)
-            .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", signature)
-            .body(payload)
-            .send()
-            .await;
-        let (error, stop) = match sent {
-            Ok(resp) if resp.status().is_success() => (None, false),
-            Ok(resp) => {
-                let status = resp.status();
-                let body = resp.text().await.unwrap_or_default();
-                let body: String = body.chars().filter(|c| !c.is_control()).take(300).collect();
-                (Some(format!("HTTP {}: {body}", status.as_u16())), false)
-            }
-            // The bridge is down or hanging: later events would fare no better, stop after this one.
-            Err(e) => (Some(describe(&e)), true),
-        };
-        match &error {
-            None => {
-                sqlx::query("UPDATE outbox SET published_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
-                    .bind(db_time(now()))
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+        let step = publish_next(&mut tx, &client, &url, &secret, cursor).await;
+        match finish(tx, step).await? {
+            Step::Nothing => break,
+            Step::Published(id) => {
                 report.published += 1;
+                cursor = id;
             }
-            Some(error) => {
-                sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?")
-                    .bind(error)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+            Step::Failed { id, stop } => {
                 report.failed += 1;
+                cursor = id;
+                if stop {
+                    break;
+                }
             }
-        }
-        tx.commit().await?;
-        if stop {
-            break;
         }
     }
     let (pending,): (i64,) =

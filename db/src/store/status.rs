@@ -3,10 +3,10 @@
 
 use ocpizza_core::events::{self, StatusChanged};
 use ocpizza_core::status::{Fulfilment, OrderStatus};
-use sqlx::MySqlPool;
+use sqlx::{MySqlConnection, MySqlPool};
 
 use super::raw::invalid;
-use super::{RETRIES, StoreError, db_time, is_retryable, now, outbox, rfc3339};
+use super::{RETRIES, StoreError, db_time, finish, is_retryable, now, outbox, rfc3339};
 
 pub const MAX_NOTE_CHARS: usize = 500;
 
@@ -31,9 +31,14 @@ pub async fn set_status(pool: &MySqlPool, shop_order_id: i64, status: &str, note
 
 async fn apply(pool: &MySqlPool, shop_order_id: i64, to: OrderStatus, note: Option<&str>) -> Result<bool, StoreError> {
     let mut tx = pool.begin().await?;
+    let result = apply_in(&mut tx, shop_order_id, to, note).await;
+    finish(tx, result).await
+}
+
+async fn apply_in(tx: &mut MySqlConnection, shop_order_id: i64, to: OrderStatus, note: Option<&str>) -> Result<bool, StoreError> {
     let at = now();
     let row: Option<(i64, String, String, String, String)> = sqlx::query_as(
-        "SELECT o.id, o.reference, r.code, o.fulfilment, o.status FROM orders o \
+        "SELECT o.id, CONVERT(o.reference USING utf8mb4), CONVERT(r.code USING utf8mb4), o.fulfilment, o.status FROM orders o \
          JOIN restaurants r ON r.id = o.restaurant_id WHERE o.shop_order_id = ? FOR UPDATE",
     )
     .bind(shop_order_id)
@@ -72,7 +77,6 @@ async fn apply(pool: &MySqlPool, shop_order_id: i64, to: OrderStatus, note: Opti
         note: note.map(str::to_owned),
         changed_at: rfc3339(at),
     };
-    outbox::append(&mut tx, events::ORDER_STATUS_CHANGED, Some(shop_order_id), &data, at).await?;
-    tx.commit().await?;
+    outbox::append(&mut *tx, events::ORDER_STATUS_CHANGED, Some(shop_order_id), &data, at).await?;
     Ok(true)
 }

@@ -46,6 +46,10 @@ struct Args {
     /// Seconds to wait for the relay to catch up after the load stops (with --sink).
     #[arg(long, default_value_t = 30)]
     drain: u64,
+    /// With --sink: wait for this many deliveries (e.g. a backlog re-queued in the database) instead of the
+    /// number accepted; use with --duration 0 to measure the relay alone.
+    #[arg(long)]
+    expect: Option<u64>,
 }
 
 #[derive(Default)]
@@ -187,7 +191,8 @@ async fn main() {
     );
     if args.sink.is_some() {
         let until = Instant::now() + Duration::from_secs(args.drain);
-        while shared.delivered.load(Ordering::Relaxed) < ok && Instant::now() < until {
+        let expect = args.expect.unwrap_or(ok);
+        while shared.delivered.load(Ordering::Relaxed) < expect && Instant::now() < until {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let delivered = shared.delivered.load(Ordering::Relaxed);
@@ -200,7 +205,7 @@ async fn main() {
         let mut lags = shared.lags_us.lock().unwrap().clone();
         lags.sort_unstable();
         println!(
-            "relay: {delivered} of {ok} delivered to the sink, {:.0} deliveries/s (first to last delivery)",
+            "relay: {delivered} of {expect} delivered to the sink, {:.0} deliveries/s (first to last delivery)",
             if span > 0.0 { delivered as f64 / span } else { 0.0 }
         );
         println!(

@@ -1,8 +1,9 @@
 //! The `deliveries` table as a durable work queue: claim with leases, finish, reap, release, list, replay.
 //!
 //! Rules kept here and nowhere else:
-//! - a claim is one short READ COMMITTED transaction (`SELECT … FOR UPDATE SKIP LOCKED` then `UPDATE` to
-//!   `inflight` with a lease); no lock is ever held across a destination call;
+//! - a claim picks candidates without locking, then locks them in one short READ COMMITTED transaction
+//!   (`SELECT … FOR UPDATE SKIP LOCKED` by primary key, then `UPDATE` to `inflight` with a lease), then re-checks
+//!   the partition rule on committed data; no lock is ever held across a destination call;
 //! - first attempts are claimed ahead of retries;
 //! - per destination, only the oldest `pending`/`inflight` row of a partition (one shop order) is claimable, so an
 //!   order's events reach a destination in order. A `dead` row does not block the rows after it: waiting forever
@@ -52,12 +53,12 @@ pub async fn claim(
         return Ok(Vec::new());
     }
     let mut conn = pool.acquire().await?;
-    // READ COMMITTED: rows the scan rejects are unlocked at once and the partition check sees committed state.
-    conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED").await?;
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let mut ids: Vec<i64> = Vec::with_capacity(limit);
+    // 1. Candidates, without locks: the partition check reads other rows, and a locking read there would wait
+    //    on (or skip) rows other workers are finishing. First attempts first, then due retries.
+    let want = limit * 2;
+    let mut candidates: Vec<i64> = Vec::with_capacity(want);
     for first in [true, false] {
-        if ids.len() >= limit {
+        if candidates.len() >= want {
             break;
         }
         let mut q = QueryBuilder::<MySql>::new(
@@ -74,11 +75,22 @@ pub async fn claim(
              AND e.partition_key = d.partition_key AND e.id < d.id AND e.status IN ('pending', 'inflight')) \
              ORDER BY d.next_attempt_at, d.id LIMIT ",
         );
-        q.push_bind((limit - ids.len()) as i64);
-        q.push(" FOR UPDATE SKIP LOCKED");
-        let rows: Vec<(i64,)> = q.build_query_as().fetch_all(&mut *tx).await?;
-        ids.extend(rows.into_iter().map(|(id,)| id));
+        q.push_bind((want - candidates.len()) as i64);
+        let rows: Vec<(i64,)> = q.build_query_as().fetch_all(&mut *conn).await?;
+        candidates.extend(rows.into_iter().map(|(id,)| id));
     }
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    // 2. Lock the candidates still pending and due, skipping those another claimer holds; keep `limit` of them
+    //    in candidate order. READ COMMITTED: the locking read sees the latest committed state.
+    conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED").await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let mut q = QueryBuilder::<MySql>::new("SELECT id FROM deliveries WHERE id IN (");
+    push_ids(&mut q, &candidates);
+    q.push(") AND status = 'pending' AND next_attempt_at <= NOW(6) FOR UPDATE SKIP LOCKED");
+    let locked: Vec<i64> = q.build_query_as::<(i64,)>().fetch_all(&mut *tx).await?.into_iter().map(|(id,)| id).collect();
+    let ids: Vec<i64> = candidates.into_iter().filter(|id| locked.contains(id)).take(limit).collect();
     if ids.is_empty() {
         tx.commit().await?;
         return Ok(Vec::new());
@@ -95,9 +107,8 @@ pub async fn claim(
     q.build().execute(&mut *tx).await?;
     tx.commit().await?;
 
-    // The partition check above may have skipped an older row that another claimer had locked at that instant
-    // (SKIP LOCKED applies to the subquery too). Re-check on committed data while fetching, and hand such rows
-    // back.
+    // 3. The candidates came from a snapshot: an older row of the partition may have become pending since
+    //    (a replay, a reaped lease). Re-check on committed data while fetching, and hand such rows back.
     let mut q = QueryBuilder::<MySql>::new(
         "SELECT d.id, d.inbox_id, CONVERT(d.destination USING utf8mb4) AS destination, d.attempt, \
          CONVERT(i.webhook_id USING utf8mb4) AS webhook_id, i.body, i.received_at, \

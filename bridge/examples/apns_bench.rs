@@ -65,9 +65,16 @@ async fn send_ok(client: &ApnsClient, push: &Push<'_>) {
 fn main() {
     let args = Args::parse();
     // The stand-in on a runtime of its own, as a remote APNs would be.
-    let server_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(args.server_threads).enable_all().build().unwrap();
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.server_threads)
+        .enable_all()
+        .build()
+        .unwrap();
     let fake = server_rt
-        .block_on(FakeApns::start(FakeApnsOptions { keep_accepted: false, ..FakeApnsOptions::default() }))
+        .block_on(FakeApns::start(FakeApnsOptions {
+            keep_accepted: false,
+            ..FakeApnsOptions::default()
+        }))
         .expect("stand-in starts");
     let dir = std::env::temp_dir().join(format!("ocpizza-apns-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -79,8 +86,11 @@ fn main() {
     settings.ca_file = Some(dir.join("ca.pem"));
     settings.max_in_flight = args.in_flight;
 
-    let client_rt =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(args.client_threads).enable_all().build().unwrap();
+    let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.client_threads)
+        .enable_all()
+        .build()
+        .unwrap();
     client_rt.block_on(async {
         let signer = settings.signer(Arc::new(SystemClock)).unwrap();
         let client = Arc::new(settings.client_for(&settings.endpoint, signer).unwrap());
@@ -93,12 +103,23 @@ fn main() {
             reference: "XKBKN".into(),
             status: OrderStatus::Received,
         };
-        let body: Arc<[u8]> = payload::build(&notice, payload::MAX_PAYLOAD).unwrap().into();
+        let body: Arc<[u8]> = payload::build(&notice, payload::MAX_PAYLOAD)
+            .unwrap()
+            .into();
         let token = "ab".repeat(32);
 
         // Warm-up: connection, TLS, JWT, allocator.
         for _ in 0..500 {
-            send_ok(&client, &Push { device_token: &token, collapse_id: "XKBKN", payload: &body, expiration: 0 }).await;
+            send_ok(
+                &client,
+                &Push {
+                    device_token: &token,
+                    collapse_id: "XKBKN",
+                    payload: &body,
+                    expiration: 0,
+                },
+            )
+            .await;
         }
 
         let deadline = Instant::now() + Duration::from_secs(args.seconds);
@@ -108,7 +129,12 @@ fn main() {
             let (client, body, token) = (client.clone(), body.clone(), token.clone());
             senders.push(tokio::spawn(async move {
                 let mut lat = Vec::with_capacity(1 << 16);
-                let push = Push { device_token: &token, collapse_id: "XKBKN", payload: &body, expiration: 0 };
+                let push = Push {
+                    device_token: &token,
+                    collapse_id: "XKBKN",
+                    payload: &body,
+                    expiration: 0,
+                };
                 while Instant::now() < deadline {
                     let t = Instant::now();
                     send_ok(&client, &push).await;
@@ -121,9 +147,18 @@ fn main() {
         for s in senders {
             all.extend(s.await.unwrap());
         }
-        report(&format!("{} in flight", args.in_flight), all, start.elapsed());
+        report(
+            &format!("{} in flight", args.in_flight),
+            all,
+            start.elapsed(),
+        );
 
-        let push = Push { device_token: &token, collapse_id: "XKBKN", payload: &body, expiration: 0 };
+        let push = Push {
+            device_token: &token,
+            collapse_id: "XKBKN",
+            payload: &body,
+            expiration: 0,
+        };
         let mut lat = Vec::with_capacity(args.sequential);
         let start = Instant::now();
         for _ in 0..args.sequential {
@@ -136,7 +171,11 @@ fn main() {
     let stats = fake.stats();
     println!(
         "stand-in: {} connection(s), {} distinct JWT(s), {} requests, max {} concurrent streams, statuses {:?}",
-        stats.connections, stats.distinct_jwts, stats.requests, stats.max_concurrent_streams, stats.by_status
+        stats.connections,
+        stats.distinct_jwts,
+        stats.requests,
+        stats.max_concurrent_streams,
+        stats.by_status
     );
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(stats.connections, 1, "exactly one connection");

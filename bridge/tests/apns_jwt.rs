@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use apns_support::*;
-use ocpizza_bridge::apns::{ApnsClient, ClientOptions, Clock, JwtSigner, ManualClock, Push, PushResult};
+use ocpizza_bridge::apns::{
+    ApnsClient, ClientOptions, Clock, JwtSigner, ManualClock, Push, PushResult,
+};
 use ocpizza_bridge::destination::DeliveryError;
 use ocpizza_core::status::Fulfilment;
 use ocpizza_e2e::apns::Reply;
@@ -21,23 +23,47 @@ async fn token_is_kept_before_the_renewal_age_and_renewed_once_after_it() {
     for i in 0..50 {
         rig.device(&token("a", i), "pizzaiolo").await;
     }
-    done(rig.deliver(1, order_created(1, "ORD1", Fulfilment::Takeaway), 1).await);
+    done(
+        rig.deliver(1, order_created(1, "ORD1", Fulfilment::Takeaway), 1)
+            .await,
+    );
     assert_eq!(rig.fake.stats().distinct_jwts, 1);
 
     // 49 minutes: still the same token (renewal at 50 min).
     rig.advance(49 * MIN);
-    done(rig.deliver(2, order_created(2, "ORD2", Fulfilment::Takeaway), 1).await);
+    done(
+        rig.deliver(2, order_created(2, "ORD2", Fulfilment::Takeaway), 1)
+            .await,
+    );
     assert_eq!(rig.fake.stats().distinct_jwts, 1);
 
     // 51 minutes: 50 concurrent sends find the token stale; exactly one new token is signed and used.
     rig.advance(2 * MIN);
-    done(rig.deliver(3, order_created(3, "ORD3", Fulfilment::Takeaway), 1).await);
+    done(
+        rig.deliver(3, order_created(3, "ORD3", Fulfilment::Takeaway), 1)
+            .await,
+    );
     let stats = rig.fake.stats();
     assert_eq!(stats.distinct_jwts, 2, "{stats:?}");
-    assert_eq!(rig.dest.client("production").unwrap().signer().signed_count(), 2);
+    assert_eq!(
+        rig.dest
+            .client("production")
+            .unwrap()
+            .signer()
+            .signed_count(),
+        2
+    );
     assert_eq!(stats.accepted, 150);
-    assert_eq!(stats.by_status.get(&429), None, "no TooManyProviderTokenUpdates: {stats:?}");
-    assert_eq!(stats.by_status.get(&403), None, "no ExpiredProviderToken: {stats:?}");
+    assert_eq!(
+        stats.by_status.get(&429),
+        None,
+        "no TooManyProviderTokenUpdates: {stats:?}"
+    );
+    assert_eq!(
+        stats.by_status.get(&403),
+        None,
+        "no ExpiredProviderToken: {stats:?}"
+    );
     assert_eq!(stats.connections, 1);
 }
 
@@ -45,7 +71,10 @@ async fn token_is_kept_before_the_renewal_age_and_renewed_once_after_it() {
 async fn renewal_is_single_flight() {
     let clock = Arc::new(SlowClock(ManualClock::new()));
     let der = ring_p8();
-    let signer = Arc::new(JwtSigner::from_pkcs8_der(&der, "KEY1234567", "TEAM123456", 50 * MIN, clock.clone()).unwrap());
+    let signer = Arc::new(
+        JwtSigner::from_pkcs8_der(&der, "KEY1234567", "TEAM123456", 50 * MIN, clock.clone())
+            .unwrap(),
+    );
     let mut previous = signer.token().await.unwrap().serial;
     // Several rounds: a race that slips through once is unlikely to slip through every time.
     for round in 0..5u64 {
@@ -64,15 +93,26 @@ async fn renewal_is_single_flight() {
         for t in tasks {
             serials.insert(t.await.unwrap().serial);
         }
-        assert_eq!(serials.len(), 1, "round {round}: all 64 callers got the same new token");
+        assert_eq!(
+            serials.len(),
+            1,
+            "round {round}: all 64 callers got the same new token"
+        );
         assert!(!serials.contains(&previous));
-        assert_eq!(signer.signed_count(), round + 2, "round {round}: exactly one new token");
+        assert_eq!(
+            signer.signed_count(),
+            round + 2,
+            "round {round}: exactly one new token"
+        );
         previous = *serials.first().unwrap();
     }
 
     // A refused token is replaced once, whoever reports it.
     let current = signer.token().await.unwrap();
-    let (a, b) = tokio::join!(signer.replace_rejected(&current), signer.replace_rejected(&current));
+    let (a, b) = tokio::join!(
+        signer.replace_rejected(&current),
+        signer.replace_rejected(&current)
+    );
     assert_eq!(a.unwrap().serial, b.unwrap().serial);
     assert_eq!(signer.signed_count(), 7);
 }
@@ -82,12 +122,15 @@ fn renewal_age_outside_apple_bounds_is_refused() {
     let der = ring_p8();
     let clock = Arc::new(ManualClock::new());
     for age in [19 * MIN, 60 * MIN] {
-        let err = JwtSigner::from_pkcs8_der(&der, "KEY1234567", "TEAM123456", age, clock.clone()).unwrap_err();
+        let err = JwtSigner::from_pkcs8_der(&der, "KEY1234567", "TEAM123456", age, clock.clone())
+            .unwrap_err();
         assert!(err.to_string().contains("token_renew_after"), "{err}");
     }
-    let err = JwtSigner::from_pkcs8_der(&der, "KEY 12", "TEAM123456", 50 * MIN, clock.clone()).unwrap_err();
+    let err = JwtSigner::from_pkcs8_der(&der, "KEY 12", "TEAM123456", 50 * MIN, clock.clone())
+        .unwrap_err();
     assert!(err.to_string().contains("key_id"), "{err}");
-    let err = JwtSigner::from_pkcs8_der(b"not a key", "KEY1234567", "TEAM123456", 50 * MIN, clock).unwrap_err();
+    let err = JwtSigner::from_pkcs8_der(b"not a key", "KEY1234567", "TEAM123456", 50 * MIN, clock)
+        .unwrap_err();
     assert!(err.to_string().contains("P-256"), "{err}");
 }
 
@@ -95,17 +138,37 @@ fn renewal_age_outside_apple_bounds_is_refused() {
 async fn expired_provider_token_is_resigned_once_then_fatal() {
     let rig = Rig::new().await;
     let dev = rig.device(&token("a", 1), "manager").await;
-    rig.fake.script_next([Reply::error(403, "ExpiredProviderToken")]);
-    done(rig.deliver(1, order_created(1, "ORD1", Fulfilment::Takeaway), 1).await);
+    rig.fake
+        .script_next([Reply::error(403, "ExpiredProviderToken")]);
+    done(
+        rig.deliver(1, order_created(1, "ORD1", Fulfilment::Takeaway), 1)
+            .await,
+    );
     assert_eq!(rig.fake.stats().distinct_jwts, 2, "re-signed once");
     assert_eq!(rig.fake.accepted_for(&token("a", 1)), 1);
 
-    rig.fake.script_next([Reply::error(403, "InvalidProviderToken"), Reply::error(403, "InvalidProviderToken")]);
-    match rig.deliver(2, order_created(2, "ORD2", Fulfilment::Takeaway), 1).await {
-        Err(DeliveryError::Fatal { reason }) => assert!(reason.contains("403 InvalidProviderToken"), "{reason}"),
+    rig.fake.script_next([
+        Reply::error(403, "InvalidProviderToken"),
+        Reply::error(403, "InvalidProviderToken"),
+    ]);
+    match rig
+        .deliver(2, order_created(2, "ORD2", Fulfilment::Takeaway), 1)
+        .await
+    {
+        Err(DeliveryError::Fatal { reason }) => {
+            assert!(reason.contains("403 InvalidProviderToken"), "{reason}")
+        }
         other => panic!("{other:?}"),
     }
-    assert_eq!(rig.dest.client("production").unwrap().signer().signed_count(), 3, "one re-sign per refusal, no loop");
+    assert_eq!(
+        rig.dest
+            .client("production")
+            .unwrap()
+            .signer()
+            .signed_count(),
+        3,
+        "one re-sign per refusal, no loop"
+    );
     // Not the device's fault: its push stays pending for a replay once the key is fixed.
     assert_eq!(rig.send_status(2, dev).await, "pending");
     assert!(!rig.is_unregistered(dev).await);
@@ -132,9 +195,17 @@ async fn stand_in_refuses_a_foreign_key_and_a_too_early_renewal() {
     let clock = Arc::new(ManualClock::new());
     let payload = br#"{"aps":{"alert":"x"}}"#;
     let t = token("a", 9);
-    let push = Push { device_token: &t, collapse_id: "X", payload, expiration: 0 };
+    let push = Push {
+        device_token: &t,
+        collapse_id: "X",
+        payload,
+        expiration: 0,
+    };
 
-    let foreign = client(JwtSigner::from_pkcs8_der(&ring_p8(), &o.key_id, &o.team_id, 50 * MIN, clock.clone()).unwrap());
+    let foreign = client(
+        JwtSigner::from_pkcs8_der(&ring_p8(), &o.key_id, &o.team_id, 50 * MIN, clock.clone())
+            .unwrap(),
+    );
     assert!(matches!(
         foreign.send(&push).await.unwrap(),
         PushResult::Rejected { status: 403, ref reason, .. } if reason == "InvalidProviderToken"
@@ -143,12 +214,19 @@ async fn stand_in_refuses_a_foreign_key_and_a_too_early_renewal() {
     let key = std::fs::read_to_string(rig.settings.key_file.clone()).unwrap();
     let der = ocpizza_bridge::apns::jwt::read_p8(&rig.settings.key_file).unwrap();
     assert!(key.contains("BEGIN PRIVATE KEY"));
-    let one = client(JwtSigner::from_pkcs8_der(&der, &o.key_id, &o.team_id, 50 * MIN, clock.clone()).unwrap());
-    assert!(matches!(one.send(&push).await.unwrap(), PushResult::Accepted { .. }));
+    let one = client(
+        JwtSigner::from_pkcs8_der(&der, &o.key_id, &o.team_id, 50 * MIN, clock.clone()).unwrap(),
+    );
+    assert!(matches!(
+        one.send(&push).await.unwrap(),
+        PushResult::Accepted { .. }
+    ));
     // A second signer of the same team signing its own token a second later: Apple says 429.
     clock.advance(Duration::from_secs(1));
     rig.fake.advance_clock(Duration::from_secs(1));
-    let two = client(JwtSigner::from_pkcs8_der(&der, &o.key_id, &o.team_id, 50 * MIN, clock.clone()).unwrap());
+    let two = client(
+        JwtSigner::from_pkcs8_der(&der, &o.key_id, &o.team_id, 50 * MIN, clock.clone()).unwrap(),
+    );
     assert!(matches!(
         two.send(&push).await.unwrap(),
         PushResult::Rejected { status: 429, ref reason, .. } if reason == "TooManyProviderTokenUpdates"
@@ -176,8 +254,11 @@ impl Clock for SlowClock {
 /// A fresh P-256 PKCS#8 key, as an Apple `.p8` holds.
 fn ring_p8() -> Vec<u8> {
     let rng = ring::rand::SystemRandom::new();
-    ring::signature::EcdsaKeyPair::generate_pkcs8(&ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-        .unwrap()
-        .as_ref()
-        .to_vec()
+    ring::signature::EcdsaKeyPair::generate_pkcs8(
+        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        &rng,
+    )
+    .unwrap()
+    .as_ref()
+    .to_vec()
 }

@@ -26,7 +26,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use h2::server::SendResponse;
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
 };
 use ring::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -86,13 +87,25 @@ pub struct Reply {
 
 impl Reply {
     pub fn ok() -> Reply {
-        Reply { status: 200, reason: None, timestamp_ms: None }
+        Reply {
+            status: 200,
+            reason: None,
+            timestamp_ms: None,
+        }
     }
     pub fn error(status: u16, reason: &str) -> Reply {
-        Reply { status, reason: Some(reason.into()), timestamp_ms: None }
+        Reply {
+            status,
+            reason: Some(reason.into()),
+            timestamp_ms: None,
+        }
     }
     pub fn unregistered(timestamp_ms: i64) -> Reply {
-        Reply { status: 410, reason: Some("Unregistered".into()), timestamp_ms: Some(timestamp_ms) }
+        Reply {
+            status: 410,
+            reason: Some("Unregistered".into()),
+            timestamp_ms: Some(timestamp_ms),
+        }
     }
 }
 
@@ -122,9 +135,15 @@ pub struct Stats {
 struct Tokens {
     /// Verified tokens → their `iat`.
     verified: HashMap<String, i64>,
-    /// The token in use, when it was first seen (stand-in clock, ms), and whether we refused it (expired): a
-    /// refused token may be replaced at once without 429 TooManyProviderTokenUpdates.
-    current: Option<(String, i64, bool)>,
+    current: Option<CurrentToken>,
+}
+
+/// The token in use, when it was first seen (stand-in clock, ms), and whether we refused it (expired): a refused
+/// token may be replaced at once without 429 TooManyProviderTokenUpdates.
+struct CurrentToken {
+    jwt: String,
+    since_ms: i64,
+    refused: bool,
 }
 
 #[derive(Default)]
@@ -152,7 +171,10 @@ struct State {
 
 impl State {
     fn now_ms(&self) -> i64 {
-        let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
         wall + self.clock_offset_ms.load(Ordering::SeqCst)
     }
 }
@@ -195,8 +217,19 @@ impl FakeApns {
             accepted: Mutex::default(),
         });
         let (shutdown, stop) = watch::channel(false);
-        tokio::spawn(accept_loop(listener, tokio_rustls::TlsAcceptor::from(Arc::new(tls)), state.clone(), stop));
-        Ok(FakeApns { addr, ca_pem, key_p8_pem: provider_key.serialize_pem(), state, shutdown })
+        tokio::spawn(accept_loop(
+            listener,
+            tokio_rustls::TlsAcceptor::from(Arc::new(tls)),
+            state.clone(),
+            stop,
+        ));
+        Ok(FakeApns {
+            addr,
+            ca_pem,
+            key_p8_pem: provider_key.serialize_pem(),
+            state,
+            shutdown,
+        })
     }
 
     /// `https://127.0.0.1:<port>`.
@@ -210,7 +243,9 @@ impl FakeApns {
 
     /// Moves the stand-in's clock forward (JWT age checks), as the client's injected clock is moved.
     pub fn advance_clock(&self, by: Duration) {
-        self.state.clock_offset_ms.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+        self.state
+            .clock_offset_ms
+            .fetch_add(by.as_millis() as i64, Ordering::SeqCst);
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -220,7 +255,10 @@ impl FakeApns {
     /// The next answers for this token, in order, before falling back to the other rules.
     pub fn script_token(&self, token: &str, replies: impl IntoIterator<Item = Reply>) {
         let mut s = self.state.script.lock().unwrap();
-        s.per_token.entry(token.to_owned()).or_default().extend(replies);
+        s.per_token
+            .entry(token.to_owned())
+            .or_default()
+            .extend(replies);
     }
 
     /// The next answers for any token, in order.
@@ -230,7 +268,8 @@ impl FakeApns {
 
     /// Sends GOAWAY on the connection that carries the `n`-th request from now (once).
     pub fn goaway_after(&self, n: u64) {
-        self.state.script.lock().unwrap().goaway_after = Some(self.state.requests.load(Ordering::SeqCst) + n);
+        self.state.script.lock().unwrap().goaway_after =
+            Some(self.state.requests.load(Ordering::SeqCst) + n);
     }
 
     pub fn set_delay(&self, delay: Duration) {
@@ -254,7 +293,13 @@ impl FakeApns {
 
     /// How many pushes this token received (200s).
     pub fn accepted_for(&self, token: &str) -> usize {
-        self.state.accepted.lock().unwrap().iter().filter(|p| p.token == token).count()
+        self.state
+            .accepted
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| p.token == token)
+            .count()
     }
 }
 
@@ -262,13 +307,22 @@ fn tls_config() -> Result<(String, rustls::ServerConfig), FakeApnsError> {
     let ca_key = KeyPair::generate()?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "OC Pizza local APNs stand-in CA");
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "OC Pizza local APNs stand-in CA");
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     let ca_cert = ca_params.self_signed(&ca_key)?;
     let issuer = Issuer::new(ca_params, ca_key);
     let leaf_key = KeyPair::generate()?;
-    let mut leaf_params = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])?;
-    leaf_params.distinguished_name.push(DnType::CommonName, "localhost");
+    let mut leaf_params =
+        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])?;
+    leaf_params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
     leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     let leaf = leaf_params.signed_by(&leaf_key, &issuer)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -307,7 +361,9 @@ async fn serve_connection(
     state: Arc<State>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let Ok(tls) = acceptor.accept(tcp).await else { return };
+    let Ok(tls) = acceptor.accept(tcp).await else {
+        return;
+    };
     // APNs speaks HTTP/2 only.
     if tls.get_ref().1.alpn_protocol() != Some(b"h2") {
         return;
@@ -386,14 +442,23 @@ async fn handle(
         Ok(token) => {
             let (scripted, delay) = {
                 let mut s = state.script.lock().unwrap();
-                let scripted = s.per_token.get_mut(&token).and_then(VecDeque::pop_front).or_else(|| s.next.pop_front());
+                let scripted = s
+                    .per_token
+                    .get_mut(&token)
+                    .and_then(VecDeque::pop_front)
+                    .or_else(|| s.next.pop_front());
                 (scripted, s.delay)
             };
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
             let reply = scripted.unwrap_or_else(|| by_prefix(&token, state.now_ms()));
-            if reply.status == 403 && matches!(reply.reason.as_deref(), Some("ExpiredProviderToken" | "InvalidProviderToken")) {
+            if reply.status == 403
+                && matches!(
+                    reply.reason.as_deref(),
+                    Some("ExpiredProviderToken" | "InvalidProviderToken")
+                )
+            {
                 mark_current_refused(&state);
             }
             if reply.status == 200 {
@@ -418,7 +483,12 @@ async fn handle(
             reply
         }
     };
-    *state.by_status.lock().unwrap().entry(reply.status).or_default() += 1;
+    *state
+        .by_status
+        .lock()
+        .unwrap()
+        .entry(reply.status)
+        .or_default() += 1;
     send(respond, &reply, &apns_id);
 }
 
@@ -435,7 +505,9 @@ fn by_prefix(token: &str, now_ms: i64) -> Reply {
 }
 
 fn send(mut respond: SendResponse<Bytes>, reply: &Reply, apns_id: &str) {
-    let mut resp = http::Response::builder().status(reply.status).header("apns-id", apns_id);
+    let mut resp = http::Response::builder()
+        .status(reply.status)
+        .header("apns-id", apns_id);
     if reply.status == 200 {
         let _ = respond.send_response(resp.body(()).expect("valid response"), true);
         return;
@@ -455,7 +527,11 @@ fn check(state: &State, parts: &http::request::Parts, body: &[u8]) -> Result<Str
     if parts.method != http::Method::POST {
         return Err(Reply::error(405, "MethodNotAllowed"));
     }
-    let token = parts.uri.path().strip_prefix("/3/device/").ok_or_else(|| Reply::error(404, "BadPath"))?;
+    let token = parts
+        .uri
+        .path()
+        .strip_prefix("/3/device/")
+        .ok_or_else(|| Reply::error(404, "BadPath"))?;
     if token.is_empty() {
         return Err(Reply::error(400, "MissingDeviceToken"));
     }
@@ -463,39 +539,57 @@ fn check(state: &State, parts: &http::request::Parts, body: &[u8]) -> Result<Str
         return Err(Reply::error(400, "BadDeviceToken"));
     }
     let h = |name: &str| parts.headers.get_all(name).iter().collect::<Vec<_>>();
-    for name in ["authorization", "apns-topic", "apns-push-type", "apns-priority", "apns-expiration", "apns-collapse-id", "apns-id"] {
+    for name in [
+        "authorization",
+        "apns-topic",
+        "apns-push-type",
+        "apns-priority",
+        "apns-expiration",
+        "apns-collapse-id",
+        "apns-id",
+    ] {
         if h(name).len() > 1 {
             return Err(Reply::error(400, "DuplicateHeaders"));
         }
     }
-    let text = |name: &str| parts.headers.get(name).map(|v| v.to_str().unwrap_or("\u{0}"));
+    let text = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .map(|v| v.to_str().unwrap_or("\u{0}"))
+    };
     let bearer = text("authorization").ok_or_else(|| Reply::error(403, "MissingProviderToken"))?;
-    let jwt = bearer.strip_prefix("bearer ").ok_or_else(|| Reply::error(403, "InvalidProviderToken"))?;
+    let jwt = bearer
+        .strip_prefix("bearer ")
+        .ok_or_else(|| Reply::error(403, "InvalidProviderToken"))?;
     check_jwt(state, jwt)?;
     match text("apns-topic") {
         None => return Err(Reply::error(400, "MissingTopic")),
         Some(t) if t != state.opts.topic => return Err(Reply::error(400, "BadTopic")),
         _ => {}
     }
-    const PUSH_TYPES: [&str; 9] =
-        ["alert", "background", "location", "voip", "complication", "fileprovider", "mdm", "liveactivity", "pushtotalk"];
+    const PUSH_TYPES: [&str; 9] = [
+        "alert",
+        "background",
+        "location",
+        "voip",
+        "complication",
+        "fileprovider",
+        "mdm",
+        "liveactivity",
+        "pushtotalk",
+    ];
     if !text("apns-push-type").is_some_and(|t| PUSH_TYPES.contains(&t)) {
         return Err(Reply::error(400, "InvalidPushType"));
     }
-    if let Some(p) = text("apns-priority") {
-        if !matches!(p, "1" | "5" | "10") {
-            return Err(Reply::error(400, "BadPriority"));
-        }
+    if text("apns-priority").is_some_and(|p| !matches!(p, "1" | "5" | "10")) {
+        return Err(Reply::error(400, "BadPriority"));
     }
-    if let Some(e) = text("apns-expiration") {
-        if e.parse::<u64>().is_err() {
-            return Err(Reply::error(400, "BadExpirationDate"));
-        }
+    if text("apns-expiration").is_some_and(|e| e.parse::<u64>().is_err()) {
+        return Err(Reply::error(400, "BadExpirationDate"));
     }
-    if let Some(c) = text("apns-collapse-id") {
-        if c.len() > 64 {
-            return Err(Reply::error(400, "BadCollapseId"));
-        }
+    if text("apns-collapse-id").is_some_and(|c| c.len() > 64) {
+        return Err(Reply::error(400, "BadCollapseId"));
     }
     if let Some(id) = text("apns-id") {
         let canonical = uuid::Uuid::parse_str(id).map(|u| u.hyphenated().to_string());
@@ -520,7 +614,7 @@ fn check(state: &State, parts: &http::request::Parts, body: &[u8]) -> Result<Str
 
 fn mark_current_refused(state: &State) {
     if let Some(cur) = state.tokens.lock().unwrap().current.as_mut() {
-        cur.2 = true;
+        cur.refused = true;
     }
 }
 
@@ -535,17 +629,18 @@ fn check_jwt(state: &State, jwt: &str) -> Result<(), Reply> {
             let iat = verify_jwt(state, jwt).ok_or_else(invalid)?;
             if now - iat > MAX_TOKEN_AGE_SECS || iat > now + IAT_SKEW_SECS {
                 // Checked below; an unusable token is not counted as an update.
-            } else if let Some((_, since, refused)) = &tokens.current {
-                if !refused && now_ms - since < MIN_REFRESH_MS {
-                    return Err(Reply::error(429, "TooManyProviderTokenUpdates"));
-                }
+            } else if let Some(cur) = &tokens.current
+                && !cur.refused
+                && now_ms - cur.since_ms < MIN_REFRESH_MS
+            {
+                return Err(Reply::error(429, "TooManyProviderTokenUpdates"));
             }
             iat
         }
     };
     if now - iat > MAX_TOKEN_AGE_SECS {
-        if let Some(cur) = tokens.current.as_mut().filter(|c| c.0 == jwt) {
-            cur.2 = true;
+        if let Some(cur) = tokens.current.as_mut().filter(|c| c.jwt == jwt) {
+            cur.refused = true;
         }
         return Err(Reply::error(403, "ExpiredProviderToken"));
     }
@@ -554,7 +649,11 @@ fn check_jwt(state: &State, jwt: &str) -> Result<(), Reply> {
     }
     if !tokens.verified.contains_key(jwt) {
         tokens.verified.insert(jwt.to_owned(), iat);
-        tokens.current = Some((jwt.to_owned(), now_ms, false));
+        tokens.current = Some(CurrentToken {
+            jwt: jwt.to_owned(),
+            since_ms: now_ms,
+            refused: false,
+        });
     }
     Ok(())
 }
@@ -567,14 +666,21 @@ fn verify_jwt(state: &State, jwt: &str) -> Option<i64> {
     if parts.next().is_some() {
         return None;
     }
-    let header: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).ok()?).ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(c).ok()?).ok()?;
+    let header: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).ok()?).ok()?;
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(c).ok()?).ok()?;
     let sig = URL_SAFE_NO_PAD.decode(s).ok()?;
-    if header["alg"] != "ES256" || header["kid"] != state.opts.key_id.as_str() || claims["iss"] != state.opts.team_id.as_str() {
+    if header["alg"] != "ES256"
+        || header["kid"] != state.opts.key_id.as_str()
+        || claims["iss"] != state.opts.team_id.as_str()
+    {
         return None;
     }
     let iat = claims["iat"].as_i64()?;
     let signed = &jwt[..h.len() + 1 + c.len()];
-    UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &state.public_key).verify(signed.as_bytes(), &sig).ok()?;
+    UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &state.public_key)
+        .verify(signed.as_bytes(), &sig)
+        .ok()?;
     Some(iat)
 }

@@ -26,11 +26,20 @@ pub struct Push<'a> {
 /// APNs' answer to one push.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PushResult {
-    Accepted { apns_id: String },
+    Accepted {
+        apns_id: String,
+    },
     /// Any non-200 answer with its reason (`timestamp` only with 410) and `Retry-After` if one was sent.
-    Rejected { status: u16, reason: String, timestamp_ms: Option<i64>, retry_after: Option<Duration> },
+    Rejected {
+        status: u16,
+        reason: String,
+        timestamp_ms: Option<i64>,
+        retry_after: Option<Duration>,
+    },
     /// No answer: connection refused or lost, GOAWAY, timeout. The push may or may not have been accepted.
-    Transport { error: String },
+    Transport {
+        error: String,
+    },
 }
 
 #[derive(serde::Deserialize)]
@@ -58,7 +67,9 @@ pub struct ApnsClient {
 
 impl std::fmt::Debug for ApnsClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApnsClient").field("device_url", &self.device_url).finish_non_exhaustive()
+        f.debug_struct("ApnsClient")
+            .field("device_url", &self.device_url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -78,14 +89,23 @@ impl ApnsClient {
     pub fn new(opts: ClientOptions, signer: Arc<JwtSigner>) -> Result<Self, ApnsError> {
         let endpoint = opts.endpoint.trim_end_matches('/');
         if !endpoint.starts_with("https://") {
-            return Err(ApnsError::Config { field: "endpoint", reason: format!("{endpoint:?} is not an https:// URL") });
+            return Err(ApnsError::Config {
+                field: "endpoint",
+                reason: format!("{endpoint:?} is not an https:// URL"),
+            });
         }
         let topic = HeaderValue::from_str(&opts.topic)
             .ok()
             .filter(|_| !opts.topic.is_empty())
-            .ok_or_else(|| ApnsError::Config { field: "topic", reason: "empty or not a header value".into() })?;
+            .ok_or_else(|| ApnsError::Config {
+                field: "topic",
+                reason: "empty or not a header value".into(),
+            })?;
         if opts.max_in_flight == 0 {
-            return Err(ApnsError::Config { field: "max_in_flight", reason: "must be at least 1".into() });
+            return Err(ApnsError::Config {
+                field: "max_in_flight",
+                reason: "must be at least 1".into(),
+            });
         }
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
@@ -102,15 +122,20 @@ impl ApnsClient {
             .connect_timeout(Duration::from_secs(10))
             .timeout(opts.request_timeout);
         if let Some(pem) = &opts.extra_root_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| ApnsError::Client(e.to_string()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| ApnsError::Client(e.to_string()))?;
             if certs.is_empty() {
-                return Err(ApnsError::Client("the extra CA file holds no certificate".into()));
+                return Err(ApnsError::Client(
+                    "the extra CA file holds no certificate".into(),
+                ));
             }
             for c in certs {
                 builder = builder.add_root_certificate(c);
             }
         }
-        let http = builder.build().map_err(|e| ApnsError::Client(error_chain(&e)))?;
+        let http = builder
+            .build()
+            .map_err(|e| ApnsError::Client(error_chain(&e)))?;
         Ok(ApnsClient {
             http,
             device_url: format!("{endpoint}/3/device/"),
@@ -126,12 +151,22 @@ impl ApnsClient {
 
     /// Sends one push. `Err` only when no token can be signed; every APNs answer is a [`PushResult`].
     pub async fn send(&self, push: &Push<'_>) -> Result<PushResult, ApnsError> {
-        let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let token = self.signer.token().await?;
         let first = self.post(&token.bearer, push).await;
         match &first {
-            PushResult::Rejected { status: 403, reason, .. }
-                if matches!(reason.as_str(), "ExpiredProviderToken" | "InvalidProviderToken" | "MissingProviderToken") =>
+            PushResult::Rejected {
+                status: 403,
+                reason,
+                ..
+            } if matches!(
+                reason.as_str(),
+                "ExpiredProviderToken" | "InvalidProviderToken" | "MissingProviderToken"
+            ) =>
             {
                 tracing::warn!(reason = %reason, "apns: provider token refused, signing a new one and retrying once");
                 let fresh = self.signer.replace_rejected(&token).await?;
@@ -145,10 +180,17 @@ impl ApnsClient {
         let apns_id = uuid::Uuid::new_v4().hyphenated().to_string();
         let mut headers = HeaderMap::with_capacity(7);
         let Ok(auth) = HeaderValue::from_str(bearer) else {
-            return PushResult::Transport { error: "provider token is not a header value".into() };
+            return PushResult::Transport {
+                error: "provider token is not a header value".into(),
+            };
         };
         let Ok(collapse) = HeaderValue::from_str(push.collapse_id) else {
-            return PushResult::Rejected { status: 400, reason: "BadCollapseId".into(), timestamp_ms: None, retry_after: None };
+            return PushResult::Rejected {
+                status: 400,
+                reason: "BadCollapseId".into(),
+                timestamp_ms: None,
+                retry_after: None,
+            };
         };
         headers.insert("authorization", auth);
         headers.insert("apns-topic", self.topic.clone());
@@ -156,22 +198,49 @@ impl ApnsClient {
         headers.insert("apns-priority", HeaderValue::from_static("10"));
         headers.insert("apns-expiration", HeaderValue::from(push.expiration));
         headers.insert("apns-collapse-id", collapse);
-        headers.insert("apns-id", HeaderValue::from_str(&apns_id).expect("a UUID is a header value"));
+        headers.insert(
+            "apns-id",
+            HeaderValue::from_str(&apns_id).expect("a UUID is a header value"),
+        );
         headers.insert("content-type", HeaderValue::from_static("application/json"));
         let url = format!("{}{}", self.device_url, push.device_token);
-        let resp = match self.http.post(url).headers(headers).body(push.payload.to_vec()).send().await {
+        let resp = match self
+            .http
+            .post(url)
+            .headers(headers)
+            .body(push.payload.to_vec())
+            .send()
+            .await
+        {
             Ok(r) => r,
-            Err(e) => return PushResult::Transport { error: error_chain(&e) },
+            Err(e) => {
+                return PushResult::Transport {
+                    error: error_chain(&e),
+                };
+            }
         };
         let status = resp.status().as_u16();
-        let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
         if status == 200 {
-            return PushResult::Accepted { apns_id: header("apns-id").unwrap_or(apns_id) };
+            return PushResult::Accepted {
+                apns_id: header("apns-id").unwrap_or(apns_id),
+            };
         }
-        let retry_after = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs);
+        let retry_after = header("retry-after")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let body = match resp.bytes().await {
             Ok(b) => b,
-            Err(e) => return PushResult::Transport { error: error_chain(&e) },
+            Err(e) => {
+                return PushResult::Transport {
+                    error: error_chain(&e),
+                };
+            }
         };
         let parsed: Option<ErrorBody> = serde_json::from_slice(&body).ok();
         let (reason, timestamp_ms) = match parsed {
@@ -180,6 +249,11 @@ impl ApnsClient {
         };
         // Bounded: a reason is a short identifier, never a place for a remote to stuff our logs.
         let reason: String = reason.chars().take(64).collect();
-        PushResult::Rejected { status, reason, timestamp_ms, retry_after }
+        PushResult::Rejected {
+            status,
+            reason,
+            timestamp_ms,
+            retry_after,
+        }
     }
 }

@@ -7,7 +7,10 @@ pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> SystemTime;
 
     fn unix_secs(&self) -> u64 {
-        self.now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+        self.now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
     }
 }
 
@@ -33,7 +36,8 @@ impl ManualClock {
     }
 
     pub fn advance(&self, by: Duration) {
-        self.offset_ms.fetch_add(by.as_millis() as u64, Ordering::SeqCst);
+        self.offset_ms
+            .fetch_add(by.as_millis() as u64, Ordering::SeqCst);
     }
 }
 

@@ -7,7 +7,10 @@ pub enum ApnsError {
     #[error("apns.{field}: {reason}")]
     Config { field: &'static str, reason: String },
     #[error("apns.key_file {path}: cannot read: {source}")]
-    KeyRead { path: PathBuf, source: std::io::Error },
+    KeyRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("apns.key_file {path}: {reason}")]
     KeyInvalid { path: PathBuf, reason: String },
     #[error("apns.ca_file {path}: {reason}")]

@@ -58,19 +58,37 @@ impl std::fmt::Debug for JwtSigner {
 
 /// Reads a `.p8` file (PKCS#8 PEM, `-----BEGIN PRIVATE KEY-----`) into its DER bytes.
 pub fn read_p8(path: &Path) -> Result<Vec<u8>, ApnsError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ApnsError::KeyRead { path: path.to_owned(), source })?;
-    let invalid = |reason: &str| ApnsError::KeyInvalid { path: path.to_owned(), reason: reason.to_owned() };
-    let begin = text.find("-----BEGIN PRIVATE KEY-----").ok_or_else(|| invalid("no PKCS#8 'BEGIN PRIVATE KEY' block"))?;
+    let text = std::fs::read_to_string(path).map_err(|source| ApnsError::KeyRead {
+        path: path.to_owned(),
+        source,
+    })?;
+    let invalid = |reason: &str| ApnsError::KeyInvalid {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let begin = text
+        .find("-----BEGIN PRIVATE KEY-----")
+        .ok_or_else(|| invalid("no PKCS#8 'BEGIN PRIVATE KEY' block"))?;
     let body = &text[begin + "-----BEGIN PRIVATE KEY-----".len()..];
-    let end = body.find("-----END PRIVATE KEY-----").ok_or_else(|| invalid("no 'END PRIVATE KEY' line"))?;
-    let b64: String = body[..end].chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    STANDARD.decode(b64).map_err(|_| invalid("the PEM block is not valid base64"))
+    let end = body
+        .find("-----END PRIVATE KEY-----")
+        .ok_or_else(|| invalid("no 'END PRIVATE KEY' line"))?;
+    let b64: String = body[..end]
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    STANDARD
+        .decode(b64)
+        .map_err(|_| invalid("the PEM block is not valid base64"))
 }
 
 fn check_id(field: &'static str, value: &str) -> Result<(), ApnsError> {
     // Apple's key and team ids are 10 upper-case alphanumerics; anything outside [A-Za-z0-9] is a typo.
     if value.is_empty() || value.len() > 32 || !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(ApnsError::Config { field, reason: format!("{value:?} is not an Apple identifier (letters and digits)") });
+        return Err(ApnsError::Config {
+            field,
+            reason: format!("{value:?} is not an Apple identifier (letters and digits)"),
+        });
     }
     Ok(())
 }
@@ -85,7 +103,10 @@ impl JwtSigner {
     ) -> Result<Self, ApnsError> {
         let der = read_p8(path)?;
         Self::from_pkcs8_der(&der, key_id, team_id, renew_after, clock).map_err(|e| match e {
-            ApnsError::KeyInvalid { reason, .. } => ApnsError::KeyInvalid { path: path.to_owned(), reason },
+            ApnsError::KeyInvalid { reason, .. } => ApnsError::KeyInvalid {
+                path: path.to_owned(),
+                reason,
+            },
             other => other,
         })
     }
@@ -102,13 +123,19 @@ impl JwtSigner {
         if renew_after < MIN_RENEW_AGE || renew_after >= MAX_TOKEN_AGE {
             return Err(ApnsError::Config {
                 field: "token_renew_after",
-                reason: format!("{}s is outside Apple's 20 to 60 minutes", renew_after.as_secs()),
+                reason: format!(
+                    "{}s is outside Apple's 20 to 60 minutes",
+                    renew_after.as_secs()
+                ),
             });
         }
         let rng = SystemRandom::new();
-        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng).map_err(|_| {
-            ApnsError::KeyInvalid { path: Default::default(), reason: "not a P-256 (ES256) PKCS#8 private key".into() }
-        })?;
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng).map_err(
+            |_| ApnsError::KeyInvalid {
+                path: Default::default(),
+                reason: "not a P-256 (ES256) PKCS#8 private key".into(),
+            },
+        )?;
         Ok(JwtSigner {
             key,
             rng,
@@ -143,12 +170,15 @@ impl JwtSigner {
     /// APNs refused `rejected` (403 ExpiredProviderToken / InvalidProviderToken): replace it, once, whatever its
     /// age — a refused token is useless and Apple says to re-sign. Concurrent callers that saw the same refused
     /// token get the one replacement.
-    pub async fn replace_rejected(&self, rejected: &ProviderToken) -> Result<Arc<ProviderToken>, ApnsError> {
+    pub async fn replace_rejected(
+        &self,
+        rejected: &ProviderToken,
+    ) -> Result<Arc<ProviderToken>, ApnsError> {
         let _guard = self.renewing.lock().await;
-        if let Some(t) = self.current() {
-            if t.serial != rejected.serial {
-                return Ok(t);
-            }
+        if let Some(t) = self.current()
+            && t.serial != rejected.serial
+        {
+            return Ok(t);
         }
         self.sign_and_store()
     }
@@ -159,7 +189,10 @@ impl JwtSigner {
     }
 
     fn current(&self) -> Option<Arc<ProviderToken>> {
-        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn fresh(&self) -> Option<Arc<ProviderToken>> {
@@ -184,10 +217,16 @@ impl JwtSigner {
             URL_SAFE_NO_PAD.encode(header.to_string()),
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
-        let sig = self.key.sign(&self.rng, signing_input.as_bytes()).map_err(|_| ApnsError::Sign)?;
+        let sig = self
+            .key
+            .sign(&self.rng, signing_input.as_bytes())
+            .map_err(|_| ApnsError::Sign)?;
         let serial = self.signed.fetch_add(1, Ordering::SeqCst) + 1;
         Ok(ProviderToken {
-            bearer: format!("bearer {signing_input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref())),
+            bearer: format!(
+                "bearer {signing_input}.{}",
+                URL_SAFE_NO_PAD.encode(sig.as_ref())
+            ),
             issued_at: iat,
             serial,
         })

@@ -52,7 +52,9 @@ impl Notice {
     /// Whether this event needs the order's delivery address from the database (status events do not carry it).
     pub fn needs_address(event: &Event) -> Option<i64> {
         match event {
-            Event::OrderStatusChanged(s) if s.to == OrderStatus::Ready && s.fulfilment == Fulfilment::Delivery => {
+            Event::OrderStatusChanged(s)
+                if s.to == OrderStatus::Ready && s.fulfilment == Fulfilment::Delivery =>
+            {
                 Some(s.shop_order_id)
             }
             _ => None,
@@ -96,12 +98,18 @@ fn contents(o: &OrderCreated) -> String {
     .filter(|(n, _, _)| *n > 0)
     .map(|(n, one, many)| plural(n, one, many))
     .collect();
-    if parts.is_empty() { "aucun article".to_owned() } else { parts.join(", ") }
+    if parts.is_empty() {
+        "aucun article".to_owned()
+    } else {
+        parts.join(", ")
+    }
 }
 
 fn new_order(o: &OrderCreated) -> Notice {
     let how = match (o.fulfilment, &o.delivery_address) {
-        (Fulfilment::Delivery, Some(a)) => format!("livraison {} {}", a.postcode.trim(), a.city.trim()),
+        (Fulfilment::Delivery, Some(a)) => {
+            format!("livraison {} {}", a.postcode.trim(), a.city.trim())
+        }
         (Fulfilment::Delivery, None) => "livraison".to_owned(),
         (Fulfilment::Takeaway, _) => "à emporter".to_owned(),
     };
@@ -126,9 +134,11 @@ fn status_changed(s: &StatusChanged, address: Option<&StreetAddress>) -> Option<
                 None => "À livrer (adresse dans l'application)".to_owned(),
             },
         ),
-        (OrderStatus::Ready, Fulfilment::Takeaway) => {
-            (COUNTER, format!("Commande {} prête", s.reference), "Prête pour le retrait au comptoir".to_owned())
-        }
+        (OrderStatus::Ready, Fulfilment::Takeaway) => (
+            COUNTER,
+            format!("Commande {} prête", s.reference),
+            "Prête pour le retrait au comptoir".to_owned(),
+        ),
         (OrderStatus::Cancelled, _) => {
             let on_the_road = s.fulfilment == Fulfilment::Delivery
                 && matches!(s.from, OrderStatus::Ready | OrderStatus::OutForDelivery);
@@ -138,7 +148,11 @@ fn status_changed(s: &StatusChanged, address: Option<&StreetAddress>) -> Option<
                 body.push_str(note);
             }
             (
-                if on_the_road { KITCHEN_AND_DRIVERS } else { KITCHEN },
+                if on_the_road {
+                    KITCHEN_AND_DRIVERS
+                } else {
+                    KITCHEN
+                },
                 format!("Commande {} annulée", s.reference),
                 body,
             )
@@ -201,18 +215,27 @@ mod tests {
                 line("PIZZA-MARGHERITA", 1),
                 line("PIZZA-REINE", 1),
                 line("DRINK-COLA-33", 1),
-                Line { kind: LineKind::Delivery, sku: None, name: "Livraison".into(), quantity: 1, unit_price_cents: 300, vat_rate: "10.00".into() },
+                Line {
+                    kind: LineKind::Delivery,
+                    sku: None,
+                    name: "Livraison".into(),
+                    quantity: 1,
+                    unit_price_cents: 300,
+                    vat_rate: "10.00".into(),
+                },
             ],
         }
     }
 
     #[test]
     fn new_order_tells_the_kitchen_what_and_where_in_french() {
-        let n = Notice::for_event(&Event::OrderCreated(created(Fulfilment::Delivery)), None).unwrap();
+        let n =
+            Notice::for_event(&Event::OrderCreated(created(Fulfilment::Delivery)), None).unwrap();
         assert_eq!(n.roles, KITCHEN);
         assert_eq!(n.title, "Nouvelle commande XKBKN");
         assert_eq!(n.body, "2 pizzas, 1 boisson — livraison 69002 Lyon");
-        let t = Notice::for_event(&Event::OrderCreated(created(Fulfilment::Takeaway)), None).unwrap();
+        let t =
+            Notice::for_event(&Event::OrderCreated(created(Fulfilment::Takeaway)), None).unwrap();
         assert_eq!(t.body, "2 pizzas, 1 boisson — à emporter");
     }
 
@@ -231,16 +254,32 @@ mod tests {
 
     #[test]
     fn ready_goes_to_drivers_with_the_address_or_to_the_counter() {
-        let ev = changed(OrderStatus::InPreparation, OrderStatus::Ready, Fulfilment::Delivery);
+        let ev = changed(
+            OrderStatus::InPreparation,
+            OrderStatus::Ready,
+            Fulfilment::Delivery,
+        );
         assert_eq!(Notice::needs_address(&ev), Some(42));
-        let addr = StreetAddress { line1: "12 rue de la République".into(), line2: "3e étage".into(), postcode: "69002".into(), city: "Lyon".into() };
+        let addr = StreetAddress {
+            line1: "12 rue de la République".into(),
+            line2: "3e étage".into(),
+            postcode: "69002".into(),
+            city: "Lyon".into(),
+        };
         let n = Notice::for_event(&ev, Some(&addr)).unwrap();
         assert_eq!(n.roles, DRIVERS);
         assert_eq!(n.title, "Commande XKBKN prête");
-        assert_eq!(n.body, "À livrer au 12 rue de la République, 3e étage, 69002 Lyon");
+        assert_eq!(
+            n.body,
+            "À livrer au 12 rue de la République, 3e étage, 69002 Lyon"
+        );
         assert_eq!(n.status, OrderStatus::Ready);
 
-        let ev = changed(OrderStatus::InPreparation, OrderStatus::Ready, Fulfilment::Takeaway);
+        let ev = changed(
+            OrderStatus::InPreparation,
+            OrderStatus::Ready,
+            Fulfilment::Takeaway,
+        );
         assert_eq!(Notice::needs_address(&ev), None);
         let n = Notice::for_event(&ev, None).unwrap();
         assert_eq!(n.roles, COUNTER);
@@ -249,10 +288,29 @@ mod tests {
 
     #[test]
     fn cancelled_reaches_drivers_only_once_the_order_left_the_kitchen() {
-        let n = Notice::for_event(&changed(OrderStatus::Accepted, OrderStatus::Cancelled, Fulfilment::Delivery), None).unwrap();
+        let n = Notice::for_event(
+            &changed(
+                OrderStatus::Accepted,
+                OrderStatus::Cancelled,
+                Fulfilment::Delivery,
+            ),
+            None,
+        )
+        .unwrap();
         assert_eq!(n.roles, KITCHEN);
-        assert_eq!(n.body, "Annulée (elle était « Acceptée ») — motif : client absent");
-        let n = Notice::for_event(&changed(OrderStatus::OutForDelivery, OrderStatus::Cancelled, Fulfilment::Delivery), None).unwrap();
+        assert_eq!(
+            n.body,
+            "Annulée (elle était « Acceptée ») — motif : client absent"
+        );
+        let n = Notice::for_event(
+            &changed(
+                OrderStatus::OutForDelivery,
+                OrderStatus::Cancelled,
+                Fulfilment::Delivery,
+            ),
+            None,
+        )
+        .unwrap();
         assert_eq!(n.roles, KITCHEN_AND_DRIVERS);
     }
 
@@ -264,7 +322,10 @@ mod tests {
             (OrderStatus::Ready, OrderStatus::OutForDelivery),
             (OrderStatus::OutForDelivery, OrderStatus::Delivered),
         ] {
-            assert_eq!(Notice::for_event(&changed(from, to, Fulfilment::Delivery), None), None);
+            assert_eq!(
+                Notice::for_event(&changed(from, to, Fulfilment::Delivery), None),
+                None
+            );
         }
     }
 }

@@ -88,7 +88,11 @@ impl ApnsSettings {
     }
 
     /// A client of `endpoint` (no connection is opened until the first push).
-    pub fn client_for(&self, endpoint: &str, signer: Arc<JwtSigner>) -> Result<ApnsClient, ApnsError> {
+    pub fn client_for(
+        &self,
+        endpoint: &str,
+        signer: Arc<JwtSigner>,
+    ) -> Result<ApnsClient, ApnsError> {
         let extra_root_pem = match &self.ca_file {
             Some(path) => Some(std::fs::read(path).map_err(|e| ApnsError::CaInvalid {
                 path: path.clone(),
@@ -115,9 +119,16 @@ impl ApnsDestination {
         Self::with_clock(cfg, pool, Arc::new(SystemClock))
     }
 
-    pub fn with_clock(cfg: &ApnsSettings, pool: sqlx::MySqlPool, clock: Arc<dyn Clock>) -> Result<Self, ApnsError> {
+    pub fn with_clock(
+        cfg: &ApnsSettings,
+        pool: sqlx::MySqlPool,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ApnsError> {
         let signer = cfg.signer(clock.clone())?;
-        let mut clients = vec![("production", Arc::new(cfg.client_for(&cfg.endpoint, signer.clone())?))];
+        let mut clients = vec![(
+            "production",
+            Arc::new(cfg.client_for(&cfg.endpoint, signer.clone())?),
+        )];
         if let Some(sandbox) = &cfg.sandbox_endpoint {
             clients.push(("sandbox", Arc::new(cfg.client_for(sandbox, signer)?)));
         }

@@ -60,10 +60,14 @@ pub fn build(n: &Notice, limit: usize) -> Option<Vec<u8>> {
         return Some(full);
     }
     // JSON escaping makes a byte of text cost one to six bytes of payload: search the longest body that fits.
-    if let Some(k) = largest_fitting(n.body.len(), |k| render(n, &title, &shorten(&n.body, k)).len() <= limit) {
+    if let Some(k) = largest_fitting(n.body.len(), |k| {
+        render(n, &title, &shorten(&n.body, k)).len() <= limit
+    }) {
         return Some(render(n, &title, &shorten(&n.body, k)));
     }
-    let k = largest_fitting(title.len(), |k| render(n, &shorten(&title, k), "").len() <= limit)?;
+    let k = largest_fitting(title.len(), |k| {
+        render(n, &shorten(&title, k), "").len() <= limit
+    })?;
     Some(render(n, &shorten(&title, k), ""))
 }
 
@@ -102,8 +106,13 @@ mod tests {
             let body = unit.repeat(3000);
             let p = build(&notice(body.clone()), MAX_PAYLOAD).unwrap();
             assert!(p.len() <= MAX_PAYLOAD, "{unit}: {} bytes", p.len());
-            assert!(p.len() > MAX_PAYLOAD - 16, "{unit}: cut too much ({} bytes)", p.len());
-            let v: serde_json::Value = serde_json::from_slice(&p).expect("still valid JSON, valid UTF-8");
+            assert!(
+                p.len() > MAX_PAYLOAD - 16,
+                "{unit}: cut too much ({} bytes)",
+                p.len()
+            );
+            let v: serde_json::Value =
+                serde_json::from_slice(&p).expect("still valid JSON, valid UTF-8");
             let got = v["aps"]["alert"]["body"].as_str().unwrap();
             assert!(got.ends_with('…'));
             assert!(body.starts_with(got.trim_end_matches('…')));

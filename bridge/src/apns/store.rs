@@ -29,11 +29,17 @@ pub struct SendRow {
 
 /// The restaurant's id, `None` for an unknown code.
 pub async fn restaurant_id(pool: &MySqlPool, code: &str) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM restaurants WHERE code = ?").bind(code).fetch_optional(pool).await
+    sqlx::query_scalar("SELECT id FROM restaurants WHERE code = ?")
+        .bind(code)
+        .fetch_optional(pool)
+        .await
 }
 
 /// Where a delivery order goes, from OCPizza_DB (status events do not carry the address).
-pub async fn delivery_address(pool: &MySqlPool, shop_order_id: i64) -> Result<Option<StreetAddress>, sqlx::Error> {
+pub async fn delivery_address(
+    pool: &MySqlPool,
+    shop_order_id: i64,
+) -> Result<Option<StreetAddress>, sqlx::Error> {
     let row: Option<(String, String, String, String)> = sqlx::query_as(
         "SELECT a.line1, a.line2, a.postcode, a.city FROM orders o \
          JOIN customer_addresses a ON a.id = o.delivery_address_id WHERE o.shop_order_id = ?",
@@ -41,7 +47,12 @@ pub async fn delivery_address(pool: &MySqlPool, shop_order_id: i64) -> Result<Op
     .bind(shop_order_id)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(line1, line2, postcode, city)| StreetAddress { line1, line2, postcode, city }))
+    Ok(row.map(|(line1, line2, postcode, city)| StreetAddress {
+        line1,
+        line2,
+        postcode,
+        city,
+    }))
 }
 
 /// Adds a pending row for every active device of the restaurant with one of `roles` in one of `environments`;
@@ -107,13 +118,20 @@ pub async fn mark_sent(pool: &MySqlPool, send_id: i64, apns_id: &str) -> Result<
 }
 
 /// A refusal that leaves the push to be tried again (retryable, or pending a fix for a relay bug).
-pub async fn mark_attempt(pool: &MySqlPool, send_id: i64, http_status: Option<u16>, reason: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE push_sends SET http_status = ?, reason = ?, attempts = attempts + 1 WHERE id = ?")
-        .bind(http_status.map(|s| s as i16))
-        .bind(truncate(reason))
-        .bind(send_id)
-        .execute(pool)
-        .await?;
+pub async fn mark_attempt(
+    pool: &MySqlPool,
+    send_id: i64,
+    http_status: Option<u16>,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE push_sends SET http_status = ?, reason = ?, attempts = attempts + 1 WHERE id = ?",
+    )
+    .bind(http_status.map(|s| s as i16))
+    .bind(truncate(reason))
+    .bind(send_id)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 

@@ -55,9 +55,18 @@ impl Rig {
         settings.ca_file = Some(dir.join("ca.pem"));
         tweak(&mut settings);
         let clock = Arc::new(ManualClock::new());
-        let dest = ApnsDestination::with_clock(&settings, db.pool.clone(), clock.clone()).expect("destination");
+        let dest = ApnsDestination::with_clock(&settings, db.pool.clone(), clock.clone())
+            .expect("destination");
         let restaurant_id = insert_restaurant(&db.pool, "BELLECOUR").await;
-        Rig { db, fake, clock, settings, dest, restaurant_id, dir }
+        Rig {
+            db,
+            fake,
+            clock,
+            settings,
+            dest,
+            restaurant_id,
+            dir,
+        }
     }
 
     pub fn pool(&self) -> &MySqlPool {
@@ -68,8 +77,15 @@ impl Rig {
         add_device(self.pool(), self.restaurant_id, token, role, "production").await
     }
 
-    pub async fn deliver(&self, delivery_id: i64, event: Event, attempt: u32) -> Result<Outcome, DeliveryError> {
-        self.dest.deliver(&delivery(delivery_id, event, attempt)).await
+    pub async fn deliver(
+        &self,
+        delivery_id: i64,
+        event: Event,
+        attempt: u32,
+    ) -> Result<Outcome, DeliveryError> {
+        self.dest
+            .deliver(&delivery(delivery_id, event, attempt))
+            .await
     }
 
     /// Moves both clocks: the client's (JWT age) and the stand-in's (JWT checks).
@@ -88,11 +104,12 @@ impl Rig {
     }
 
     pub async fn is_unregistered(&self, device_id: i64) -> bool {
-        let at: Option<chrono::NaiveDateTime> = sqlx::query_scalar("SELECT unregistered_at FROM devices WHERE id = ?")
-            .bind(device_id)
-            .fetch_one(self.pool())
-            .await
-            .unwrap();
+        let at: Option<chrono::NaiveDateTime> =
+            sqlx::query_scalar("SELECT unregistered_at FROM devices WHERE id = ?")
+                .bind(device_id)
+                .fetch_one(self.pool())
+                .await
+                .unwrap();
         at.is_some()
     }
 }
@@ -110,7 +127,13 @@ pub async fn insert_restaurant(pool: &MySqlPool, code: &str) -> i64 {
     .last_insert_id() as i64
 }
 
-pub async fn add_device(pool: &MySqlPool, restaurant_id: i64, token: &str, role: &str, environment: &str) -> i64 {
+pub async fn add_device(
+    pool: &MySqlPool,
+    restaurant_id: i64,
+    token: &str,
+    role: &str,
+    environment: &str,
+) -> i64 {
     sqlx::query("INSERT INTO devices (token, environment, restaurant_id, role) VALUES (?, ?, ?, ?)")
         .bind(token)
         .bind(environment)
@@ -171,11 +194,21 @@ pub fn order_created(shop_order_id: i64, reference: &str, fulfilment: Fulfilment
             city: "Lyon".into(),
             country: "FR".into(),
         }),
-        lines: vec![line("PIZZA-MARGHERITA", 1), line("PIZZA-REINE", 1), line("DRINK-COLA-33", 1)],
+        lines: vec![
+            line("PIZZA-MARGHERITA", 1),
+            line("PIZZA-REINE", 1),
+            line("DRINK-COLA-33", 1),
+        ],
     })
 }
 
-pub fn status_changed(shop_order_id: i64, reference: &str, f: Fulfilment, from: OrderStatus, to: OrderStatus) -> Event {
+pub fn status_changed(
+    shop_order_id: i64,
+    reference: &str,
+    f: Fulfilment,
+    from: OrderStatus,
+    to: OrderStatus,
+) -> Event {
     Event::OrderStatusChanged(StatusChanged {
         shop_order_id,
         reference: reference.into(),
@@ -189,7 +222,12 @@ pub fn status_changed(shop_order_id: i64, reference: &str, f: Fulfilment, from: 
 }
 
 /// An order in OCPizza_DB with its delivery address (status events do not carry it).
-pub async fn insert_delivery_order(pool: &MySqlPool, restaurant_id: i64, shop_order_id: i64, reference: &str) {
+pub async fn insert_delivery_order(
+    pool: &MySqlPool,
+    restaurant_id: i64,
+    shop_order_id: i64,
+    reference: &str,
+) {
     let customer = sqlx::query(
         "INSERT INTO customers (shop_customer_id, email, first_name, last_name) VALUES (?, 'lea.martin@example.fr', 'Léa', 'Martin')",
     )

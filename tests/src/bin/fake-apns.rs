@@ -69,8 +69,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ = term.recv() => break,
             _ = tick.tick() => {
                 let stats = fake.stats();
-                if let Some(path) = &args.state_file {
-                    if stats.requests != written {
+                if let Some(path) = &args.state_file
+                    && stats.requests != written
+                {
                         let state = serde_json::json!({
                             "endpoint": fake.endpoint(),
                             "stats": stats,
@@ -80,7 +81,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         std::fs::write(&tmp, serde_json::to_vec_pretty(&state)?)?;
                         std::fs::rename(&tmp, path)?;
                         written = stats.requests;
-                    }
                 }
             }
         }

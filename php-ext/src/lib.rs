@@ -1,8 +1,19 @@
 //! The `ocpizza` PHP extension: thin glue between PHP values and the PHP-free crates.
+//!
+//! Logic lives in `ocpizza_core` (signatures, notifications, webhooks) and `ocpizza_db::store` (orders); this
+//! crate converts PHP arrays to Rust values, Rust errors to the `OCPizza\*` exceptions, and never lets a panic
+//! reach PHP as anything but an `OCPizza\Exception`.
+
+mod errors;
+mod guard;
+mod input;
+mod signatures;
 
 use ext_php_rs::prelude::*;
 
 #[php_module]
 pub fn module(module: ModuleBuilder) -> ModuleBuilder {
-    module.name("ocpizza").version(env!("CARGO_PKG_VERSION"))
+    let module = module.name("ocpizza").version(env!("CARGO_PKG_VERSION"));
+    let module = errors::register(module);
+    signatures::register(module)
 }

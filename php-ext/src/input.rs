@@ -1,0 +1,184 @@
+//! PHP arrays → Rust values, without losing a byte.
+//!
+//! PHP strings are bytes: signing input stays `&[u8]` (borrowed from the array, no copy for string values);
+//! the store's input becomes a `serde_json::Value`, where a non-UTF-8 string is refused by name.
+
+use std::borrow::Cow;
+
+use ext_php_rs::exception::PhpResult;
+use ext_php_rs::types::{ZendHashTable, Zval};
+use serde_json::{Map, Number, Value};
+
+use crate::errors::validation;
+
+/// Deepest nesting accepted in store input (orders nest 3 levels); also stops self-referencing arrays.
+const MAX_DEPTH: usize = 16;
+
+/// A key as PHP would print it: integer keys in decimal, string keys as their bytes.
+fn key_bytes(key: &Zval) -> Cow<'_, [u8]> {
+    match key.zend_str() {
+        Some(s) => Cow::Borrowed(s.as_bytes()),
+        None => Cow::Owned(key.long().unwrap_or_default().to_string().into_bytes()),
+    }
+}
+
+/// `(key, value)` pairs of `ht`; the keys are owned zvals (the engine hands out a counted copy).
+pub fn entries(ht: &ZendHashTable) -> Vec<(Zval, &Zval)> {
+    let mut out = Vec::with_capacity(ht.len());
+    let mut iter = ht.iter();
+    while let Some((k, v)) = iter.next_zval() {
+        out.push((k, v));
+    }
+    out
+}
+
+/// The value as PHP's `(string)` cast gives it, for signing: strings as they are, integers in decimal,
+/// `true` → "1", `false`/`null` → "", floats as PHP prints them. Arrays and objects are refused naming the key.
+fn scalar_bytes<'a>(key: &[u8], value: &'a Zval) -> PhpResult<Cow<'a, [u8]>> {
+    let value = value.dereference();
+    if let Some(s) = value.zend_str() {
+        return Ok(Cow::Borrowed(s.as_bytes()));
+    }
+    if value.is_long() || value.is_bool() || value.is_null() || value.is_double() {
+        if let Some(s) = value.coerce_to_string() {
+            return Ok(Cow::Owned(s.into_bytes()));
+        }
+    }
+    Err(validation(&String::from_utf8_lossy(key), format!("must be a string or a scalar, not {}", kind(value))))
+}
+
+fn kind(value: &Zval) -> &'static str {
+    if value.is_array() {
+        "an array"
+    } else if value.is_object() {
+        "an object"
+    } else {
+        "a resource"
+    }
+}
+
+/// Signing input: every entry as `(name, value)` bytes.
+pub fn signing_fields<'a>(entries: &'a [(Zval, &'a Zval)]) -> PhpResult<Vec<(Cow<'a, [u8]>, Cow<'a, [u8]>)>> {
+    entries
+        .iter()
+        .map(|(k, v)| {
+            let name = key_bytes(k);
+            let value = scalar_bytes(&name, v)?;
+            Ok((name, value))
+        })
+        .collect()
+}
+
+/// `$fields[$name]` as signing bytes, when present and scalar.
+pub fn scalar_field<'a>(ht: &'a ZendHashTable, name: &str) -> Option<Cow<'a, [u8]>> {
+    scalar_bytes(name.as_bytes(), ht.get(name)?).ok()
+}
+
+/// A PHP array as JSON: lists (keys 0..n-1 in order) → arrays, other arrays → objects, int → integer,
+/// float → number (finite only), string → string (UTF-8 only), bool, null. Refusals name the path
+/// (`lines[2].sku`).
+pub fn to_json(ht: &ZendHashTable) -> PhpResult<Value> {
+    array_to_json(ht, "", 0)
+}
+
+/// The key's name and its path under `parent`.
+fn child(parent: &str, key: &Zval) -> PhpResult<(String, String)> {
+    let name = match key.zend_str() {
+        Some(s) => match s.as_str() {
+            Ok(s) => s.to_owned(),
+            Err(_) => {
+                let lossy = String::from_utf8_lossy(s.as_bytes()).into_owned();
+                return Err(validation(&join(parent, &lossy), "key is not valid UTF-8"));
+            }
+        },
+        None => key.long().unwrap_or_default().to_string(),
+    };
+    let path = join(parent, &name);
+    Ok((name, path))
+}
+
+fn join(parent: &str, name: &str) -> String {
+    if parent.is_empty() { name.to_owned() } else { format!("{parent}.{name}") }
+}
+
+fn is_list(entries: &[(Zval, &Zval)]) -> bool {
+    entries.iter().enumerate().all(|(i, (k, _))| k.long() == Some(i as i64) && !k.is_string())
+}
+
+fn array_to_json(ht: &ZendHashTable, path: &str, depth: usize) -> PhpResult<Value> {
+    if depth > MAX_DEPTH {
+        return Err(validation(if path.is_empty() { "input" } else { path }, "nests too deep"));
+    }
+    let entries = entries(ht);
+    if is_list(&entries) {
+        let mut out = Vec::with_capacity(entries.len());
+        for (i, (_, v)) in entries.iter().enumerate() {
+            out.push(value_to_json(v, &format!("{path}[{i}]"), depth)?);
+        }
+        return Ok(Value::Array(out));
+    }
+    let mut out = Map::with_capacity(entries.len());
+    for (k, v) in &entries {
+        let (name, p) = child(path, k)?;
+        let value = value_to_json(v, &p, depth)?;
+        // Keys are unique in a PHP array (PHP itself folds "1" into 1), so nothing is overwritten.
+        out.insert(name, value);
+    }
+    Ok(Value::Object(out))
+}
+
+fn value_to_json(v: &Zval, path: &str, depth: usize) -> PhpResult<Value> {
+    let v = v.dereference();
+    if let Some(s) = v.zend_str() {
+        return match s.as_str() {
+            Ok(s) => Ok(Value::String(s.to_owned())),
+            Err(_) => Err(validation(path, "is not valid UTF-8")),
+        };
+    }
+    if let Some(n) = v.long().filter(|_| v.is_long()) {
+        return Ok(Value::from(n));
+    }
+    if v.is_double() {
+        let d = v.double().unwrap_or(f64::NAN);
+        return Number::from_f64(d).map(Value::Number).ok_or_else(|| validation(path, "must be a finite number"));
+    }
+    if v.is_bool() {
+        return Ok(Value::Bool(v.is_true()));
+    }
+    if v.is_null() {
+        return Ok(Value::Null);
+    }
+    if let Some(inner) = v.array() {
+        return array_to_json(inner, path, depth + 1);
+    }
+    Err(validation(path, format!("must be a scalar or an array, not {}", kind(v))))
+}
+
+/// A JSON value as a PHP value (objects → associative arrays, arrays → lists).
+pub fn json_to_zval(v: &Value) -> PhpResult<Zval> {
+    let mut zv = Zval::new();
+    match v {
+        Value::Null => zv.set_null(),
+        Value::Bool(b) => zv.set_bool(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => zv.set_long(i),
+            None => zv.set_double(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => zv.set_string(s, false).map_err(|e| crate::guard::internal(&e.to_string()))?,
+        Value::Array(items) => {
+            let mut ht = ZendHashTable::with_capacity(items.len().try_into().unwrap_or(u32::MAX));
+            for item in items {
+                ht.push(json_to_zval(item)?).map_err(|e| crate::guard::internal(&e.to_string()))?;
+            }
+            zv.set_hashtable(ht);
+        }
+        Value::Object(map) => {
+            let mut ht = ZendHashTable::with_capacity(map.len().try_into().unwrap_or(u32::MAX));
+            for (k, item) in map {
+                ht.insert(k.as_str(), json_to_zval(item)?).map_err(|e| crate::guard::internal(&e.to_string()))?;
+            }
+            zv.set_hashtable(ht);
+        }
+    }
+    Ok(zv)
+}

@@ -1,0 +1,139 @@
+//! `OCPizza\SogeCommerce` and `OCPizza\Webhooks`: static methods over `ocpizza_core`.
+#![allow(non_snake_case)] // PHP parameter names ($krAnswer, $msgId) are part of the public contract.
+
+use ext_php_rs::binary_slice::BinarySlice;
+use ext_php_rs::builders::ModuleBuilder;
+use ext_php_rs::exception::PhpResult;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ZendHashTable, Zval};
+use ocpizza_core::notification::{Notification, parse_notification};
+use ocpizza_core::sogecommerce::{self, Algorithm, Mode, SignError};
+use ocpizza_core::webhooks::{self, Secret, WebhookError};
+
+use crate::errors::{from_notification, validation};
+use crate::guard::guarded;
+use crate::input::{entries, json_to_zval, scalar_field, signing_fields};
+
+fn algorithm(name: &str) -> PhpResult<Algorithm> {
+    name.parse().map_err(|e: SignError| validation("algorithm", strip_field(&e.to_string())))
+}
+
+fn mode(name: &str) -> PhpResult<Mode> {
+    name.parse().map_err(|e: SignError| validation("mode", strip_field(&e.to_string())))
+}
+
+/// `SignError` messages already start with "algorithm: " / "mode: "; `validation` adds the field itself.
+fn strip_field(message: &str) -> String {
+    message.split_once(": ").map_or(message, |(_, reason)| reason).to_owned()
+}
+
+/// SogeCommerce (Lyra) signatures: hosted-form `vads_*` fields and REST `kr-hash`.
+#[php_class]
+#[php(name = "OCPizza\\SogeCommerce")]
+pub struct SogeCommerce;
+
+#[php_impl]
+#[allow(non_snake_case)]
+impl SogeCommerce {
+    /// The signature of the `vads_*` fields of `$fields` (other keys ignored): Base64 HMAC-SHA-256 or lowercase
+    /// hex SHA-1.
+    #[php(defaults(algorithm = "\"HMAC-SHA-256\""))]
+    pub fn sign(fields: &ZendHashTable, key: BinarySlice<u8>, algorithm: String) -> PhpResult<String> {
+        guarded(|| {
+            let alg = self::algorithm(&algorithm)?;
+            let entries = entries(fields);
+            let fields = signing_fields(&entries)?;
+            Ok(sogecommerce::sign(fields.iter().map(|(k, v)| (&**k, &**v)), &key, alg))
+        })
+    }
+
+    /// True when `$fields['signature']` is the signature of the `vads_*` fields (constant-time comparison).
+    #[php(defaults(algorithm = "\"HMAC-SHA-256\""))]
+    pub fn verify(fields: &ZendHashTable, key: BinarySlice<u8>, algorithm: String) -> PhpResult<bool> {
+        guarded(|| {
+            let alg = self::algorithm(&algorithm)?;
+            let Some(signature) = scalar_field(fields, "signature") else {
+                return Ok(false);
+            };
+            let entries = entries(fields);
+            let fields = signing_fields(&entries)?;
+            Ok(sogecommerce::verify(fields.iter().map(|(k, v)| (&**k, &**v)), &signature, &key, alg))
+        })
+    }
+
+    /// Lowercase hex HMAC-SHA-256 of the exact `kr-answer` bytes.
+    pub fn krHash(krAnswer: BinarySlice<u8>, key: BinarySlice<u8>) -> PhpResult<String> {
+        guarded(|| Ok(sogecommerce::kr_hash(&krAnswer, &key)))
+    }
+
+    /// True when `$krHash` is the kr-hash of `$krAnswer` raw or with every `\/` replaced by `/`.
+    pub fn verifyKrHash(krAnswer: BinarySlice<u8>, krHash: BinarySlice<u8>, key: BinarySlice<u8>) -> PhpResult<bool> {
+        guarded(|| Ok(sogecommerce::verify_kr_hash(&krAnswer, &krHash, &key)))
+    }
+
+    /// Verifies, checks the mode and normalises an IPN; see the stub for the returned keys.
+    #[php(defaults(algorithm = "\"HMAC-SHA-256\""))]
+    pub fn parseNotification(
+        post: &ZendHashTable,
+        key: BinarySlice<u8>,
+        mode: String,
+        algorithm: String,
+    ) -> PhpResult<Zval> {
+        guarded(|| {
+            let alg = self::algorithm(&algorithm)?;
+            let mode = self::mode(&mode)?;
+            let entries = entries(post);
+            let fields = signing_fields(&entries)?;
+            let n = parse_notification(fields.iter().map(|(k, v)| (&**k, &**v)), &key, mode, alg)
+                .map_err(from_notification)?;
+            notification_array(&n)
+        })
+    }
+}
+
+/// The notification with the snake_case keys of `Notification` (absent optional values as null).
+fn notification_array(n: &Notification) -> PhpResult<Zval> {
+    let value = serde_json::json!({
+        "order_id": n.order_id,
+        "transaction_id": n.transaction_id,
+        "transaction_uuid": n.transaction_uuid,
+        "transaction_date": n.transaction_date,
+        "amount_cents": n.amount_cents,
+        "currency_numeric": n.currency_numeric,
+        "currency": n.currency,
+        "raw_status": n.raw_status,
+        "outcome": n.outcome.as_str(),
+        "operation_type": n.operation_type,
+        "trigger": n.trigger,
+        "sequence_number": n.sequence_number,
+        "idempotency_key": n.idempotency_key,
+        "mode": n.mode.as_str(),
+        "site_id": n.site_id,
+    });
+    json_to_zval(&value)
+}
+
+/// Standard Webhooks signing, for code that posts to the bridge itself.
+#[php_class]
+#[php(name = "OCPizza\\Webhooks")]
+pub struct Webhooks;
+
+#[php_impl]
+#[allow(non_snake_case)]
+impl Webhooks {
+    /// The `webhook-signature` header value `v1,<base64>` for a `whsec_` secret.
+    pub fn sign(secret: &str, msgId: &str, timestamp: i64, body: BinarySlice<u8>) -> PhpResult<String> {
+        guarded(|| {
+            // The secret's own error text never contains the secret.
+            let secret = Secret::parse(secret).map_err(|e| validation("secret", e))?;
+            webhooks::try_sign(&secret, msgId, timestamp, &body).map_err(|e| match e {
+                WebhookError::InvalidTimestamp => validation("timestamp", "must not be negative"),
+                _ => validation("msgId", "must be 1 to 255 printable ASCII characters without '.'"),
+            })
+        })
+    }
+}
+
+pub fn register(module: ModuleBuilder) -> ModuleBuilder {
+    module.class::<SogeCommerce>().class::<Webhooks>()
+}

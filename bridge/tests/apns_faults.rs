@@ -233,7 +233,11 @@ async fn unreachable_apns_is_a_retry() {
         .await
     {
         Err(DeliveryError::Retry { reason, .. }) => {
-            assert!(reason.contains("no answer"), "{reason}")
+            assert!(reason.contains("no answer"), "{reason}");
+            assert!(
+                !reason.contains(&token("a", 1)),
+                "no device token in errors: {reason}"
+            );
         }
         other => panic!("{other:?}"),
     }

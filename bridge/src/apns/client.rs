@@ -215,7 +215,8 @@ impl ApnsClient {
             Ok(r) => r,
             Err(e) => {
                 return PushResult::Transport {
-                    error: error_chain(&e),
+                    // Without the URL: it carries the device token.
+                    error: error_chain(&e.without_url()),
                 };
             }
         };
@@ -238,7 +239,8 @@ impl ApnsClient {
             Ok(b) => b,
             Err(e) => {
                 return PushResult::Transport {
-                    error: error_chain(&e),
+                    // Without the URL: it carries the device token.
+                    error: error_chain(&e.without_url()),
                 };
             }
         };

@@ -61,7 +61,9 @@ async fn records_customer_address_order_lines_history_stock_and_event_in_one_go(
     assert_eq!(evs.len(), 1, "no shortage, so only order.created");
     assert_eq!(evs[0].0, "order.created");
     let env: Envelope = serde_json::from_value(evs[0].1.clone()).unwrap();
-    let Event::OrderCreated(created) = Event::from_envelope(&env).unwrap() else { panic!("wrong event") };
+    let Event::OrderCreated(created) = Event::from_envelope(&env).unwrap() else {
+        panic!("wrong event")
+    };
     assert_eq!(created.shop_order_id, 1001);
     assert_eq!(created.placed_at, "2026-11-29T18:30:00.000000Z");
     assert_eq!(created.customer.first_name, "Léa");
@@ -75,7 +77,13 @@ async fn recording_the_same_order_again_returns_it_and_writes_nothing() {
     let first = store::record_order(&db.pool, &order(1002)).await.unwrap();
     let before = snapshot(&db.pool).await;
     let again = store::record_order(&db.pool, &order(1002)).await.unwrap();
-    assert_eq!(again, Recorded { order_id: first.order_id, created: false });
+    assert_eq!(
+        again,
+        Recorded {
+            order_id: first.order_id,
+            created: false
+        }
+    );
     assert_eq!(snapshot(&db.pool).await, before);
 }
 
@@ -85,7 +93,10 @@ async fn many_tasks_recording_the_same_order_at_once_write_exactly_one() {
     // A pool as wide as the number of tasks, so that the inserts really race.
     let pool = ocpizza_db::connect::connect_with(
         &db.url,
-        ocpizza_db::connect::PoolSettings { max_connections: 12, ..Default::default() },
+        ocpizza_db::connect::PoolSettings {
+            max_connections: 12,
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
@@ -117,7 +128,10 @@ async fn concurrent_different_orders_share_stock_without_losing_updates() {
     let db = db().await;
     let pool = ocpizza_db::connect::connect_with(
         &db.url,
-        ocpizza_db::connect::PoolSettings { max_connections: 8, ..Default::default() },
+        ocpizza_db::connect::PoolSettings {
+            max_connections: 8,
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
@@ -157,7 +171,11 @@ async fn a_shortage_takes_what_is_there_and_raises_a_stock_shortage_event() {
     o["total_cents"] = json!(3600);
     assert!(store::record_order(&db.pool, &o).await.unwrap().created);
     assert_eq!(stock_of(&db.pool, "mozzarella").await, Some(0));
-    assert_eq!(stock_of(&db.pool, "jambon").await, Some(0), "a stock row at 0 is created for the shortage");
+    assert_eq!(
+        stock_of(&db.pool, "jambon").await,
+        Some(0),
+        "a stock row at 0 is created for the shortage"
+    );
     let ham: (i32, i32) = sqlx::query_as(
         "SELECT delta, shortage FROM stock_movements m JOIN ingredients i ON i.id = m.ingredient_id \
          WHERE i.name = 'jambon'",
@@ -167,18 +185,34 @@ async fn a_shortage_takes_what_is_there_and_raises_a_stock_shortage_event() {
     .unwrap();
     assert_eq!(ham, (0, 180));
     let evs = events(&db.pool).await;
-    assert_eq!(evs.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), vec!["order.created", "stock.shortage"]);
+    assert_eq!(
+        evs.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
+        vec!["order.created", "stock.shortage"]
+    );
     let env: Envelope = serde_json::from_value(evs[1].1.clone()).unwrap();
-    let Event::StockShortage(s) = Event::from_envelope(&env).unwrap() else { panic!("wrong event") };
+    let Event::StockShortage(s) = Event::from_envelope(&env).unwrap() else {
+        panic!("wrong event")
+    };
     assert_eq!(s.restaurant, "TESTA");
     assert_eq!(s.shop_order_id, Some(1004));
-    let names: Vec<(&str, i64, i64)> = s.ingredients.iter().map(|i| (i.name.as_str(), i.needed, i.missing)).collect();
+    let names: Vec<(&str, i64, i64)> = s
+        .ingredients
+        .iter()
+        .map(|i| (i.name.as_str(), i.needed, i.missing))
+        .collect();
     assert_eq!(names, vec![("jambon", 180, 180)], "mozzarella was exactly enough");
 
     // The next margherita finds no mozzarella: recorded anyway (a paid order is never refused), short 120 g.
     assert!(store::record_order(&db.pool, &order(1005)).await.unwrap().created);
     assert_eq!(stock_of(&db.pool, "mozzarella").await, Some(0));
-    assert_eq!(events(&db.pool).await.iter().filter(|e| e.0 == "stock.shortage").count(), 2);
+    assert_eq!(
+        events(&db.pool)
+            .await
+            .iter()
+            .filter(|e| e.0 == "stock.shortage")
+            .count(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -256,7 +290,10 @@ async fn customers_and_addresses_are_upserted_not_duplicated() {
         .await
         .unwrap();
     assert_eq!(ids[0], ids[1]);
-    let (email,): (String,) = sqlx::query_as("SELECT email FROM customers").fetch_one(&db.pool).await.unwrap();
+    let (email,): (String,) = sqlx::query_as("SELECT email FROM customers")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
     assert_eq!(email, "lea.m@example.org", "the shop's latest data wins");
 
     let mut takeaway = order(1017);

@@ -20,18 +20,40 @@ fn payment(shop_order_id: i64, key: &str, status: &str) -> Value {
 async fn a_paid_notification_is_recorded_once_with_an_order_paid_event() {
     let db = db().await;
     store::record_order(&db.pool, &order(3001)).await.unwrap();
-    let first = store::record_payment(&db.pool, &payment(3001, "sc:12345678:123456:1:CAPTURED", "paid")).await.unwrap();
+    let first = store::record_payment(&db.pool, &payment(3001, "sc:12345678:123456:1:CAPTURED", "paid"))
+        .await
+        .unwrap();
     assert!(first.created);
     let before = snapshot(&db.pool).await;
-    let again = store::record_payment(&db.pool, &payment(3001, "sc:12345678:123456:1:CAPTURED", "paid")).await.unwrap();
-    assert_eq!(again, PaymentRecorded { payment_id: first.payment_id, created: false });
-    assert_eq!(snapshot(&db.pool).await, before, "a replayed notification writes nothing");
+    let again = store::record_payment(&db.pool, &payment(3001, "sc:12345678:123456:1:CAPTURED", "paid"))
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        PaymentRecorded {
+            payment_id: first.payment_id,
+            created: false
+        }
+    );
+    assert_eq!(
+        snapshot(&db.pool).await,
+        before,
+        "a replayed notification writes nothing"
+    );
 
     let evs = events(&db.pool).await;
-    assert_eq!(evs.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), vec!["order.created", "order.paid"]);
+    assert_eq!(
+        evs.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
+        vec!["order.created", "order.paid"]
+    );
     let env: Envelope = serde_json::from_value(evs[1].1.clone()).unwrap();
-    let Event::OrderPaid(p) = Event::from_envelope(&env).unwrap() else { panic!("wrong event") };
-    assert_eq!((p.shop_order_id, p.amount_cents, p.status.as_str()), (3001, 1650, "paid"));
+    let Event::OrderPaid(p) = Event::from_envelope(&env).unwrap() else {
+        panic!("wrong event")
+    };
+    assert_eq!(
+        (p.shop_order_id, p.amount_cents, p.status.as_str()),
+        (3001, 1650, "paid")
+    );
     assert_eq!(p.occurred_at, "2026-11-29T18:31:00.000000Z");
     assert_eq!(p.restaurant, "TESTA");
 }
@@ -45,10 +67,24 @@ async fn parse_notification_keys_are_accepted_and_outcomes_map_to_events() {
         "raw_status": "WAITING_AUTHORISATION", "amount_cents": 1650, "currency": "EUR", "currency_numeric": "978",
         "transaction_date": "2026-11-29T18:30:05Z", "transaction_uuid": null, "site_id": "12345678"});
     assert!(store::record_payment(&db.pool, &pending).await.unwrap().created);
-    assert!(store::record_payment(&db.pool, &payment(3002, "k-refused", "failed")).await.unwrap().created);
-    assert!(store::record_payment(&db.pool, &payment(3002, "k-abandoned", "cancelled")).await.unwrap().created);
+    assert!(
+        store::record_payment(&db.pool, &payment(3002, "k-refused", "failed"))
+            .await
+            .unwrap()
+            .created
+    );
+    assert!(
+        store::record_payment(&db.pool, &payment(3002, "k-abandoned", "cancelled"))
+            .await
+            .unwrap()
+            .created
+    );
     let types: Vec<String> = events(&db.pool).await.into_iter().map(|e| e.0).collect();
-    assert_eq!(types, vec!["order.created", "order.payment_failed", "order.payment_failed"], "pending has no event");
+    assert_eq!(
+        types,
+        vec!["order.created", "order.payment_failed", "order.payment_failed"],
+        "pending has no event"
+    );
     let (provider, status): (String, String) =
         sqlx::query_as("SELECT provider, status FROM payments WHERE transaction_key = 'k-pending'")
             .fetch_one(&db.pool)
@@ -62,7 +98,9 @@ async fn payments_that_do_not_match_the_order_are_refused_and_write_nothing() {
     let db = db().await;
     store::record_order(&db.pool, &order(3003)).await.unwrap();
     store::record_order(&db.pool, &order(3004)).await.unwrap();
-    store::record_payment(&db.pool, &payment(3004, "used", "paid")).await.unwrap();
+    store::record_payment(&db.pool, &payment(3004, "used", "paid"))
+        .await
+        .unwrap();
     let before = snapshot(&db.pool).await;
     let mut amount = payment(3003, "k1", "paid");
     amount["amount_cents"] = json!(1649);
@@ -76,7 +114,10 @@ async fn payments_that_do_not_match_the_order_are_refused_and_write_nothing() {
         (payment(3003, "k4", "refunded"), "status"),
     ];
     for (input, expected) in cases {
-        assert_eq!(field(store::record_payment(&db.pool, &input).await.unwrap_err()), expected);
+        assert_eq!(
+            field(store::record_payment(&db.pool, &input).await.unwrap_err()),
+            expected
+        );
     }
     assert_eq!(snapshot(&db.pool).await, before);
 }
@@ -87,7 +128,10 @@ async fn the_same_notification_from_many_tasks_at_once_is_one_payment() {
     store::record_order(&db.pool, &order(3005)).await.unwrap();
     let pool = ocpizza_db::connect::connect_with(
         &db.url,
-        ocpizza_db::connect::PoolSettings { max_connections: 8, ..Default::default() },
+        ocpizza_db::connect::PoolSettings {
+            max_connections: 8,
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
@@ -114,17 +158,40 @@ async fn the_same_notification_from_many_tasks_at_once_is_one_payment() {
 async fn set_status_follows_the_state_machine_with_history_and_events() {
     let db = db().await;
     store::record_order(&db.pool, &order(3006)).await.unwrap();
-    assert!(store::set_status(&db.pool, 3006, "accepted", Some("ok chef")).await.unwrap());
-    assert!(!store::set_status(&db.pool, 3006, "accepted", None).await.unwrap(), "already there");
+    assert!(
+        store::set_status(&db.pool, 3006, "accepted", Some("ok chef"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store::set_status(&db.pool, 3006, "accepted", None).await.unwrap(),
+        "already there"
+    );
     let before = snapshot(&db.pool).await;
-    for (status, expected_field) in
-        [("ready", "status"), ("picked_up", "status"), ("shipped", "status"), ("received", "status")]
-    {
-        assert_eq!(field(store::set_status(&db.pool, 3006, status, None).await.unwrap_err()), expected_field);
+    for (status, expected_field) in [
+        ("ready", "status"),
+        ("picked_up", "status"),
+        ("shipped", "status"),
+        ("received", "status"),
+    ] {
+        assert_eq!(
+            field(store::set_status(&db.pool, 3006, status, None).await.unwrap_err()),
+            expected_field
+        );
     }
-    assert_eq!(field(store::set_status(&db.pool, 424242, "accepted", None).await.unwrap_err()), "shop_order_id");
+    assert_eq!(
+        field(store::set_status(&db.pool, 424242, "accepted", None).await.unwrap_err()),
+        "shop_order_id"
+    );
     let long_note = "x".repeat(501);
-    assert_eq!(field(store::set_status(&db.pool, 3006, "in_preparation", Some(&long_note)).await.unwrap_err()), "note");
+    assert_eq!(
+        field(
+            store::set_status(&db.pool, 3006, "in_preparation", Some(&long_note))
+                .await
+                .unwrap_err()
+        ),
+        "note"
+    );
     assert_eq!(snapshot(&db.pool).await, before, "refusals write nothing");
 
     for s in ["in_preparation", "ready", "out_for_delivery", "delivered"] {
@@ -142,15 +209,27 @@ async fn set_status_follows_the_state_machine_with_history_and_events() {
     .unwrap();
     let seqs: Vec<i32> = history.iter().map(|h| h.0).collect();
     assert_eq!(seqs, vec![1, 2, 3, 4, 5, 6]);
-    assert_eq!(history[1], (2, Some("received".into()), "accepted".into(), Some("ok chef".into())));
+    assert_eq!(
+        history[1],
+        (2, Some("received".into()), "accepted".into(), Some("ok chef".into()))
+    );
     assert_eq!(history[5].2, "delivered");
 
-    let changes: Vec<Value> =
-        events(&db.pool).await.into_iter().filter(|e| e.0 == "order.status_changed").map(|e| e.1).collect();
+    let changes: Vec<Value> = events(&db.pool)
+        .await
+        .into_iter()
+        .filter(|e| e.0 == "order.status_changed")
+        .map(|e| e.1)
+        .collect();
     assert_eq!(changes.len(), 5);
     let env: Envelope = serde_json::from_value(changes[0].clone()).unwrap();
-    let Event::OrderStatusChanged(c) = Event::from_envelope(&env).unwrap() else { panic!("wrong event") };
-    assert_eq!((c.from, c.to, c.note.as_deref()), (OrderStatus::Received, OrderStatus::Accepted, Some("ok chef")));
+    let Event::OrderStatusChanged(c) = Event::from_envelope(&env).unwrap() else {
+        panic!("wrong event")
+    };
+    assert_eq!(
+        (c.from, c.to, c.note.as_deref()),
+        (OrderStatus::Received, OrderStatus::Accepted, Some("ok chef"))
+    );
 }
 
 #[tokio::test]
@@ -166,14 +245,33 @@ async fn available_products_follow_the_stock_and_restaurants_list_active_ones() 
     o["lines"][0]["quantity"] = json!(2);
     o["total_cents"] = json!(2650);
     store::record_order(&db.pool, &o).await.unwrap();
-    assert_eq!(store::available_products(&db.pool, "TESTA").await.unwrap(), vec!["DRINK-T-COLA".to_owned()]);
-    assert_eq!(field(store::available_products(&db.pool, "NOPE").await.unwrap_err()), "restaurant");
-    assert_eq!(field(store::available_products(&db.pool, "TESTB").await.unwrap_err()), "restaurant");
+    assert_eq!(
+        store::available_products(&db.pool, "TESTA").await.unwrap(),
+        vec!["DRINK-T-COLA".to_owned()]
+    );
+    assert_eq!(
+        field(store::available_products(&db.pool, "NOPE").await.unwrap_err()),
+        "restaurant"
+    );
+    assert_eq!(
+        field(store::available_products(&db.pool, "TESTB").await.unwrap_err()),
+        "restaurant"
+    );
 
     let list = store::restaurants(&db.pool).await.unwrap();
     assert_eq!(list.len(), 1, "TESTB is inactive");
     let r = &list[0];
-    assert_eq!((r.code.as_str(), r.name.as_str(), r.phone.as_str()), ("TESTA", "Test A", "+33 4 00 00 00 01"));
-    assert_eq!((r.address.line1.as_str(), r.address.postcode.as_str(), r.address.city.as_str()), ("1 place Test", "69002", "Lyon"));
+    assert_eq!(
+        (r.code.as_str(), r.name.as_str(), r.phone.as_str()),
+        ("TESTA", "Test A", "+33 4 00 00 00 01")
+    );
+    assert_eq!(
+        (
+            r.address.line1.as_str(),
+            r.address.postcode.as_str(),
+            r.address.city.as_str()
+        ),
+        ("1 place Test", "69002", "Lyon")
+    );
     assert_eq!(r.delivery_postcodes, vec!["69001".to_owned(), "69002".to_owned()]);
 }

@@ -107,8 +107,17 @@ async fn pending_events_are_posted_signed_in_order_and_marked_published() {
     let db = db().await;
     three_events(&db.pool).await;
     let bridge = Bridge::start().await;
-    let report = store::publish_outbox(&db.pool, &format!("{}/", bridge.url), SECRET, 100).await.unwrap();
-    assert_eq!(report, PublishReport { published: 3, failed: 0, pending: 0 });
+    let report = store::publish_outbox(&db.pool, &format!("{}/", bridge.url), SECRET, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        report,
+        PublishReport {
+            published: 3,
+            failed: 0,
+            pending: 0
+        }
+    );
 
     let rows = outbox_rows(&db.pool).await;
     let reqs = bridge.requests();
@@ -121,7 +130,7 @@ async fn pending_events_are_posted_signed_in_order_and_marked_published() {
         assert_eq!(req.headers["webhook-id"], row.0, "oldest first, webhook-id = event_id");
         assert_eq!(req.body, row.1.as_bytes(), "the stored payload, byte for byte");
         webhooks::verify(
-            &[secret.clone()],
+            std::slice::from_ref(&secret),
             &req.headers["webhook-id"],
             &req.headers["webhook-timestamp"],
             &req.headers["webhook-signature"],
@@ -134,7 +143,14 @@ async fn pending_events_are_posted_signed_in_order_and_marked_published() {
     }
     // Nothing left: a second run sends nothing.
     let again = store::publish_outbox(&db.pool, &bridge.url, SECRET, 100).await.unwrap();
-    assert_eq!(again, PublishReport { published: 0, failed: 0, pending: 0 });
+    assert_eq!(
+        again,
+        PublishReport {
+            published: 0,
+            failed: 0,
+            pending: 0
+        }
+    );
     assert_eq!(bridge.requests().len(), 3);
 }
 
@@ -145,7 +161,14 @@ async fn a_refusing_bridge_leaves_events_pending_and_they_are_resent_later() {
     let bridge = Bridge::start().await;
     bridge.status.store(503, Ordering::SeqCst);
     let report = store::publish_outbox(&db.pool, &bridge.url, SECRET, 100).await.unwrap();
-    assert_eq!(report, PublishReport { published: 0, failed: 3, pending: 3 });
+    assert_eq!(
+        report,
+        PublishReport {
+            published: 0,
+            failed: 3,
+            pending: 3
+        }
+    );
     for row in outbox_rows(&db.pool).await {
         assert!(!row.2 && row.3 == 1);
         let err = row.4.unwrap();
@@ -154,13 +177,34 @@ async fn a_refusing_bridge_leaves_events_pending_and_they_are_resent_later() {
     }
     bridge.status.store(200, Ordering::SeqCst);
     let one = store::publish_outbox(&db.pool, &bridge.url, SECRET, 1).await.unwrap();
-    assert_eq!(one, PublishReport { published: 1, failed: 0, pending: 2 }, "max bounds the batch");
+    assert_eq!(
+        one,
+        PublishReport {
+            published: 1,
+            failed: 0,
+            pending: 2
+        },
+        "max bounds the batch"
+    );
     let rest = store::publish_outbox(&db.pool, &bridge.url, SECRET, 100).await.unwrap();
-    assert_eq!(rest, PublishReport { published: 2, failed: 0, pending: 0 });
+    assert_eq!(
+        rest,
+        PublishReport {
+            published: 2,
+            failed: 0,
+            pending: 0
+        }
+    );
     let reqs = bridge.requests();
     assert_eq!(reqs.len(), 6);
-    assert_eq!(reqs[0].headers["webhook-id"], reqs[3].headers["webhook-id"], "same event id when re-sent");
-    assert_eq!(outbox_rows(&db.pool).await.iter().map(|r| r.3).collect::<Vec<_>>(), vec![2, 2, 2]);
+    assert_eq!(
+        reqs[0].headers["webhook-id"], reqs[3].headers["webhook-id"],
+        "same event id when re-sent"
+    );
+    assert_eq!(
+        outbox_rows(&db.pool).await.iter().map(|r| r.3).collect::<Vec<_>>(),
+        vec![2, 2, 2]
+    );
 }
 
 #[tokio::test]
@@ -172,8 +216,18 @@ async fn a_down_bridge_costs_one_attempt_and_loses_nothing() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap()
     };
-    let report = store::publish_outbox(&db.pool, &format!("http://{closed}"), SECRET, 100).await.unwrap();
-    assert_eq!(report, PublishReport { published: 0, failed: 1, pending: 3 }, "stops at the first failure");
+    let report = store::publish_outbox(&db.pool, &format!("http://{closed}"), SECRET, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        report,
+        PublishReport {
+            published: 0,
+            failed: 1,
+            pending: 3
+        },
+        "stops at the first failure"
+    );
     let rows = outbox_rows(&db.pool).await;
     assert_eq!(rows.iter().map(|r| r.3).collect::<Vec<_>>(), vec![1, 0, 0]);
     let err = rows[0].4.clone().unwrap();
@@ -190,7 +244,10 @@ async fn two_publishers_at_once_send_each_event_once() {
     let bridge = Bridge::start().await;
     let pool = ocpizza_db::connect::connect_with(
         &db.url,
-        ocpizza_db::connect::PoolSettings { max_connections: 4, ..Default::default() },
+        ocpizza_db::connect::PoolSettings {
+            max_connections: 4,
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
@@ -202,10 +259,17 @@ async fn two_publishers_at_once_send_each_event_once() {
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     let rows = outbox_rows(&db.pool).await;
-    assert!(rows.len() >= 6, "6 order.created (+ stock.shortage once the mozzarella runs out)");
+    assert!(
+        rows.len() >= 6,
+        "6 order.created (+ stock.shortage once the mozzarella runs out)"
+    );
     assert_eq!((a.published + b.published) as usize, rows.len(), "{a:?} {b:?}");
-    let mut sent: Vec<String> =
-        bridge.requests().into_iter().chain(bridge2.requests()).map(|r| r.headers["webhook-id"].clone()).collect();
+    let mut sent: Vec<String> = bridge
+        .requests()
+        .into_iter()
+        .chain(bridge2.requests())
+        .map(|r| r.headers["webhook-id"].clone())
+        .collect();
     assert_eq!(sent.len(), rows.len(), "no event sent twice");
     sent.sort();
     let mut expected: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
@@ -226,7 +290,10 @@ async fn bad_arguments_are_refused_by_name_without_echoing_the_secret() {
     ];
     for (url, secret, max, expected) in cases {
         let err = store::publish_outbox(&db.pool, url, secret, max).await.unwrap_err();
-        assert!(!err.to_string().contains("c2hvcnQ") && !err.to_string().contains("MfKQ9r8"), "{err}");
+        assert!(
+            !err.to_string().contains("c2hvcnQ") && !err.to_string().contains("MfKQ9r8"),
+            "{err}"
+        );
         assert_eq!(field(err), expected);
     }
 }

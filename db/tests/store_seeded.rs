@@ -15,7 +15,10 @@ async fn the_seeded_chain_routes_offers_and_records_orders() {
     for code in ["BELLECOUR", "CROIX-ROUSSE", "PART-DIEU", "VAISE", "GERLAND"] {
         assert!(codes.contains(&code), "{code} in {codes:?}");
     }
-    assert!(list.iter().all(|r| !r.delivery_postcodes.is_empty()), "every restaurant delivers somewhere");
+    assert!(
+        list.iter().all(|r| !r.delivery_postcodes.is_empty()),
+        "every restaurant delivers somewhere"
+    );
 
     // Gerland has no reblochon today: no Savoyarde there, but elsewhere.
     let gerland = store::available_products(&db.pool, "GERLAND").await.unwrap();
@@ -38,8 +41,10 @@ async fn the_seeded_chain_routes_offers_and_records_orders() {
     });
     let r = store::record_order(&db.pool, &order).await.unwrap();
     assert!(r.created);
-    let (customers,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM customers WHERE shop_customer_id = 105").fetch_one(&db.pool).await.unwrap();
+    let (customers,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM customers WHERE shop_customer_id = 105")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
     assert_eq!(customers, 1, "the seeded customer is reused");
     let short: Vec<_> = events(&db.pool)
         .await
@@ -50,8 +55,16 @@ async fn the_seeded_chain_routes_offers_and_records_orders() {
     let ingredients = short[0].1["data"]["ingredients"].as_array().unwrap().clone();
     assert_eq!(ingredients.len(), 1, "{ingredients:?}");
     assert_eq!(ingredients[0]["name"], "Saumon fumé");
-    assert_eq!((ingredients[0]["needed"].as_i64(), ingredients[0]["missing"].as_i64()), (Some(210), Some(70)));
-    assert!(!store::available_products(&db.pool, "VAISE").await.unwrap().contains(&"PIZZA-SAUMON".to_owned()));
+    assert_eq!(
+        (ingredients[0]["needed"].as_i64(), ingredients[0]["missing"].as_i64()),
+        (Some(210), Some(70))
+    );
+    assert!(
+        !store::available_products(&db.pool, "VAISE")
+            .await
+            .unwrap()
+            .contains(&"PIZZA-SAUMON".to_owned())
+    );
 
     // The seeded order 8 is `received`: the staff accept it.
     assert!(store::set_status(&db.pool, 8, "accepted", None).await.unwrap());

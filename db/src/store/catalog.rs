@@ -44,7 +44,11 @@ pub async fn restaurants(pool: &MySqlPool) -> Result<Vec<Restaurant>, StoreError
             name,
             address: RestaurantAddress { line1, postcode, city },
             phone,
-            delivery_postcodes: postcodes.iter().filter(|(r, _)| *r == id).map(|(_, p)| p.clone()).collect(),
+            delivery_postcodes: postcodes
+                .iter()
+                .filter(|(r, _)| *r == id)
+                .map(|(_, p)| p.clone())
+                .collect(),
         })
         .collect())
 }

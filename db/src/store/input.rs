@@ -56,17 +56,28 @@ fn is_reference_byte(b: u8) -> bool {
 
 /// The same rule as the `ck_customers_email` constraint: `x@y.z` without blanks.
 fn plausible_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else { return false };
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
     let ok = |p: &str| !p.is_empty() && !p.contains('@') && !p.chars().any(char::is_whitespace);
-    ok(local) && ok(domain) && domain.rsplit_once('.').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
+    ok(local)
+        && ok(domain)
+        && domain
+            .rsplit_once('.')
+            .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
 }
 
 fn phone(o: &Obj, name: &str, allowed: &str) -> Result<Option<String>, StoreError> {
     let Some(p) = o.opt_str(name, 20)? else { return Ok(None) };
     let ok = p.len() >= 6
-        && p.chars().enumerate().all(|(i, c)| c.is_ascii_digit() || allowed.contains(c) || (i == 0 && c == '+'));
+        && p.chars()
+            .enumerate()
+            .all(|(i, c)| c.is_ascii_digit() || allowed.contains(c) || (i == 0 && c == '+'));
     if !ok {
-        return Err(invalid(o.path(name), "must be 6 to 20 digits, spaces or . ( ) -, optionally after a leading +"));
+        return Err(invalid(
+            o.path(name),
+            "must be 6 to 20 digits, spaces or . ( ) -, optionally after a leading +",
+        ));
     }
     Ok(Some(p))
 }
@@ -76,7 +87,12 @@ pub fn parse_instant(o: &Obj, name: &str) -> Result<Option<DateTime<Utc>>, Store
     let Some(s) = o.opt_str(name, 64)? else { return Ok(None) };
     DateTime::parse_from_rfc3339(s.trim())
         .map(|d| Some(d.with_timezone(&Utc)))
-        .map_err(|_| invalid(o.path(name), "must be an ISO 8601 date-time with an offset, e.g. 2026-11-29T18:30:00+01:00"))
+        .map_err(|_| {
+            invalid(
+                o.path(name),
+                "must be an ISO 8601 date-time with an offset, e.g. 2026-11-29T18:30:00+01:00",
+            )
+        })
 }
 
 fn currency(o: &Obj, name: &str) -> Result<String, StoreError> {
@@ -95,7 +111,9 @@ fn vat_rate(o: &Obj, name: &str) -> Result<String, StoreError> {
     if int.is_empty() || int.len() > 2 || frac.len() > 2 || !digits(int) || !digits(frac) {
         return Err(invalid(o.path(name), "must be a decimal such as 10.00 or 5.5"));
     }
-    let value: f64 = v.parse().map_err(|_| invalid(o.path(name), "must be a decimal such as 10.00"))?;
+    let value: f64 = v
+        .parse()
+        .map_err(|_| invalid(o.path(name), "must be a decimal such as 10.00"))?;
     if !(0.0..=30.0).contains(&value) {
         return Err(invalid(o.path(name), "must be between 0 and 30"));
     }
@@ -137,7 +155,9 @@ pub fn parse_order(input: &Value) -> Result<NewOrder, StoreError> {
         return Err(invalid("total_cents", "must not be negative"));
     }
 
-    let c = o.opt_obj("customer")?.ok_or_else(|| invalid("customer", "is required"))?;
+    let c = o
+        .opt_obj("customer")?
+        .ok_or_else(|| invalid("customer", "is required"))?;
     let email = c.req_str("email", 190)?;
     if !plausible_email(&email) {
         return Err(invalid(c.path("email"), "is not an e-mail address"));
@@ -158,7 +178,10 @@ pub fn parse_order(input: &Value) -> Result<NewOrder, StoreError> {
                 .ok_or_else(|| invalid("delivery_address", "is required for a delivery order"))?;
             let country = a.req_str("country", 2)?;
             if !matches(&country, 2, 2, |b| b.is_ascii_uppercase()) {
-                return Err(invalid(a.path("country"), "must be an ISO 3166-1 alpha-2 code such as FR"));
+                return Err(invalid(
+                    a.path("country"),
+                    "must be an ISO 3166-1 alpha-2 code such as FR",
+                ));
             }
             Some(Address {
                 line1: a.req_str("line1", 160)?,
@@ -175,7 +198,10 @@ pub fn parse_order(input: &Value) -> Result<NewOrder, StoreError> {
         return Err(invalid("lines", "must contain at least one line"));
     }
     if raw_lines.len() > MAX_LINES {
-        return Err(invalid("lines", format!("must not contain more than {MAX_LINES} lines")));
+        return Err(invalid(
+            "lines",
+            format!("must not contain more than {MAX_LINES} lines"),
+        ));
     }
     let mut lines = Vec::with_capacity(raw_lines.len());
     let mut sum: i64 = 0;
@@ -189,7 +215,10 @@ pub fn parse_order(input: &Value) -> Result<NewOrder, StoreError> {
         lines.push(line);
     }
     if sum != total_cents {
-        return Err(invalid("total_cents", format!("is {total_cents} but the lines add up to {sum}")));
+        return Err(invalid(
+            "total_cents",
+            format!("is {total_cents} but the lines add up to {sum}"),
+        ));
     }
     Ok(NewOrder {
         shop_order_id,
@@ -217,7 +246,9 @@ fn parse_line(path: String, v: &Value) -> Result<Line, StoreError> {
     let sku = match kind {
         LineKind::Product => {
             let sku = l.req_str("sku", 64)?;
-            if !matches(&sku, 1, 64, |b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-') {
+            if !matches(&sku, 1, 64, |b| {
+                b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
+            }) {
                 return Err(invalid(l.path("sku"), "is not a product SKU (A-Z, 0-9, _ and -)"));
             }
             Some(sku)
@@ -227,7 +258,10 @@ fn parse_line(path: String, v: &Value) -> Result<Line, StoreError> {
     };
     let quantity = l.req_int("quantity")?;
     if !(1..=MAX_QUANTITY).contains(&quantity) {
-        return Err(invalid(l.path("quantity"), format!("must be between 1 and {MAX_QUANTITY}")));
+        return Err(invalid(
+            l.path("quantity"),
+            format!("must be between 1 and {MAX_QUANTITY}"),
+        ));
     }
     let unit_price_cents = l.req_int("unit_price_cents")?;
     let price_ok = match kind {
@@ -235,10 +269,21 @@ fn parse_line(path: String, v: &Value) -> Result<Line, StoreError> {
         _ => (0..=i32::MAX as i64).contains(&unit_price_cents),
     };
     if !price_ok {
-        let why = if kind == LineKind::Discount { "must be zero or negative on a discount line" } else { "must not be negative" };
+        let why = if kind == LineKind::Discount {
+            "must be zero or negative on a discount line"
+        } else {
+            "must not be negative"
+        };
         return Err(invalid(l.path("unit_price_cents"), why));
     }
-    Ok(Line { kind, sku, name: l.req_str("name", 160)?, quantity, unit_price_cents, vat_rate: vat_rate(&l, "vat_rate")? })
+    Ok(Line {
+        kind,
+        sku,
+        name: l.req_str("name", 160)?,
+        quantity,
+        unit_price_cents,
+        vat_rate: vat_rate(&l, "vat_rate")?,
+    })
 }
 
 /// The first of several accepted names that is present (the canonical name first, then aliases).
@@ -252,7 +297,11 @@ fn pick<'n>(o: &Obj, names: &[&'n str]) -> &'n str {
 pub fn parse_payment(input: &Value) -> Result<NewPayment, StoreError> {
     let o = Obj::top(input)?;
     let shop_order_id = positive(&o, "shop_order_id")?;
-    let provider = if o.has("provider") { one_of(&o, "provider", &PROVIDERS)? } else { "sogecommerce".to_owned() };
+    let provider = if o.has("provider") {
+        one_of(&o, "provider", &PROVIDERS)?
+    } else {
+        "sogecommerce".to_owned()
+    };
     let key_name = pick(&o, &["transaction_key", "idempotency_key"]);
     let transaction_key = o.req_str(key_name, 190)?;
     if !transaction_key.is_ascii() || transaction_key.bytes().any(|b| b.is_ascii_control()) {
@@ -357,11 +406,17 @@ mod tests {
             "currency_numeric": "978", "site_id": "12345678"
         }))
         .unwrap();
-        assert_eq!((p.provider.as_str(), p.transaction_key.as_str(), p.status.as_str()), ("sogecommerce", "abc", "paid"));
+        assert_eq!(
+            (p.provider.as_str(), p.transaction_key.as_str(), p.status.as_str()),
+            ("sogecommerce", "abc", "paid")
+        );
         assert!(p.occurred_at.is_some());
         let err = parse_payment(&json!({"shop_order_id": 41, "transaction_key": "k", "amount_cents": 1,
             "currency": "EUR", "status": "refunded"}))
         .unwrap_err();
-        assert!(matches!(err, StoreError::Validation { ref field, .. } if field == "status"), "{err:?}");
+        assert!(
+            matches!(err, StoreError::Validation { ref field, .. } if field == "status"),
+            "{err:?}"
+        );
     }
 }

@@ -53,9 +53,9 @@ impl StoreError {
 /// MySQL/MariaDB error number of a database error (1062 duplicate key, 1213 deadlock, 1205 lock wait timeout).
 pub(crate) fn errno(e: &StoreError) -> Option<u16> {
     match e {
-        StoreError::Db(DbError::Sql(sqlx::Error::Database(db))) => {
-            db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>().map(|m| m.number())
-        }
+        StoreError::Db(DbError::Sql(sqlx::Error::Database(db))) => db
+            .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+            .map(|m| m.number()),
         _ => None,
     }
 }

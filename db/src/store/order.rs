@@ -56,7 +56,10 @@ async fn existing(pool: &MySqlPool, order: &NewOrder) -> Result<Option<Recorded>
             .fetch_all(pool)
             .await?;
     if let Some((id, _)) = rows.iter().find(|(_, shop)| *shop == order.shop_order_id) {
-        return Ok(Some(Recorded { order_id: *id, created: false }));
+        return Ok(Some(Recorded {
+            order_id: *id,
+            created: false,
+        }));
     }
     if let Some((_, other)) = rows.first() {
         return Err(invalid("reference", format!("is already used by shop order {other}")));
@@ -78,7 +81,12 @@ async fn insert_in(conn: &mut MySqlConnection, order: &NewOrder) -> Result<Recor
         .fetch_optional(&mut *conn)
         .await?;
     let restaurant_id = match restaurant {
-        None => return Err(invalid("restaurant", format!("unknown restaurant code {:?}", order.restaurant))),
+        None => {
+            return Err(invalid(
+                "restaurant",
+                format!("unknown restaurant code {:?}", order.restaurant),
+            ));
+        }
         Some((_, false)) => return Err(invalid("restaurant", "this restaurant is closed (inactive)")),
         Some((id, true)) => id,
     };
@@ -140,16 +148,19 @@ async fn insert_in(conn: &mut MySqlConnection, order: &NewOrder) -> Result<Recor
     let mut lines: QueryBuilder<MySql> = QueryBuilder::new(
         "INSERT INTO order_lines (order_id, line_no, kind, product_id, name, quantity, unit_price_cents, vat_rate) ",
     );
-    lines.push_values(order.lines.iter().zip(&product_ids).enumerate(), |mut b, (i, (line, product))| {
-        b.push_bind(order_id)
-            .push_bind(i as i64 + 1)
-            .push_bind(kind_str(line.kind))
-            .push_bind(*product)
-            .push_bind(&line.name)
-            .push_bind(line.quantity)
-            .push_bind(line.unit_price_cents)
-            .push_bind(&line.vat_rate);
-    });
+    lines.push_values(
+        order.lines.iter().zip(&product_ids).enumerate(),
+        |mut b, (i, (line, product))| {
+            b.push_bind(order_id)
+                .push_bind(i as i64 + 1)
+                .push_bind(kind_str(line.kind))
+                .push_bind(*product)
+                .push_bind(&line.name)
+                .push_bind(line.quantity)
+                .push_bind(line.unit_price_cents)
+                .push_bind(&line.vat_rate);
+        },
+    );
     lines.build().execute(&mut *conn).await?;
 
     sqlx::query(
@@ -188,7 +199,10 @@ async fn insert_in(conn: &mut MySqlConnection, order: &NewOrder) -> Result<Recor
         };
         outbox::append(conn, events::STOCK_SHORTAGE, Some(order.shop_order_id), &shortage, at).await?;
     }
-    Ok(Recorded { order_id, created: true })
+    Ok(Recorded {
+        order_id,
+        created: true,
+    })
 }
 
 fn kind_str(kind: LineKind) -> &'static str {
@@ -204,7 +218,8 @@ async fn resolve_products(conn: &mut MySqlConnection, order: &NewOrder) -> Resul
     let skus: Vec<&str> = order.lines.iter().filter_map(|l| l.sku.as_deref()).collect();
     let mut known: BTreeMap<String, (i64, bool)> = BTreeMap::new();
     if !skus.is_empty() {
-        let mut q: QueryBuilder<MySql> = QueryBuilder::new("SELECT CONVERT(sku USING utf8mb4), id, active FROM products WHERE sku IN (");
+        let mut q: QueryBuilder<MySql> =
+            QueryBuilder::new("SELECT CONVERT(sku USING utf8mb4), id, active FROM products WHERE sku IN (");
         let mut sep = q.separated(", ");
         for sku in &skus {
             sep.push_bind(*sku);
@@ -279,12 +294,18 @@ async fn take_stock(
         sep.push_bind(*id);
     }
     q.push(") ORDER BY ingredient_id FOR UPDATE");
-    let held: BTreeMap<i64, i32> = q.build_query_as::<(i64, i32)>().fetch_all(&mut *conn).await?.into_iter().collect();
+    let held: BTreeMap<i64, i32> = q
+        .build_query_as::<(i64, i32)>()
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
 
     // An ingredient the restaurant never stocked gets a stock row at 0, so that its shortage is recorded like any.
     let missing: Vec<i64> = needs.keys().filter(|id| !held.contains_key(id)).copied().collect();
     if !missing.is_empty() {
-        let mut q: QueryBuilder<MySql> = QueryBuilder::new("INSERT INTO stock (restaurant_id, ingredient_id, quantity) ");
+        let mut q: QueryBuilder<MySql> =
+            QueryBuilder::new("INSERT INTO stock (restaurant_id, ingredient_id, quantity) ");
         q.push_values(&missing, |mut b, id| {
             b.push_bind(restaurant_id).push_bind(*id).push_bind(0);
         });
@@ -315,7 +336,9 @@ async fn take_stock(
         for (id, t, _) in taken.iter().filter(|(_, t, _)| *t > 0) {
             q.push(" WHEN ").push_bind(*id).push(" THEN ").push_bind(*t);
         }
-        q.push(" ELSE 0 END WHERE restaurant_id = ").push_bind(restaurant_id).push(" AND ingredient_id IN (");
+        q.push(" ELSE 0 END WHERE restaurant_id = ")
+            .push_bind(restaurant_id)
+            .push(" AND ingredient_id IN (");
         let mut sep = q.separated(", ");
         for (id, _, _) in taken.iter().filter(|(_, t, _)| *t > 0) {
             sep.push_bind(*id);
@@ -325,10 +348,16 @@ async fn take_stock(
     }
 
     // delta is the change of stock (negative: taken), shortage what the recipe needed beyond the stock held.
-    let mut q: QueryBuilder<MySql> =
-        QueryBuilder::new("INSERT INTO stock_movements (restaurant_id, ingredient_id, order_id, reason, delta, shortage) ");
+    let mut q: QueryBuilder<MySql> = QueryBuilder::new(
+        "INSERT INTO stock_movements (restaurant_id, ingredient_id, order_id, reason, delta, shortage) ",
+    );
     q.push_values(&taken, |mut b, (id, t, missing)| {
-        b.push_bind(restaurant_id).push_bind(*id).push_bind(order_id).push_bind("order").push_bind(-*t).push_bind(*missing);
+        b.push_bind(restaurant_id)
+            .push_bind(*id)
+            .push_bind(order_id)
+            .push_bind("order")
+            .push_bind(-*t)
+            .push_bind(*missing);
     });
     q.build().execute(&mut *conn).await?;
     Ok(short)

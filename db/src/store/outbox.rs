@@ -29,15 +29,13 @@ pub async fn append(
     };
     let payload = serde_json::to_string(&envelope).expect("envelope serialises");
     let event_id = new_event_id();
-    sqlx::query(
-        "INSERT INTO outbox (event_id, event_type, shop_order_id, payload, created_at) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(&event_id)
-    .bind(event_type)
-    .bind(shop_order_id)
-    .bind(payload)
-    .bind(db_time(at))
-    .execute(conn)
-    .await?;
+    sqlx::query("INSERT INTO outbox (event_id, event_type, shop_order_id, payload, created_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(&event_id)
+        .bind(event_type)
+        .bind(shop_order_id)
+        .bind(payload)
+        .bind(db_time(at))
+        .execute(conn)
+        .await?;
     Ok(event_id)
 }

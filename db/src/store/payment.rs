@@ -50,10 +50,14 @@ async fn existing(conn: &mut MySqlConnection, p: &NewPayment) -> Result<Option<P
     .await?;
     match row {
         None => Ok(None),
-        Some((id, shop)) if shop == p.shop_order_id => Ok(Some(PaymentRecorded { payment_id: id, created: false })),
-        Some((_, shop)) => {
-            Err(invalid("transaction_key", format!("is already recorded for another order (shop order {shop})")))
-        }
+        Some((id, shop)) if shop == p.shop_order_id => Ok(Some(PaymentRecorded {
+            payment_id: id,
+            created: false,
+        })),
+        Some((_, shop)) => Err(invalid(
+            "transaction_key",
+            format!("is already recorded for another order (shop order {shop})"),
+        )),
     }
 }
 
@@ -75,16 +79,25 @@ async fn insert_in(tx: &mut MySqlConnection, p: &NewPayment) -> Result<PaymentRe
     .fetch_optional(&mut *tx)
     .await?;
     let Some((order_id, reference, restaurant, payment_method, currency, total_cents)) = order else {
-        return Err(invalid("shop_order_id", format!("no order {} was recorded", p.shop_order_id)));
+        return Err(invalid(
+            "shop_order_id",
+            format!("no order {} was recorded", p.shop_order_id),
+        ));
     };
     if let Some(found) = existing(&mut *tx, p).await? {
         return Ok(found);
     }
     if p.currency != currency {
-        return Err(invalid("currency", format!("is {} but the order is in {currency}", p.currency)));
+        return Err(invalid(
+            "currency",
+            format!("is {} but the order is in {currency}", p.currency),
+        ));
     }
     if p.amount_cents != total_cents {
-        return Err(invalid("amount_cents", format!("is {} but the order total is {total_cents}", p.amount_cents)));
+        return Err(invalid(
+            "amount_cents",
+            format!("is {} but the order total is {total_cents}", p.amount_cents),
+        ));
     }
     let occurred_at = p.occurred_at.unwrap_or(at);
     let payment_id = sqlx::query(
@@ -127,5 +140,8 @@ async fn insert_in(tx: &mut MySqlConnection, p: &NewPayment) -> Result<PaymentRe
         };
         outbox::append(&mut *tx, event_type, Some(p.shop_order_id), &data, at).await?;
     }
-    Ok(PaymentRecorded { payment_id, created: true })
+    Ok(PaymentRecorded {
+        payment_id,
+        created: true,
+    })
 }

@@ -65,7 +65,10 @@ enum Step {
     Nothing,
     Published(i64),
     /// `stop`: the bridge could not be reached, later events would fare no better.
-    Failed { id: i64, stop: bool },
+    Failed {
+        id: i64,
+        stop: bool,
+    },
 }
 
 /// Claims the next pending event after `cursor`, POSTs it, records the outcome (inside the caller's transaction).
@@ -83,7 +86,9 @@ async fn publish_next(
     .bind(cursor)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((id, event_id, payload)) = row else { return Ok(Step::Nothing) };
+    let Some((id, event_id, payload)) = row else {
+        return Ok(Step::Nothing);
+    };
     // Signed now, at each attempt: the bridge refuses stale timestamps.
     let timestamp = chrono::Utc::now().timestamp();
     let signature = webhooks::sign(secret, &event_id, timestamp, payload.as_bytes());
@@ -126,7 +131,12 @@ async fn publish_next(
     }
 }
 
-pub async fn publish_outbox(pool: &MySqlPool, bridge_url: &str, secret: &str, max: i64) -> Result<PublishReport, StoreError> {
+pub async fn publish_outbox(
+    pool: &MySqlPool,
+    bridge_url: &str,
+    secret: &str,
+    max: i64,
+) -> Result<PublishReport, StoreError> {
     let url = endpoint(bridge_url)?;
     // The secret's own error messages never contain it.
     let secret = Secret::parse(secret).map_err(|e| invalid("secret", e.to_string()))?;
@@ -144,7 +154,9 @@ pub async fn publish_outbox(pool: &MySqlPool, bridge_url: &str, secret: &str, ma
     let mut cursor: i64 = 0;
     for _ in 0..max {
         let mut conn = pool.acquire().await?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED").execute(&mut *conn).await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            .execute(&mut *conn)
+            .await?;
         let mut tx = conn.begin().await?;
         let step = publish_next(&mut tx, &client, &url, &secret, cursor).await;
         match finish(tx, step).await? {
@@ -162,8 +174,9 @@ pub async fn publish_outbox(pool: &MySqlPool, bridge_url: &str, secret: &str, ma
             }
         }
     }
-    let (pending,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL").fetch_one(pool).await?;
+    let (pending,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
+        .fetch_one(pool)
+        .await?;
     report.pending = pending as u64;
     Ok(report)
 }

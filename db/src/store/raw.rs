@@ -16,7 +16,10 @@ pub struct Obj<'a> {
 }
 
 pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> StoreError {
-    StoreError::Validation { field: field.into(), reason: reason.into() }
+    StoreError::Validation {
+        field: field.into(),
+        reason: reason.into(),
+    }
 }
 
 fn as_obj(path: String, value: &Value) -> Result<Obj<'_>, StoreError> {
@@ -24,13 +27,20 @@ fn as_obj(path: String, value: &Value) -> Result<Obj<'_>, StoreError> {
     match value {
         Value::Object(map) => Ok(Obj { path, map }),
         // An empty PHP array converts to an empty list.
-        Value::Array(items) if items.is_empty() => Ok(Obj { path, map: EMPTY.get_or_init(Map::new) }),
+        Value::Array(items) if items.is_empty() => Ok(Obj {
+            path,
+            map: EMPTY.get_or_init(Map::new),
+        }),
         _ => Err(invalid(display(&path), "must be an array of named fields")),
     }
 }
 
 fn display(path: &str) -> String {
-    if path.is_empty() { "input".to_owned() } else { path.to_owned() }
+    if path.is_empty() {
+        "input".to_owned()
+    } else {
+        path.to_owned()
+    }
 }
 
 fn kind_of(value: &Value) -> &'static str {
@@ -61,7 +71,11 @@ impl<'a> Obj<'a> {
 
     /// The full path of a field of this object.
     pub fn path(&self, name: &str) -> String {
-        if self.path.is_empty() { name.to_owned() } else { format!("{}.{}", self.path, name) }
+        if self.path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}.{}", self.path, name)
+        }
     }
 
     fn get(&self, name: &str) -> Option<&'a Value> {
@@ -84,14 +98,19 @@ impl<'a> Obj<'a> {
             return Ok(None);
         }
         if s.chars().count() > max_chars {
-            return Err(invalid(self.path(name), format!("is longer than {max_chars} characters")));
+            return Err(invalid(
+                self.path(name),
+                format!("is longer than {max_chars} characters"),
+            ));
         }
         Ok(Some(s))
     }
 
     /// A required, non-blank string.
     pub fn req_str(&self, name: &str, max_chars: usize) -> Result<String, StoreError> {
-        let s = self.opt_str(name, max_chars)?.ok_or_else(|| invalid(self.path(name), "is required"))?;
+        let s = self
+            .opt_str(name, max_chars)?
+            .ok_or_else(|| invalid(self.path(name), "is required"))?;
         if s.trim().is_empty() {
             return Err(invalid(self.path(name), "must not be blank"));
         }
@@ -111,14 +130,17 @@ impl<'a> Obj<'a> {
                 if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(invalid(self.path(name), "must be an integer"));
                 }
-                t.parse::<i64>().map(Some).map_err(|_| invalid(self.path(name), "is out of range"))
+                t.parse::<i64>()
+                    .map(Some)
+                    .map_err(|_| invalid(self.path(name), "is out of range"))
             }
             _ => Err(bad()),
         }
     }
 
     pub fn req_int(&self, name: &str) -> Result<i64, StoreError> {
-        self.opt_int(name)?.ok_or_else(|| invalid(self.path(name), "is required"))
+        self.opt_int(name)?
+            .ok_or_else(|| invalid(self.path(name), "is required"))
     }
 
     /// A nested object, absent (`None`) or an array of named fields.

@@ -11,7 +11,12 @@ use super::{RETRIES, StoreError, db_time, finish, is_retryable, now, outbox, rfc
 pub const MAX_NOTE_CHARS: usize = 500;
 
 /// `Ok(false)` when the order already has that status (nothing written), `Ok(true)` when it moved.
-pub async fn set_status(pool: &MySqlPool, shop_order_id: i64, status: &str, note: Option<&str>) -> Result<bool, StoreError> {
+pub async fn set_status(
+    pool: &MySqlPool,
+    shop_order_id: i64,
+    status: &str,
+    note: Option<&str>,
+) -> Result<bool, StoreError> {
     let to: OrderStatus = status.parse().map_err(|_| {
         let all: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
         invalid("status", format!("must be one of {}", all.join(", ")))
@@ -35,7 +40,12 @@ async fn apply(pool: &MySqlPool, shop_order_id: i64, to: OrderStatus, note: Opti
     finish(tx, result).await
 }
 
-async fn apply_in(tx: &mut MySqlConnection, shop_order_id: i64, to: OrderStatus, note: Option<&str>) -> Result<bool, StoreError> {
+async fn apply_in(
+    tx: &mut MySqlConnection,
+    shop_order_id: i64,
+    to: OrderStatus,
+    note: Option<&str>,
+) -> Result<bool, StoreError> {
     let at = now();
     let row: Option<(i64, String, String, String, String)> = sqlx::query_as(
         "SELECT o.id, CONVERT(o.reference USING utf8mb4), CONVERT(r.code USING utf8mb4), o.fulfilment, o.status FROM orders o \
@@ -45,16 +55,29 @@ async fn apply_in(tx: &mut MySqlConnection, shop_order_id: i64, to: OrderStatus,
     .fetch_optional(&mut *tx)
     .await?;
     let Some((order_id, reference, restaurant, fulfilment, from)) = row else {
-        return Err(invalid("shop_order_id", format!("no order {shop_order_id} was recorded")));
+        return Err(invalid(
+            "shop_order_id",
+            format!("no order {shop_order_id} was recorded"),
+        ));
     };
     // Both columns are constrained to these values, so a parse failure means a corrupted row.
-    let fulfilment: Fulfilment = fulfilment.parse().map_err(|_| invalid("fulfilment", "unknown value in the database"))?;
-    let from: OrderStatus = from.parse().map_err(|_| invalid("status", "unknown value in the database"))?;
-    let moved = from.check_transition(to, fulfilment).map_err(|e| invalid("status", e.to_string().trim_start_matches("status: ").to_owned()))?;
+    let fulfilment: Fulfilment = fulfilment
+        .parse()
+        .map_err(|_| invalid("fulfilment", "unknown value in the database"))?;
+    let from: OrderStatus = from
+        .parse()
+        .map_err(|_| invalid("status", "unknown value in the database"))?;
+    let moved = from
+        .check_transition(to, fulfilment)
+        .map_err(|e| invalid("status", e.to_string().trim_start_matches("status: ").to_owned()))?;
     if !moved {
         return Ok(false);
     }
-    sqlx::query("UPDATE orders SET status = ? WHERE id = ?").bind(to.as_str()).bind(order_id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE orders SET status = ? WHERE id = ?")
+        .bind(to.as_str())
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query(
         "INSERT INTO order_status_history (order_id, seq, from_status, to_status, note, changed_at) \
          SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ? FROM order_status_history WHERE order_id = ?",

@@ -70,16 +70,27 @@ pub fn order(shop_order_id: i64) -> Value {
 }
 
 pub async fn count(pool: &MySqlPool, table: &str) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM `{table}`")).fetch_one(pool).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM `{table}`"))
+        .fetch_one(pool)
+        .await
+        .unwrap();
     n
 }
 
 /// Row counts of every table an order write touches, plus the stock levels: equal snapshots = nothing written.
 pub async fn snapshot(pool: &MySqlPool) -> Vec<(String, i64)> {
     let mut out = Vec::new();
-    for t in ["customers", "customer_addresses", "orders", "order_lines", "order_status_history", "stock_movements",
-        "payments", "outbox", "stock"]
-    {
+    for t in [
+        "customers",
+        "customer_addresses",
+        "orders",
+        "order_lines",
+        "order_status_history",
+        "stock_movements",
+        "payments",
+        "outbox",
+        "stock",
+    ] {
         out.push((t.to_owned(), count(pool, t).await));
     }
     let stock: Vec<(i64, i32)> =
@@ -107,9 +118,13 @@ pub async fn stock_of(pool: &MySqlPool, ingredient: &str) -> Option<i32> {
 
 /// (event_type, payload) of the outbox in insertion order.
 pub async fn events(pool: &MySqlPool) -> Vec<(String, Value)> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT event_type, payload FROM outbox ORDER BY id").fetch_all(pool).await.unwrap();
-    rows.into_iter().map(|(t, p)| (t, serde_json::from_str(&p).unwrap())).collect()
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT event_type, payload FROM outbox ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    rows.into_iter()
+        .map(|(t, p)| (t, serde_json::from_str(&p).unwrap()))
+        .collect()
 }
 
 pub fn field(err: ocpizza_db::store::StoreError) -> String {

@@ -182,3 +182,20 @@ pub fn json_to_zval(v: &Value) -> PhpResult<Zval> {
     }
     Ok(zv)
 }
+
+/// An associative PHP array with the keys in the given order (PHP arrays are ordered; `===` compares order).
+pub fn assoc(entries: Vec<(&str, Value)>) -> PhpResult<Zval> {
+    let entries = entries.into_iter().map(|(k, v)| Ok((k, json_to_zval(&v)?))).collect::<PhpResult<Vec<_>>>()?;
+    assoc_zvals(entries)
+}
+
+/// [`assoc`] over PHP values.
+pub fn assoc_zvals(entries: Vec<(&str, Zval)>) -> PhpResult<Zval> {
+    let mut ht = ZendHashTable::with_capacity(entries.len().try_into().unwrap_or(u32::MAX));
+    for (k, v) in entries {
+        ht.insert(k, v).map_err(|e| crate::guard::internal(&e.to_string()))?;
+    }
+    let mut zv = Zval::new();
+    zv.set_hashtable(ht);
+    Ok(zv)
+}

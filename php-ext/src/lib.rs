@@ -8,6 +8,8 @@ mod errors;
 mod guard;
 mod input;
 mod signatures;
+mod state;
+mod store;
 
 use ext_php_rs::prelude::*;
 
@@ -15,5 +17,6 @@ use ext_php_rs::prelude::*;
 pub fn module(module: ModuleBuilder) -> ModuleBuilder {
     let module = module.name("ocpizza").version(env!("CARGO_PKG_VERSION"));
     let module = errors::register(module);
-    signatures::register(module)
+    let module = signatures::register(module);
+    store::register(module)
 }

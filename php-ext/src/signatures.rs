@@ -12,7 +12,8 @@ use ocpizza_core::webhooks::{self, Secret, WebhookError};
 
 use crate::errors::{from_notification, validation};
 use crate::guard::guarded;
-use crate::input::{entries, json_to_zval, scalar_field, signing_fields};
+use crate::input::{assoc, entries, scalar_field, signing_fields};
+use serde_json::json;
 
 fn algorithm(name: &str) -> PhpResult<Algorithm> {
     name.parse().map_err(|e: SignError| validation("algorithm", strip_field(&e.to_string())))
@@ -93,24 +94,23 @@ impl SogeCommerce {
 
 /// The notification with the snake_case keys of `Notification` (absent optional values as null).
 fn notification_array(n: &Notification) -> PhpResult<Zval> {
-    let value = serde_json::json!({
-        "order_id": n.order_id,
-        "transaction_id": n.transaction_id,
-        "transaction_uuid": n.transaction_uuid,
-        "transaction_date": n.transaction_date,
-        "amount_cents": n.amount_cents,
-        "currency_numeric": n.currency_numeric,
-        "currency": n.currency,
-        "raw_status": n.raw_status,
-        "outcome": n.outcome.as_str(),
-        "operation_type": n.operation_type,
-        "trigger": n.trigger,
-        "sequence_number": n.sequence_number,
-        "idempotency_key": n.idempotency_key,
-        "mode": n.mode.as_str(),
-        "site_id": n.site_id,
-    });
-    json_to_zval(&value)
+    assoc(vec![
+        ("order_id", json!(n.order_id)),
+        ("transaction_id", json!(n.transaction_id)),
+        ("transaction_uuid", json!(n.transaction_uuid)),
+        ("transaction_date", json!(n.transaction_date)),
+        ("amount_cents", json!(n.amount_cents)),
+        ("currency_numeric", json!(n.currency_numeric)),
+        ("currency", json!(n.currency)),
+        ("raw_status", json!(n.raw_status)),
+        ("outcome", json!(n.outcome.as_str())),
+        ("operation_type", json!(n.operation_type)),
+        ("trigger", json!(n.trigger)),
+        ("sequence_number", json!(n.sequence_number)),
+        ("idempotency_key", json!(n.idempotency_key)),
+        ("mode", json!(n.mode.as_str())),
+        ("site_id", json!(n.site_id)),
+    ])
 }
 
 /// Standard Webhooks signing, for code that posts to the bridge itself.

@@ -28,6 +28,7 @@ pub struct AppState {
     /// Every known destination and whether it is enabled, for `/readyz`.
     pub destination_status: Vec<(String, &'static str)>,
     pub notify: Arc<Notify>,
+    pub engine: Engine,
 }
 
 impl AppState {
@@ -143,6 +144,7 @@ pub async fn spawn_app(
         destinations: destinations.clone(),
         destination_status,
         notify: notify.clone(),
+        engine: engine.clone(),
     });
     let (tx, rx) = watch::channel(false);
     let mut tasks = Vec::new();

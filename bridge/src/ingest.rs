@@ -66,14 +66,38 @@ pub fn partition_key(event: &Event) -> String {
     }
 }
 
+/// Serialises the storing of one partition's events across connections and processes (a MariaDB named lock,
+/// scoped to the database): without it two events of one order stored concurrently could commit in the other
+/// order than their delivery ids, and the relay, which follows ids, would apply them out of order.
+/// Hold it from before the delivery insert until after the commit.
+pub async fn lock_partition(conn: &mut sqlx::MySqlConnection, key: &str) -> Result<(), sqlx::Error> {
+    let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(CONCAT('ocpz:', LEFT(DATABASE(), 24), ':', LEFT(?, 32)), 10)")
+        .bind(key)
+        .fetch_one(&mut *conn)
+        .await?;
+    if got == Some(1) {
+        Ok(())
+    } else {
+        Err(sqlx::Error::Protocol(format!("partition {key} is locked by another writer for more than 10 s")))
+    }
+}
+
+pub async fn unlock_partition(conn: &mut sqlx::MySqlConnection, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT RELEASE_LOCK(CONCAT('ocpz:', LEFT(DATABASE(), 24), ':', LEFT(?, 32)))")
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stored {
     Accepted { inbox_id: i64, deliveries: usize },
     Duplicate,
 }
 
-/// Inserts the inbox row and its delivery rows inside `tx` (the caller commits). On a duplicate id nothing is
-/// inserted and the transaction stays usable.
+/// Inserts the inbox row and its pending delivery rows inside `tx` (the caller commits). On a duplicate id
+/// nothing is inserted and the transaction stays usable.
 pub async fn store(
     tx: &mut Transaction<'_, MySql>,
     webhook_id: &str,
@@ -82,6 +106,22 @@ pub async fn store(
     event: &Event,
     destinations: &[&'static str],
     via: Via,
+) -> Result<Stored, sqlx::Error> {
+    store_leased(tx, webhook_id, body, env, event, destinations, via, None).await
+}
+
+/// [`store`], but with `leased_to` the delivery rows are inserted in flight, leased to that relay owner (see
+/// `relay::Reservation`).
+#[allow(clippy::too_many_arguments)]
+pub async fn store_leased(
+    tx: &mut Transaction<'_, MySql>,
+    webhook_id: &str,
+    body: &[u8],
+    env: &Envelope,
+    event: &Event,
+    destinations: &[&'static str],
+    via: Via,
+    leased_to: Option<(&str, std::time::Duration)>,
 ) -> Result<Stored, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO inbox (source, webhook_id, event_type, event_time, shop_order_id, body, received_via) \
@@ -103,9 +143,24 @@ pub async fn store(
     };
     if !destinations.is_empty() {
         let key = partition_key(event);
-        let mut q = QueryBuilder::<MySql>::new("INSERT INTO deliveries (inbox_id, destination, partition_key) ");
+        let mut q = QueryBuilder::<MySql>::new(
+            "INSERT INTO deliveries (inbox_id, destination, partition_key, status, attempt, lease_owner, lease_until) ",
+        );
+        // Leased: the rows go straight to this process's relay (first attempt), no claim needed.
+        let (status, attempt, owner, lease_us) = match leased_to {
+            Some((owner, lease)) => ("inflight", 1, Some(owner), Some(i64::try_from(lease.as_micros()).unwrap_or(i64::MAX))),
+            None => ("pending", 0, None, None),
+        };
         q.push_values(destinations, |mut b, d| {
-            b.push_bind(inbox_id).push_bind(*d).push_bind(&key);
+            b.push_bind(inbox_id)
+                .push_bind(*d)
+                .push_bind(&key)
+                .push_bind(status)
+                .push_bind(attempt)
+                .push_bind(owner)
+                .push_unseparated(", NOW(6) + INTERVAL ")
+                .push_bind_unseparated(lease_us)
+                .push_unseparated(" MICROSECOND");
         });
         q.build().execute(&mut **tx).await?;
     }

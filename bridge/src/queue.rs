@@ -109,6 +109,26 @@ pub async fn claim(
 
     // 3. The candidates came from a snapshot: an older row of the partition may have become pending since
     //    (a replay, a reaped lease). Re-check on committed data while fetching, and hand such rows back.
+    fetch_leased(&mut conn, owner, Leased::Ids(&ids)).await
+}
+
+/// Rows of one freshly ingested event that the webhook handler inserted already leased to `owner` (the fast
+/// lane). Same re-check as a claim: a row with an older pending/inflight row in its partition is handed back.
+pub async fn adopt(pool: &MySqlPool, owner: &str, inbox_id: i64) -> Result<Vec<Claimed>, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    fetch_leased(&mut conn, owner, Leased::Inbox(inbox_id)).await
+}
+
+enum Leased<'a> {
+    Ids(&'a [i64]),
+    Inbox(i64),
+}
+
+async fn fetch_leased(
+    conn: &mut sqlx::MySqlConnection,
+    owner: &str,
+    which: Leased<'_>,
+) -> Result<Vec<Claimed>, sqlx::Error> {
     let mut q = QueryBuilder::<MySql>::new(
         "SELECT d.id, d.inbox_id, CONVERT(d.destination USING utf8mb4) AS destination, d.attempt, \
          CONVERT(i.webhook_id USING utf8mb4) AS webhook_id, i.body, i.received_at, \
@@ -117,9 +137,18 @@ pub async fn claim(
          FROM deliveries d JOIN inbox i ON i.id = d.inbox_id WHERE d.lease_owner = ",
     );
     q.push_bind(owner);
-    q.push(" AND d.status = 'inflight' AND d.id IN (");
-    push_ids(&mut q, &ids);
-    q.push(") ORDER BY d.id");
+    q.push(" AND d.status = 'inflight' AND ");
+    match which {
+        Leased::Ids(ids) => {
+            q.push("d.id IN (");
+            push_ids(&mut q, ids);
+            q.push(")");
+        }
+        Leased::Inbox(inbox_id) => {
+            q.push("d.inbox_id = ").push_bind(inbox_id);
+        }
+    }
+    q.push(" ORDER BY d.id");
     let rows = q.build().fetch_all(&mut *conn).await?;
     let mut claimed = Vec::with_capacity(rows.len());
     let mut blocked = Vec::new();

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 use sqlx::MySqlPool;
-use tokio::sync::{Notify, Semaphore, mpsc, watch};
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tracing::{Instrument, info, warn};
 
@@ -47,13 +49,65 @@ struct Inner {
     cfg: DeliveryConfig,
     owner: String,
     notify: Arc<Notify>,
+    /// Worker slots, shared by claimed and handed-off deliveries.
+    slots: Arc<Semaphore>,
+    handoff: mpsc::UnboundedSender<(i64, OwnedSemaphorePermit)>,
+    handoff_rx: std::sync::Mutex<Option<mpsc::UnboundedReceiver<(i64, OwnedSemaphorePermit)>>>,
+    stopping: AtomicBool,
+}
+
+/// Worker slots reserved by the webhook handler for the delivery rows it is about to insert already leased to
+/// this engine (the fast lane: no claim transaction between ingest and delivery). Dropping it without
+/// [`Reservation::hand_off`] gives the slots back.
+pub struct Reservation {
+    inner: Arc<Inner>,
+    permit: OwnedSemaphorePermit,
+}
+
+impl Reservation {
+    /// (lease owner, lease duration) to write into the new delivery rows.
+    pub fn lease(&self) -> (&str, Duration) {
+        (&self.inner.owner, self.inner.cfg.lease)
+    }
+
+    /// After the commit: the engine re-checks the partition rule and delivers the rows of `inbox_id`.
+    pub fn hand_off(self, inbox_id: i64) {
+        if self.inner.handoff.send((inbox_id, self.permit)).is_err() {
+            // Engine stopped: the rows stay leased to us and the reaper returns them when the lease expires.
+            self.inner.notify.notify_one();
+        }
+    }
 }
 
 impl Engine {
     pub fn new(pool: MySqlPool, destinations: Vec<Arc<dyn Destination>>, cfg: DeliveryConfig) -> Engine {
         let owner = format!("{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..12]);
         let destinations = destinations.into_iter().map(|d| (d.name(), d)).collect();
-        Engine { inner: Arc::new(Inner { pool, destinations, cfg, owner, notify: Arc::new(Notify::new()) }) }
+        let slots = Arc::new(Semaphore::new(cfg.concurrency));
+        let (handoff, handoff_rx) = mpsc::unbounded_channel();
+        Engine {
+            inner: Arc::new(Inner {
+                pool,
+                destinations,
+                cfg,
+                owner,
+                notify: Arc::new(Notify::new()),
+                slots,
+                handoff,
+                handoff_rx: std::sync::Mutex::new(Some(handoff_rx)),
+                stopping: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Reserves `n` worker slots for rows the caller will insert already leased to this engine; `None` when the
+    /// engine is busy or stopping (the rows are then inserted pending and claimed as usual).
+    pub fn try_reserve(&self, n: usize) -> Option<Reservation> {
+        if n == 0 || self.inner.stopping.load(AtomicOrdering::SeqCst) || self.inner.destinations.is_empty() {
+            return None;
+        }
+        let permit = self.inner.slots.clone().try_acquire_many_owned(n as u32).ok()?;
+        Some(Reservation { inner: self.inner.clone(), permit })
     }
 
     /// The lease owner this engine writes into the rows it claims.
@@ -71,7 +125,8 @@ impl Engine {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let inner = self.inner.clone();
         let names: Vec<&'static str> = inner.destinations.keys().copied().collect();
-        let slots = Arc::new(Semaphore::new(inner.cfg.concurrency));
+        let slots = inner.slots.clone();
+        let mut handoffs = inner.handoff_rx.lock().unwrap().take().expect("an engine runs once");
         let mut tasks = JoinSet::new();
         let reaper = tokio::spawn(reaper(inner.clone(), shutdown.clone()));
         let (results, results_rx) = mpsc::unbounded_channel();
@@ -83,9 +138,16 @@ impl Engine {
         let mut backlog = false;
         'dispatch: while !*shutdown.borrow() {
             while tasks.try_join_next().is_some() {}
+            while let Ok((inbox_id, permit)) = handoffs.try_recv() {
+                tasks.spawn(adopt(inner.clone(), inbox_id, permit, results.clone()));
+            }
             let need = if backlog { big } else { 1 };
             let first = tokio::select! {
                 p = slots.clone().acquire_many_owned(need) => p.expect("semaphore never closed"),
+                Some((inbox_id, permit)) = handoffs.recv() => {
+                    tasks.spawn(adopt(inner.clone(), inbox_id, permit, results.clone()));
+                    continue;
+                }
                 _ = shutdown.changed() => break 'dispatch,
             };
             let want = (need as usize + slots.available_permits()).min(MAX_BATCH);
@@ -107,6 +169,9 @@ impl Engine {
                 tokio::select! {
                     _ = inner.notify.notified() => {}
                     _ = tokio::time::sleep(inner.cfg.poll_interval) => {}
+                    Some((inbox_id, permit)) = handoffs.recv() => {
+                        tasks.spawn(adopt(inner.clone(), inbox_id, permit, results.clone()));
+                    }
                     _ = shutdown.changed() => break 'dispatch,
                 }
                 continue;
@@ -126,7 +191,12 @@ impl Engine {
             }
         }
 
-        // Graceful stop: no new claims; in-flight deliveries get the grace period, then are released.
+        // Graceful stop: no new claims nor hand-offs; in-flight deliveries get the grace period, then are released.
+        inner.stopping.store(true, AtomicOrdering::SeqCst);
+        handoffs.close();
+        while let Some((inbox_id, permit)) = handoffs.recv().await {
+            tasks.spawn(adopt(inner.clone(), inbox_id, permit, results.clone()));
+        }
         let grace = inner.cfg.shutdown_grace;
         let drained = tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
         if drained.is_err() {
@@ -175,6 +245,38 @@ async fn finisher(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<(Claimed, F
         batch.clear();
         inner.notify.notify_one();
     }
+}
+
+/// Delivers the rows of a freshly ingested event that were inserted leased to us.
+async fn adopt(
+    inner: Arc<Inner>,
+    inbox_id: i64,
+    mut permit: OwnedSemaphorePermit,
+    results: mpsc::UnboundedSender<(Claimed, Finish)>,
+) {
+    let rows = match queue::adopt(&inner.pool, &inner.owner, inbox_id).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            warn!(error = %e, inbox_id, "could not load handed-off deliveries; the reaper will return them");
+            return;
+        }
+    };
+    let mut work = Vec::with_capacity(rows.len());
+    for row in rows {
+        // The last row runs on what is left of the reservation.
+        let p = if permit.num_permits() > 1 { permit.split(1) } else { None };
+        work.push((row, p));
+    }
+    let inner = &inner;
+    futures_util::future::join_all(work.into_iter().map(|(row, p)| {
+        let results = results.clone();
+        async move {
+            deliver_one(inner, row, results).await;
+            drop(p);
+        }
+    }))
+    .await;
+    drop(permit);
 }
 
 async fn reaper(inner: Arc<Inner>, mut shutdown: watch::Receiver<bool>) {

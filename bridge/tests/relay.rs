@@ -253,3 +253,50 @@ async fn graceful_shutdown_releases_what_it_cannot_finish() {
         sqlx::query_as("SELECT status, attempt, CONVERT(lease_owner USING utf8mb4) FROM deliveries").fetch_one(&db.pool).await.unwrap();
     assert_eq!((status.as_str(), attempt, owner), ("pending", 0, None));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fast_lane_keeps_order_and_exclusivity_under_concurrent_webhooks() {
+    let db = TestDb::new().await;
+    let dest = Scripted::with_delay("alpha", Duration::from_millis(5));
+    let dests: Vec<Arc<dyn Destination>> = vec![dest.clone()];
+    let app = spawn_app(config(&[("OCPIZZA_DELIVERY_CONCURRENCY", "16")]), db.pool.clone(), dests, &[]).await.unwrap();
+    let client = reqwest::Client::new();
+    let mut senders = Vec::new();
+    for w in 0..8 {
+        let (client, addr) = (client.clone(), app.addr);
+        senders.push(tokio::spawn(async move {
+            for k in 0..6 {
+                let i = w * 6 + k;
+                let (status, _) = send(&client, addr, &format!("fl_{i}"), &status_changed(900 + i % 4, "received", "accepted")).await;
+                assert_eq!(status, 202);
+            }
+        }));
+    }
+    for s in senders {
+        s.await.unwrap();
+    }
+    let all = eventually(Duration::from_secs(30), || async {
+        (count(&db.pool, "SELECT COUNT(*) FROM deliveries WHERE status = 'done'").await == 48).then_some(())
+    })
+    .await;
+    app.shutdown().await;
+    assert!(all.is_some(), "not all delivered");
+    let calls = dest.calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 48, "a delivery ran twice");
+    for order in 0..4i64 {
+        // Ingest order of this order's events (inbox id order) must be the delivery order, without overlap.
+        let ingested: Vec<String> = sqlx::query_scalar(
+            "SELECT CONVERT(webhook_id USING utf8mb4) FROM inbox WHERE shop_order_id = ? ORDER BY id",
+        )
+        .bind(900 + order)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+        let delivered: Vec<&Call> = calls.iter().filter(|c| ingested.contains(&c.webhook_id)).collect();
+        let seq: Vec<&str> = delivered.iter().map(|c| c.webhook_id.as_str()).collect();
+        assert_eq!(seq, ingested.iter().map(String::as_str).collect::<Vec<_>>(), "order {order}");
+        for w in delivered.windows(2) {
+            assert!(w[1].at >= w[0].finished, "overlap in order {order}: {w:?}");
+        }
+    }
+}

@@ -61,7 +61,7 @@ pub async fn receive(
 }
 
 async fn handle(
-    app: &AppState,
+    app: &Arc<AppState>,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, serde_json::Value), ApiError> {
@@ -85,29 +85,65 @@ async fn handle(
 
     let (env, event) = ingest::parse_body(&body).map_err(|e| ApiError::bad_request(e.code(), e.to_string()))?;
     let span = tracing::info_span!("event", webhook_id = %id, event_type = %env.event_type);
-    async {
-        let destinations = app.destinations_for(&env.event_type);
-        let mut tx = app.pool.begin().await.map_err(ApiError::database)?;
-        let stored = ingest::store(&mut tx, id, &body, &env, &event, &destinations, Via::Webhook)
-            .await
-            .map_err(ApiError::database)?;
+    // Spawned: once started, the transaction and the partition lock run to the end even if the sender hangs up.
+    let (app2, id2) = (app.clone(), id.to_owned());
+    let stored = tokio::spawn(async move { store_event(&app2, &id2, &body, &env, &event).await }.instrument(span))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("ingest task failed: {e}")))?
+        .map_err(ApiError::database)?;
+    Ok(match stored {
+        Stored::Duplicate => (StatusCode::OK, serde_json::json!({ "status": "duplicate", "webhook_id": id })),
+        Stored::Accepted { deliveries, .. } => (
+            StatusCode::ACCEPTED,
+            serde_json::json!({ "status": "accepted", "webhook_id": id, "deliveries": deliveries }),
+        ),
+    })
+}
+
+/// One transaction: inbox row + delivery rows, under the partition lock so that one order's events are stored
+/// (ids and commits) one after the other. Then hands the rows to the local relay or nudges it.
+async fn store_event(
+    app: &AppState,
+    id: &str,
+    body: &[u8],
+    env: &ocpizza_core::events::Envelope,
+    event: &ocpizza_core::events::Event,
+) -> Result<Stored, sqlx::Error> {
+    let destinations = app.destinations_for(&env.event_type);
+    // Fast lane: when this process has free worker slots, the rows are inserted leased to its relay.
+    let reservation = app.engine.try_reserve(destinations.len());
+    let mut conn = app.pool.acquire().await?;
+    let key = ingest::partition_key(event);
+    let result = async {
+        ingest::lock_partition(&mut conn, &key).await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let lease = reservation.as_ref().map(|r| r.lease());
+        let stored = ingest::store_leased(&mut tx, id, body, env, event, &destinations, Via::Webhook, lease).await?;
         match stored {
-            Stored::Duplicate => {
-                tx.rollback().await.map_err(ApiError::database)?;
-                tracing::info!("duplicate webhook id, nothing new");
-                Ok((StatusCode::OK, serde_json::json!({ "status": "duplicate", "webhook_id": id })))
+            Stored::Duplicate => tx.rollback().await?,
+            Stored::Accepted { .. } => tx.commit().await?,
+        }
+        ingest::unlock_partition(&mut conn, &key).await?;
+        Ok::<_, sqlx::Error>(stored)
+    }
+    .await;
+    let stored = match result {
+        Ok(s) => s,
+        Err(e) => {
+            // The session may still hold the partition lock: close it rather than return it to the pool.
+            drop(conn.detach());
+            return Err(e);
+        }
+    };
+    match &stored {
+        Stored::Duplicate => tracing::info!("duplicate webhook id, nothing new"),
+        Stored::Accepted { inbox_id, deliveries } => {
+            match reservation {
+                Some(r) => r.hand_off(*inbox_id),
+                None => app.notify.notify_one(),
             }
-            Stored::Accepted { inbox_id, deliveries } => {
-                tx.commit().await.map_err(ApiError::database)?;
-                app.notify.notify_one();
-                tracing::info!(inbox_id, deliveries, "event accepted");
-                Ok((
-                    StatusCode::ACCEPTED,
-                    serde_json::json!({ "status": "accepted", "webhook_id": id, "deliveries": deliveries }),
-                ))
-            }
+            tracing::info!(inbox_id, deliveries, "event accepted");
         }
     }
-    .instrument(span)
-    .await
+    Ok(stored)
 }

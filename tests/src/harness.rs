@@ -530,6 +530,8 @@ pub struct Flow {
     pub kitchen_device: String,
     pub driver_device: String,
     pub admin_token: String,
+    /// The restaurant-scoped bearer token that registers devices.
+    device_bearer: String,
     _dir: ScratchDir,
 }
 
@@ -637,8 +639,30 @@ impl Flow {
             kitchen_device,
             driver_device,
             admin_token,
+            device_bearer: device_token,
             _dir: dir,
         })
+    }
+
+    /// Unregisters the two devices through `DELETE /v1/devices/{token}` (the demo's database outlives the run).
+    pub async fn unregister_devices(&self) -> Result<(), HarnessError> {
+        for token in [&self.kitchen_device, &self.driver_device] {
+            let r = self
+                .bridge
+                .http
+                .delete(format!("{}/v1/devices/{token}", self.bridge.url()))
+                .bearer_auth(&self.device_bearer)
+                .send()
+                .await?;
+            if !r.status().is_success() {
+                let status = r.status().as_u16();
+                return Err(HarnessError::Device {
+                    status,
+                    body: r.text().await.unwrap_or_default(),
+                });
+            }
+        }
+        Ok(())
     }
 
     pub fn pool(&self) -> &MySqlPool {

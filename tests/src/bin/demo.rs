@@ -95,8 +95,9 @@ async fn place_paid_order(flow: &Flow, t: &Timeline) -> Result<i64, DemoError> {
     t.say(
         "Boutique",
         format!(
-            "panier n°{} : 2 × Pizza Margherita, 1 × Cola 33 cl, livraison 69002 Lyon — {} €",
-            cart.id, cart.total
+            "panier n°{} : 2 × Pizza Margherita, 1 × Cola 33 cl, livraison 69002 Lyon — {}",
+            cart.id,
+            euros(cart.total_cents())
         ),
     );
     let form = flow.shop.checkout_card(cart.id).await?;
@@ -295,39 +296,34 @@ async fn run_statuses(flow: &Flow, t: &Timeline, id: i64) -> Result<(), DemoErro
     Ok(())
 }
 
-async fn demo() -> Result<(), DemoError> {
-    let url = std::env::var("OCPIZZA_DATABASE_URL").unwrap_or_else(|_| DEFAULT_DB.to_owned());
-    let db = Database::existing(&url).await?;
-    println!(
-        "== OC Pizza : une commande de bout en bout (boutique de démonstration, services locaux)"
-    );
-    let mut flow = Flow::start(db, FlowOptions::default()).await?;
-    println!(
-        "   bridge {} (binaire réel) · Dolibarr simulé {} · APNs simulé {} · appareils de {} : cuisine …{}, livreur …{}",
-        flow.bridge.url(),
-        flow.dolibarr.url(),
-        flow.apns.endpoint(),
-        flow.restaurant,
-        &flow.kitchen_device[60..],
-        &flow.driver_device[60..]
-    );
-    println!(
-        "   boutique : le code du module ocpizza sur un simulateur de PrestaShop (PrestaShop n'est pas dans ce dépôt)\n"
-    );
+/// The Dolibarr stand-in starts empty at every run, while the bridge's memory of Dolibarr (customer and order ids in
+/// `dolibarr_customers`, `dolibarr_links`) stays in the kept `ocpizza` database: forget the previous run's ids, or
+/// the bridge would point new orders at a thirdparty this Dolibarr never had.
+async fn forget_previous_dolibarr(db: &Database) -> Result<(), DemoError> {
+    for table in ["dolibarr_links", "dolibarr_customers"] {
+        sqlx::query(&format!("DELETE FROM {table}"))
+            .execute(db.pool())
+            .await
+            .map_err(HarnessError::from)?;
+    }
+    Ok(())
+}
 
+/// Scenario 1 (paid online, to delivered) and scenario 2 (bridge stopped during an order).
+async fn scenarios(flow: &mut Flow) -> Result<(), DemoError> {
     println!("-- Scénario 1 : commande payée en ligne, jusqu'à la livraison");
     let t = Timeline(Instant::now());
-    let id = place_paid_order(&flow, &t).await?;
-    show_db(&flow, &t, id).await?;
-    show_relayed(&flow, &t, id).await?;
-    run_statuses(&flow, &t, id).await?;
+    let id = place_paid_order(flow, &t).await?;
+    show_db(flow, &t, id).await?;
+    show_relayed(flow, &t, id).await?;
+    run_statuses(flow, &t, id).await?;
 
     println!("\n-- Scénario 2 : le bridge est arrêté pendant une commande");
     let t = Timeline(Instant::now());
     flow.bridge.stop().await?;
     t.say("Bridge", "arrêté (SIGTERM)");
-    let id = place_paid_order(&flow, &t).await?;
-    show_db(&flow, &t, id).await?;
+    let id = place_paid_order(flow, &t).await?;
+    show_db(flow, &t, id).await?;
     let dol_before = flow.dolibarr.order_by_ref_ext(&format!("PS-{id}")).len();
     t.say(
         "Dolibarr",
@@ -349,7 +345,7 @@ async fn demo() -> Result<(), DemoError> {
         "Bridge",
         "redémarré : la réconciliation reprend les événements en attente de l'outbox",
     );
-    show_relayed(&flow, &t, id).await?;
+    show_relayed(flow, &t, id).await?;
     let orders = flow.dolibarr.order_by_ref_ext(&format!("PS-{id}")).len();
     let pushes = flow.pushes(&flow.kitchen_device, id).len();
     if orders != 1 || pushes != 1 {
@@ -357,13 +353,44 @@ async fn demo() -> Result<(), DemoError> {
             "expected exactly one Dolibarr order and one kitchen push, got {orders} and {pushes}"
         )));
     }
-    show_db(&flow, &t, id).await?;
-    run_statuses(&flow, &t, id).await?;
+    show_db(flow, &t, id).await?;
+    run_statuses(flow, &t, id).await?;
     t.say(
         "Résultat",
         format!("livrée une seule fois : {orders} commande Dolibarr, {pushes} push cuisine"),
     );
-    flow.bridge.stop().await?;
+    Ok(())
+}
+
+async fn demo() -> Result<(), DemoError> {
+    let url = std::env::var("OCPIZZA_DATABASE_URL").unwrap_or_else(|_| DEFAULT_DB.to_owned());
+    let db = Database::existing(&url).await?;
+    forget_previous_dolibarr(&db).await?;
+    println!(
+        "== OC Pizza : une commande de bout en bout (boutique de démonstration, services locaux)"
+    );
+    let mut flow = Flow::start(db, FlowOptions::default()).await?;
+    println!(
+        "   bridge {} (binaire réel) · Dolibarr simulé {} · APNs simulé {} · appareils de {} : cuisine …{}, livreur …{}",
+        flow.bridge.url(),
+        flow.dolibarr.url(),
+        flow.apns.endpoint(),
+        flow.restaurant,
+        &flow.kitchen_device[60..],
+        &flow.driver_device[60..]
+    );
+    println!(
+        "   boutique : le code du module ocpizza sur un simulateur de PrestaShop (PrestaShop n'est pas dans ce dépôt)\n"
+    );
+
+    let result = scenarios(&mut flow).await;
+    // The demo's database outlives the run: its devices go (also after a failure, when the bridge still runs).
+    if flow.bridge.is_running() {
+        let unregistered = flow.unregister_devices().await;
+        flow.bridge.stop().await?;
+        unregistered?;
+    }
+    result?;
     println!(
         "\nDémonstration terminée. La base `ocpizza` garde ces commandes (`ocpizza-bridge summary` les compte)."
     );

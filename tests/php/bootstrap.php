@@ -10,6 +10,7 @@ declare(strict_types=1);
 require __DIR__ . '/support/TestDatabase.php';
 require __DIR__ . '/support/Orders.php';
 require __DIR__ . '/support/Processes.php';
+require __DIR__ . '/support/StoreTestCase.php';
 
 if (!extension_loaded('ocpizza')) {
     fwrite(STDERR, "The ocpizza extension is not loaded. Run:\n"

@@ -56,8 +56,9 @@ pub async fn counts(pool: &MySqlPool) -> Result<Vec<(&'static str, i64)>, DbErro
 /// A short, human-readable summary of what the database holds.
 pub async fn summary(pool: &MySqlPool) -> Result<String, DbError> {
     let mut s = String::new();
+    // ascii_bin columns (codes) come back as VARBINARY to sqlx: read them as text.
     let restaurants: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
-        "SELECT r.code, r.name, r.city, \
+        "SELECT CAST(r.code AS CHAR), r.name, r.city, \
            (SELECT COUNT(*) FROM restaurant_delivery_postcodes p WHERE p.restaurant_id = r.id), \
            (SELECT COUNT(*) FROM staff st WHERE st.restaurant_id = r.id AND st.active) \
          FROM restaurants r WHERE r.active ORDER BY r.code",

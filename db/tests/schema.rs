@@ -118,6 +118,8 @@ async fn seeding_twice_gives_the_same_row_counts() {
     seed::load(&db.pool).await.unwrap();
     let second = seed::counts(&db.pool).await.unwrap();
     assert_eq!(first, second);
+    let summary = seed::summary(&db.pool).await.unwrap();
+    assert!(summary.contains("Restaurants (5)") && summary.contains("BELLECOUR"), "{summary}");
     let count = |t: &str| first.iter().find(|(n, _)| *n == t).unwrap().1;
     assert_eq!(count("restaurants"), 5);
     assert!(count("staff") >= 20);

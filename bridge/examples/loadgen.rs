@@ -109,7 +109,8 @@ async fn main() {
     let counter = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(args.duration);
     let started = Instant::now();
-    let per_conn_interval = (args.rate > 0).then(|| Duration::from_secs_f64(args.connections as f64 / args.rate as f64));
+    let per_conn_interval =
+        (args.rate > 0).then(|| Duration::from_secs_f64(args.connections as f64 / args.rate as f64));
     let mut tasks = Vec::new();
     for c in 0..args.connections {
         let (client, secret, counter, shared, url) =

@@ -162,7 +162,7 @@ pub async fn spawn_app(
     tasks.push(tokio::spawn(engine.run(rx.clone())));
     if !reconcile.interval.is_zero() {
         let dests = destinations.clone();
-        let f: Arc<dyn Fn(&str) -> Vec<&'static str> + Send + Sync> = Arc::new(move |t| destinations_for(&dests, t));
+        let f: crate::reconcile::DestinationsFor = Arc::new(move |t| destinations_for(&dests, t));
         tasks.push(tokio::spawn(crate::reconcile::run(
             pool.clone(),
             reconcile.interval,

@@ -177,11 +177,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The enabled destinations and the names of those left disabled.
+pub type Destinations = (Vec<Arc<dyn Destination>>, Vec<&'static str>);
+
 /// Builds the enabled destinations from the configuration; returns them and the names left disabled.
-pub fn build_destinations(
-    config: &Config,
-    pool: &sqlx::MySqlPool,
-) -> anyhow::Result<(Vec<Arc<dyn Destination>>, Vec<&'static str>)> {
+pub fn build_destinations(config: &Config, pool: &sqlx::MySqlPool) -> anyhow::Result<Destinations> {
     let mut enabled: Vec<Arc<dyn Destination>> = Vec::new();
     let mut disabled = Vec::new();
     match &config.dolibarr {

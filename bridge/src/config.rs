@@ -266,13 +266,16 @@ impl Config {
         } else {
             None
         };
-        if let Some(d) = &dolibarr {
-            if d.bank_account_id <= 0 {
+        if let Some(d) = &dolibarr
+            && d.bank_account_id <= 0 {
                 return Err(invalid("OCPIZZA_DOLIBARR_BANK_ACCOUNT_ID", "must be a positive integer"));
             }
-        }
-        let apns = if v.any_set(&["OCPIZZA_APNS_KEY_FILE", "OCPIZZA_APNS_KEY_ID", "OCPIZZA_APNS_TEAM_ID", "OCPIZZA_APNS_TOPIC"])
-        {
+        let apns = if v.any_set(&[
+            "OCPIZZA_APNS_KEY_FILE",
+            "OCPIZZA_APNS_KEY_ID",
+            "OCPIZZA_APNS_TEAM_ID",
+            "OCPIZZA_APNS_TOPIC",
+        ]) {
             let key_id = v.required("OCPIZZA_APNS_KEY_ID")?.to_owned();
             let team_id = v.required("OCPIZZA_APNS_TEAM_ID")?.to_owned();
             for (var, val) in [("OCPIZZA_APNS_KEY_ID", &key_id), ("OCPIZZA_APNS_TEAM_ID", &team_id)] {
@@ -341,7 +344,11 @@ impl Config {
         Ok(Config {
             database_url: v.get("OCPIZZA_DATABASE_URL").map(SecretString::new),
             database_max_connections: v.parse_or("OCPIZZA_DATABASE_MAX_CONNECTIONS", 32u32, "a positive integer")?,
-            listen: v.parse_or("OCPIZZA_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8080)), "an address like 127.0.0.1:8080")?,
+            listen: v.parse_or(
+                "OCPIZZA_LISTEN",
+                SocketAddr::from(([127, 0, 0, 1], 8080)),
+                "an address like 127.0.0.1:8080",
+            )?,
             webhook_secrets: parse_secrets(v.get("OCPIZZA_WEBHOOK_SECRETS"))?,
             webhook_tolerance_secs: tolerance,
             webhook_max_body: v.parse_or("OCPIZZA_WEBHOOK_MAX_BODY_BYTES", 256 * 1024usize, "a number of bytes")?,

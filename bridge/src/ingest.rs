@@ -28,7 +28,9 @@ impl Via {
 pub enum BodyError {
     #[error("body is not a JSON event envelope {{type, timestamp, data}}: {0}")]
     Malformed(String),
-    #[error("unknown event type {0:?} (expected one of order.created, order.paid, order.payment_failed, order.status_changed, stock.shortage)")]
+    #[error(
+        "unknown event type {0:?} (expected one of order.created, order.paid, order.payment_failed, order.status_changed, stock.shortage)"
+    )]
     UnknownType(String),
     #[error("data of {event_type} is invalid: {reason}")]
     InvalidData { event_type: String, reason: String },
@@ -71,10 +73,11 @@ pub fn partition_key(event: &Event) -> String {
 /// order than their delivery ids, and the relay, which follows ids, would apply them out of order.
 /// Hold it from before the delivery insert until after the commit.
 pub async fn lock_partition(conn: &mut sqlx::MySqlConnection, key: &str) -> Result<(), sqlx::Error> {
-    let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(CONCAT('ocpz:', LEFT(DATABASE(), 24), ':', LEFT(?, 32)), 10)")
-        .bind(key)
-        .fetch_one(&mut *conn)
-        .await?;
+    let got: Option<i64> =
+        sqlx::query_scalar("SELECT GET_LOCK(CONCAT('ocpz:', LEFT(DATABASE(), 24), ':', LEFT(?, 32)), 10)")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await?;
     if got == Some(1) {
         Ok(())
     } else {
@@ -148,7 +151,9 @@ pub async fn store_leased(
         );
         // Leased: the rows go straight to this process's relay (first attempt), no claim needed.
         let (status, attempt, owner, lease_us) = match leased_to {
-            Some((owner, lease)) => ("inflight", 1, Some(owner), Some(i64::try_from(lease.as_micros()).unwrap_or(i64::MAX))),
+            Some((owner, lease)) => {
+                ("inflight", 1, Some(owner), Some(i64::try_from(lease.as_micros()).unwrap_or(i64::MAX)))
+            }
             None => ("pending", 0, None, None),
         };
         q.push_values(destinations, |mut b, d| {
@@ -175,7 +180,9 @@ mod tests {
     fn body_errors_have_codes() {
         assert_eq!(parse_body(b"{").unwrap_err().code(), "malformed_body");
         assert_eq!(
-            parse_body(br#"{"type":"order.exploded","timestamp":"2026-11-29T18:00:00Z","data":{}}"#).unwrap_err().code(),
+            parse_body(br#"{"type":"order.exploded","timestamp":"2026-11-29T18:00:00Z","data":{}}"#)
+                .unwrap_err()
+                .code(),
             "unknown_type"
         );
         let e = parse_body(br#"{"type":"order.paid","timestamp":"2026-11-29T18:00:00Z","data":{"shop_order_id":"x"}}"#)

@@ -89,7 +89,8 @@ pub async fn claim(
     let mut q = QueryBuilder::<MySql>::new("SELECT id FROM deliveries WHERE id IN (");
     push_ids(&mut q, &candidates);
     q.push(") AND status = 'pending' AND next_attempt_at <= NOW(6) FOR UPDATE SKIP LOCKED");
-    let locked: Vec<i64> = q.build_query_as::<(i64,)>().fetch_all(&mut *tx).await?.into_iter().map(|(id,)| id).collect();
+    let locked: Vec<i64> =
+        q.build_query_as::<(i64,)>().fetch_all(&mut *tx).await?.into_iter().map(|(id,)| id).collect();
     let ids: Vec<i64> = candidates.into_iter().filter(|id| locked.contains(id)).take(limit).collect();
     if ids.is_empty() {
         tx.commit().await?;
@@ -190,12 +191,7 @@ fn push_ids(q: &mut QueryBuilder<'_, MySql>, ids: &[i64]) {
 }
 
 /// Records the end of an attempt. Returns false when the row was no longer ours (lease reaped and re-claimed).
-pub async fn finish(
-    pool: &MySqlPool,
-    owner: &str,
-    claimed: &Claimed,
-    finish: &Finish,
-) -> Result<bool, sqlx::Error> {
+pub async fn finish(pool: &MySqlPool, owner: &str, claimed: &Claimed, finish: &Finish) -> Result<bool, sqlx::Error> {
     let guard = " WHERE id = ? AND status = 'inflight' AND lease_owner = ? AND attempt = ?";
     let res = match finish {
         Finish::Done(result) => {

@@ -102,12 +102,15 @@ pub async fn run_once(
     Ok(report)
 }
 
+/// Names of the destinations that take an event type.
+pub type DestinationsFor = Arc<dyn Fn(&str) -> Vec<&'static str> + Send + Sync>;
+
 /// Runs [`run_once`] every `interval` until shutdown.
 pub async fn run(
     pool: MySqlPool,
     interval: Duration,
     after: Duration,
-    destinations_for: Arc<dyn Fn(&str) -> Vec<&'static str> + Send + Sync>,
+    destinations_for: DestinationsFor,
     notify: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {

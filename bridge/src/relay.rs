@@ -233,13 +233,19 @@ async fn finisher(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<(Claimed, F
                 warn!(lost = done.len() as u64 - n, "leases were lost before the attempts finished; not recorded")
             }
             Ok(_) => {}
-            Err(e) => warn!(error = %e, "could not record delivery results; the leases will expire and they will be retried"),
+            Err(e) => {
+                warn!(error = %e, "could not record delivery results; the leases will expire and they will be retried")
+            }
         }
         for (c, f) in batch.iter().filter(|(_, f)| !matches!(f, Finish::Done(_))) {
             match queue::finish(&inner.pool, &inner.owner, c, f).await {
                 Ok(true) => {}
-                Ok(false) => warn!(delivery_id = c.id, "lease was lost before the attempt finished; the result is not recorded"),
-                Err(e) => warn!(delivery_id = c.id, error = %e, "could not record the delivery result; the lease will expire and it will be retried"),
+                Ok(false) => {
+                    warn!(delivery_id = c.id, "lease was lost before the attempt finished; the result is not recorded")
+                }
+                Err(e) => {
+                    warn!(delivery_id = c.id, error = %e, "could not record the delivery result; the lease will expire and it will be retried")
+                }
             }
         }
         batch.clear();
@@ -324,7 +330,9 @@ async fn deliver_one(inner: &Inner, row: Claimed, results: mpsc::UnboundedSender
                     .record(lag.max(0) as f64 / 1e6);
                 tracing::debug!("delivered");
             }
-            Finish::Retry { error, delay } => warn!(error = %error, retry_in_ms = delay.as_millis() as u64, "delivery failed, will retry"),
+            Finish::Retry { error, delay } => {
+                warn!(error = %error, retry_in_ms = delay.as_millis() as u64, "delivery failed, will retry")
+            }
             Finish::Dead { error } => warn!(error = %error, "delivery is dead"),
         }
         // The finisher outlives every delivery task (it stops when the last sender is dropped).
@@ -336,7 +344,10 @@ async fn deliver_one(inner: &Inner, row: Claimed, results: mpsc::UnboundedSender
 
 async fn attempt(inner: &Inner, row: &Claimed) -> Finish {
     let Some(dest) = inner.destinations.get(row.destination.as_str()) else {
-        return Finish::Retry { error: format!("destination {} is not enabled here", row.destination), delay: inner.cfg.backoff_base };
+        return Finish::Retry {
+            error: format!("destination {} is not enabled here", row.destination),
+            delay: inner.cfg.backoff_base,
+        };
     };
     let (env, event) = match ingest::parse_body(&row.body) {
         Ok(p) => p,
@@ -354,7 +365,10 @@ async fn attempt(inner: &Inner, row: &Claimed) -> Finish {
     let budget = inner.cfg.lease.mul_f64(0.9);
     let result = match tokio::time::timeout(budget, dest.deliver(&delivery)).await {
         Ok(r) => r,
-        Err(_) => Err(DeliveryError::Retry { reason: format!("no answer within {} ms", budget.as_millis()), retry_after: None }),
+        Err(_) => Err(DeliveryError::Retry {
+            reason: format!("no answer within {} ms", budget.as_millis()),
+            retry_after: None,
+        }),
     };
     match result {
         Ok(Outcome::Done(v)) => Finish::Done(v),
@@ -376,7 +390,11 @@ mod tests {
 
     #[test]
     fn backoff_doubles_with_jitter_and_honours_retry_after() {
-        let cfg = DeliveryConfig { backoff_base: Duration::from_secs(5), backoff_max: Duration::from_secs(3600), ..Default::default() };
+        let cfg = DeliveryConfig {
+            backoff_base: Duration::from_secs(5),
+            backoff_max: Duration::from_secs(3600),
+            ..Default::default()
+        };
         for _ in 0..200 {
             let d1 = backoff(&cfg, 1, None).as_secs_f64();
             assert!((4.0..=6.0).contains(&d1), "{d1}");

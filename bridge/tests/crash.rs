@@ -79,13 +79,12 @@ fn start(db_url: &str, sink: SocketAddr) -> (Child, SocketAddr) {
     std::thread::spawn(move || {
         let mut sent = false;
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if !sent {
-                if let Some(rest) = line.split("addr=").nth(1) {
+            if !sent
+                && let Some(rest) = line.split("addr=").nth(1) {
                     let addr: SocketAddr = rest.split_whitespace().next().unwrap().parse().unwrap();
                     tx.send(addr).unwrap();
                     sent = true;
                 }
-            }
             // Keep draining so the child never blocks on a full pipe.
         }
     });
@@ -133,17 +132,15 @@ async fn sigkill_mid_burst_loses_nothing_acknowledged() {
                     .body(b)
                     .send()
                     .await;
-                if let Ok(r) = sent {
-                    if r.status().is_success() {
+                if let Ok(r) = sent
+                    && r.status().is_success() {
                         let mut a = acked.lock().unwrap();
                         a.push(id);
-                        if a.len() == kill_after {
-                            if let Some(tx) = kill_tx.lock().unwrap().take() {
+                        if a.len() == kill_after
+                            && let Some(tx) = kill_tx.lock().unwrap().take() {
                                 let _ = tx.send(());
                             }
-                        }
                     }
-                }
                 i += 16;
             }
         }));
@@ -157,8 +154,10 @@ async fn sigkill_mid_burst_loses_nothing_acknowledged() {
     let acked = acked.lock().unwrap().clone();
     assert!(acked.len() >= kill_after, "burst acknowledged {}", acked.len());
     assert!((acked.len() as i64) < total, "the kill came too late to test anything");
-    let inflight_at_kill =
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM deliveries WHERE status = 'inflight'").fetch_one(&db.pool).await.unwrap();
+    let inflight_at_kill = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM deliveries WHERE status = 'inflight'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
 
     // Restart: the leases of the killed process expire, the reaper returns them, everything is delivered.
     let (mut child, _addr) = start(&db.url, sink_addr);
@@ -178,10 +177,8 @@ async fn sigkill_mid_burst_loses_nothing_acknowledged() {
     child.wait().unwrap();
     assert!(all_done, "deliveries still open after restart");
 
-    let inbox: Vec<String> = sqlx::query_scalar("SELECT CONVERT(webhook_id USING utf8mb4) FROM inbox")
-        .fetch_all(&db.pool)
-        .await
-        .unwrap();
+    let inbox: Vec<String> =
+        sqlx::query_scalar("SELECT CONVERT(webhook_id USING utf8mb4) FROM inbox").fetch_all(&db.pool).await.unwrap();
     let deliveries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries").fetch_one(&db.pool).await.unwrap();
     assert_eq!(deliveries as usize, inbox.len(), "one sink delivery per stored event");
     let seen = seen.lock().unwrap().clone();

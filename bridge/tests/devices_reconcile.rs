@@ -20,9 +20,7 @@ async fn device_registration_is_authenticated_scoped_and_validated() {
     let app = spawn_app(config(&[]), db.pool.clone(), Vec::new(), &[]).await.unwrap();
     let client = reqwest::Client::new();
     let url = format!("http://{}/v1/devices", app.addr);
-    let reg = |token: &str, env: &str, restaurant: &str, role: &str| {
-        serde_json::json!({ "token": token, "environment": env, "restaurant": restaurant, "role": role })
-    };
+    let reg = |token: &str, env: &str, restaurant: &str, role: &str| serde_json::json!({ "token": token, "environment": env, "restaurant": restaurant, "role": role });
     let post = |bearer: Option<&'static str>, body: serde_json::Value| {
         let client = client.clone();
         let url = url.clone();
@@ -67,7 +65,14 @@ async fn device_registration_is_authenticated_scoped_and_validated() {
         let client = client.clone();
         let addr = app.addr;
         async move {
-            client.delete(format!("http://{addr}/v1/devices/{token}")).bearer_auth(bearer).send().await.unwrap().status().as_u16()
+            client
+                .delete(format!("http://{addr}/v1/devices/{token}"))
+                .bearer_auth(bearer)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
         }
     };
     let first: chrono::NaiveDateTime =
@@ -150,7 +155,10 @@ async fn reconciliation_ingests_unpublished_outbox_rows_once() {
     assert_eq!(dest.calls_for("evt_seen").len(), 1);
     assert_eq!(dest.calls_for("evt_lost_1").len(), 1);
     let young: Option<chrono::NaiveDateTime> =
-        sqlx::query_scalar("SELECT published_at FROM outbox WHERE event_id = 'evt_young'").fetch_one(&db.pool).await.unwrap();
+        sqlx::query_scalar("SELECT published_at FROM outbox WHERE event_id = 'evt_young'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
     assert!(young.is_none());
     let bad: (Option<chrono::NaiveDateTime>, Option<String>) =
         sqlx::query_as("SELECT published_at, last_error FROM outbox WHERE event_id = 'evt_bad'")

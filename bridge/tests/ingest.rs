@@ -34,7 +34,10 @@ async fn accepted_event_is_stored_with_one_delivery_per_destination_then_deliver
         .await
         .unwrap();
     assert_eq!(stored, body);
-    let key: String = sqlx::query_scalar("SELECT DISTINCT CONVERT(partition_key USING utf8mb4) FROM deliveries").fetch_one(&db.pool).await.unwrap();
+    let key: String = sqlx::query_scalar("SELECT DISTINCT CONVERT(partition_key USING utf8mb4) FROM deliveries")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
     assert_eq!(key, "order:41");
 
     assert!(wait_status(&db.pool, "evt_happy_1", "alpha", "done").await);
@@ -122,17 +125,33 @@ async fn refused_requests_name_their_reason_and_leave_no_row() {
             400,
             "invalid_header",
         ),
-        ("malformed JSON", sign_with(SECRET, "evt_r9", now(), b"{not json"), b"{not json".to_vec(), 400, "malformed_body"),
+        (
+            "malformed JSON",
+            sign_with(SECRET, "evt_r9", now(), b"{not json"),
+            b"{not json".to_vec(),
+            400,
+            "malformed_body",
+        ),
         (
             "unknown type",
-            sign_with(SECRET, "evt_r10", now(), br#"{"type":"order.exploded","timestamp":"2026-11-29T18:00:00Z","data":{}}"#),
+            sign_with(
+                SECRET,
+                "evt_r10",
+                now(),
+                br#"{"type":"order.exploded","timestamp":"2026-11-29T18:00:00Z","data":{}}"#,
+            ),
             br#"{"type":"order.exploded","timestamp":"2026-11-29T18:00:00Z","data":{}}"#.to_vec(),
             400,
             "unknown_type",
         ),
         (
             "invalid data",
-            sign_with(SECRET, "evt_r11", now(), br#"{"type":"order.paid","timestamp":"2026-11-29T18:00:00Z","data":{"shop_order_id":"x"}}"#),
+            sign_with(
+                SECRET,
+                "evt_r11",
+                now(),
+                br#"{"type":"order.paid","timestamp":"2026-11-29T18:00:00Z","data":{"shop_order_id":"x"}}"#,
+            ),
             br#"{"type":"order.paid","timestamp":"2026-11-29T18:00:00Z","data":{"shop_order_id":"x"}}"#.to_vec(),
             400,
             "invalid_data",
@@ -147,7 +166,8 @@ async fn refused_requests_name_their_reason_and_leave_no_row() {
     }
 
     // Exactly at the tolerance still passes (integer seconds, like every reference library).
-    let (status, json) = post_webhook(&client, app.addr, &sign_with(SECRET, "evt_edge", now() - 299, &body), &body).await;
+    let (status, json) =
+        post_webhook(&client, app.addr, &sign_with(SECRET, "evt_edge", now() - 299, &body), &body).await;
     assert_eq!(status, 202, "{json}");
 
     // Too large a body: 413 with a reason, nothing stored.
@@ -202,7 +222,11 @@ async fn duplicate_id_answers_2xx_and_adds_nothing_and_rotation_accepts_both_sec
     let signed = sign_with(SECRET, "evt_race", now(), &body2);
     let mut handles = Vec::new();
     for _ in 0..8 {
-        let (client, s, b) = (client.clone(), Signed { ..sign_with(SECRET, &signed.id, signed.timestamp.parse().unwrap(), &body2) }, body2.clone());
+        let (client, s, b) = (
+            client.clone(),
+            Signed { ..sign_with(SECRET, &signed.id, signed.timestamp.parse().unwrap(), &body2) },
+            body2.clone(),
+        );
         let addr = app.addr;
         handles.push(tokio::spawn(async move { post_webhook(&client, addr, &s, &b).await.0 }));
     }

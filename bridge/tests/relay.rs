@@ -63,9 +63,7 @@ async fn fatal_goes_dead_with_its_error_and_admin_replay_delivers_it() {
     dest.script("evt_fatal", vec![Step::Fatal]);
     dest.script("evt_exhaust", vec![Step::Retry(None), Step::Retry(None), Step::Retry(None)]);
     let dests: Vec<Arc<dyn Destination>> = vec![dest.clone()];
-    let app = spawn_app(config(&[("OCPIZZA_DELIVERY_MAX_ATTEMPTS", "2")]), db.pool.clone(), dests, &[])
-        .await
-        .unwrap();
+    let app = spawn_app(config(&[("OCPIZZA_DELIVERY_MAX_ATTEMPTS", "2")]), db.pool.clone(), dests, &[]).await.unwrap();
     let client = reqwest::Client::new();
     send(&client, app.addr, "evt_fatal", &status_changed(2, "received", "accepted")).await;
     send(&client, app.addr, "evt_exhaust", &status_changed(3, "received", "accepted")).await;
@@ -168,7 +166,8 @@ async fn two_engines_on_one_database_never_deliver_a_row_twice() {
     let n = 120;
     for i in 0..n {
         // 40 orders of 3 events: ordering and exclusivity at once.
-        enqueue(&db.pool, &format!("two_{i}"), &status_changed(1000 + (i % 40), "received", "accepted"), &["alpha"]).await;
+        enqueue(&db.pool, &format!("two_{i}"), &status_changed(1000 + (i % 40), "received", "accepted"), &["alpha"])
+            .await;
     }
     let dest = Scripted::with_delay("alpha", Duration::from_millis(3));
     let (tx, rx) = watch::channel(false);
@@ -206,9 +205,8 @@ async fn expired_lease_is_reaped_and_delivered_and_a_late_finish_is_ignored() {
     let db = TestDb::new().await;
     enqueue(&db.pool, "evt_lease", &status_changed(77, "received", "accepted"), &["alpha"]).await;
     // A worker that claimed the row and died: lease already expired.
-    let claimed = ocpizza_bridge::queue::claim(&db.pool, "dead-worker", &["alpha"], 10, Duration::from_millis(1))
-        .await
-        .unwrap();
+    let claimed =
+        ocpizza_bridge::queue::claim(&db.pool, "dead-worker", &["alpha"], 10, Duration::from_millis(1)).await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].attempt, 1);
     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -244,13 +242,17 @@ async fn graceful_shutdown_releases_what_it_cannot_finish() {
     let dest = Scripted::new("alpha");
     dest.script("evt_slow", vec![Step::Slow(Duration::from_secs(30))]);
     let (tx, rx) = watch::channel(false);
-    let engine = Engine::new(db.pool.clone(), vec![dest.clone()], fast(|c| c.shutdown_grace = Duration::from_millis(200)));
+    let engine =
+        Engine::new(db.pool.clone(), vec![dest.clone()], fast(|c| c.shutdown_grace = Duration::from_millis(200)));
     let h = tokio::spawn(engine.run(rx));
     assert!(wait_status(&db.pool, "evt_slow", "alpha", "inflight").await);
     tx.send(true).unwrap();
     h.await.unwrap();
     let (status, attempt, owner): (String, i32, Option<String>) =
-        sqlx::query_as("SELECT status, attempt, CONVERT(lease_owner USING utf8mb4) FROM deliveries").fetch_one(&db.pool).await.unwrap();
+        sqlx::query_as("SELECT status, attempt, CONVERT(lease_owner USING utf8mb4) FROM deliveries")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
     assert_eq!((status.as_str(), attempt, owner), ("pending", 0, None));
 }
 
@@ -267,7 +269,8 @@ async fn fast_lane_keeps_order_and_exclusivity_under_concurrent_webhooks() {
         senders.push(tokio::spawn(async move {
             for k in 0..6 {
                 let i = w * 6 + k;
-                let (status, _) = send(&client, addr, &format!("fl_{i}"), &status_changed(900 + i % 4, "received", "accepted")).await;
+                let (status, _) =
+                    send(&client, addr, &format!("fl_{i}"), &status_changed(900 + i % 4, "received", "accepted")).await;
                 assert_eq!(status, 202);
             }
         }));

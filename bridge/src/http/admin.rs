@@ -17,7 +17,9 @@ fn authorize(app: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     match &app.config.admin_token {
         Some(t) if token_eq(given, t.expose()) => Ok(()),
         Some(_) => Err(ApiError::unauthorized("invalid_token", "the bearer token is not the admin token")),
-        None => Err(ApiError::unauthorized("admin_disabled", "the admin API is disabled (OCPIZZA_ADMIN_TOKEN is not set)")),
+        None => {
+            Err(ApiError::unauthorized("admin_disabled", "the admin API is disabled (OCPIZZA_ADMIN_TOKEN is not set)"))
+        }
     }
 }
 
@@ -35,11 +37,10 @@ pub async fn list(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     authorize(&app, &headers)?;
     let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
-    if let Some(s) = &q.status {
-        if !queue::STATUSES.contains(&s.as_str()) {
+    if let Some(s) = &q.status
+        && !queue::STATUSES.contains(&s.as_str()) {
             return Err(ApiError::bad_request("invalid_status", "status: expected pending, inflight, done or dead"));
         }
-    }
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request("invalid_limit", "limit: expected 1 to 1000"));
@@ -56,7 +57,8 @@ pub async fn replay_one(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     authorize(&app, &headers)?;
-    let id: i64 = id.parse().map_err(|_| ApiError::bad_request("invalid_id", "id: expected a delivery id (integer)"))?;
+    let id: i64 =
+        id.parse().map_err(|_| ApiError::bad_request("invalid_id", "id: expected a delivery id (integer)"))?;
     match queue::replay_one(&app.pool, id).await.map_err(ApiError::database)? {
         ReplayOne::Replayed => {
             tracing::info!(delivery_id = id, "delivery replayed by an admin");

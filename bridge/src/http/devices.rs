@@ -87,7 +87,10 @@ pub async fn register(
     let Some((restaurant_id,)) = restaurant else {
         return Err(ApiError::unprocessable(
             "unknown_restaurant",
-            format!("restaurant: no active restaurant has code {:?}", reg.restaurant.chars().take(20).collect::<String>()),
+            format!(
+                "restaurant: no active restaurant has code {:?}",
+                reg.restaurant.chars().take(20).collect::<String>()
+            ),
         ));
     };
     // Re-registering (the same token, even after an unregistration) re-activates it and moves it if needed.
@@ -104,7 +107,8 @@ pub async fn register(
     .await
     .map_err(ApiError::database)?;
     // MariaDB: 1 row affected = inserted, 2 = updated.
-    let (status, what) = if res.rows_affected() == 1 { (StatusCode::CREATED, "registered") } else { (StatusCode::OK, "updated") };
+    let (status, what) =
+        if res.rows_affected() == 1 { (StatusCode::CREATED, "registered") } else { (StatusCode::OK, "updated") };
     tracing::info!(restaurant = %reg.restaurant, role = %reg.role, environment = %reg.environment, what, "device registration");
     Ok((
         status,
@@ -134,11 +138,13 @@ pub async fn unregister(
     };
     allowed(&scope, &restaurant)?;
     if unregistered_at.is_none() {
-        sqlx::query("UPDATE devices SET unregistered_at = CURRENT_TIMESTAMP(6) WHERE token = ? AND unregistered_at IS NULL")
-            .bind(&token)
-            .execute(&app.pool)
-            .await
-            .map_err(ApiError::database)?;
+        sqlx::query(
+            "UPDATE devices SET unregistered_at = CURRENT_TIMESTAMP(6) WHERE token = ? AND unregistered_at IS NULL",
+        )
+        .bind(&token)
+        .execute(&app.pool)
+        .await
+        .map_err(ApiError::database)?;
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -30,7 +30,11 @@ impl ApiError {
     /// A database failure: logged, answered 503 so that the sender retries.
     pub fn database(e: sqlx::Error) -> Self {
         tracing::error!(error = %e, "database error while serving a request");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the database is unavailable; retry later")
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "the database is unavailable; retry later",
+        )
     }
 }
 
@@ -46,9 +50,8 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Result<&str, ApiError> {
     let value = headers
         .get(axum::http::header::AUTHORIZATION)
         .ok_or_else(|| ApiError::unauthorized("missing_token", "Authorization: Bearer <token> is required"))?;
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::unauthorized("invalid_token", "the Authorization header is not ASCII"))?;
+    let value =
+        value.to_str().map_err(|_| ApiError::unauthorized("invalid_token", "the Authorization header is not ASCII"))?;
     match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
         _ => Err(ApiError::unauthorized("invalid_token", "the Authorization header is not Bearer <token>")),

@@ -183,7 +183,12 @@ impl Destination for Scripted {
                 tokio::time::sleep(delay).await;
             }
             *self.in_flight.lock().unwrap().get_mut(&d.webhook_id).unwrap() -= 1;
-            self.calls.lock().unwrap().push(Call { webhook_id: d.webhook_id.clone(), attempt: d.attempt, at, finished: Instant::now() });
+            self.calls.lock().unwrap().push(Call {
+                webhook_id: d.webhook_id.clone(),
+                attempt: d.attempt,
+                at,
+                finished: Instant::now(),
+            });
             match step {
                 Some(Step::Retry(after)) => {
                     Err(DeliveryError::Retry { reason: format!("scripted failure #{}", d.attempt), retry_after: after })

@@ -6,8 +6,9 @@
 //! millisecond, in this process). demo-shop has no batch mode, so each IPN includes a PHP process start (measured
 //! separately as "IPN call"). Prints p50/p99 and the build profile of the binaries used.
 //!
+//!   cargo build --release -p ocpizza-ext && cargo build --release -p ocpizza-bridge
 //!   cargo run --release -p ocpizza-e2e --bin flow-bench -- --orders 200
-//! (release uses target/release/ocpizza-bridge and libocpizza.so: `cargo build --release --workspace` first).
+//! (a release flow-bench uses target/release/ocpizza-bridge and libocpizza.so; a debug one, target/debug's).
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};

@@ -7,7 +7,7 @@ use ext_php_rs::exception::PhpResult;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use ocpizza_core::notification::{Notification, parse_notification};
-use ocpizza_core::sogecommerce::{self, Algorithm, Mode, SignError};
+use ocpizza_core::sogecommerce::{self, Algorithm, FIELD_PREFIX, Mode, SignError};
 use ocpizza_core::webhooks::{self, Secret, WebhookError};
 
 use crate::errors::{from_notification, validation};
@@ -43,7 +43,7 @@ impl SogeCommerce {
         guarded(|| {
             let alg = self::algorithm(&algorithm)?;
             let entries = entries(fields);
-            let fields = signing_fields(&entries)?;
+            let fields = signing_fields(&entries, FIELD_PREFIX)?;
             Ok(sogecommerce::sign(fields.iter().map(|(k, v)| (&**k, &**v)), &key, alg))
         })
     }
@@ -57,7 +57,7 @@ impl SogeCommerce {
                 return Ok(false);
             };
             let entries = entries(fields);
-            let fields = signing_fields(&entries)?;
+            let fields = signing_fields(&entries, FIELD_PREFIX)?;
             Ok(sogecommerce::verify(fields.iter().map(|(k, v)| (&**k, &**v)), &signature, &key, alg))
         })
     }
@@ -84,7 +84,8 @@ impl SogeCommerce {
             let alg = self::algorithm(&algorithm)?;
             let mode = self::mode(&mode)?;
             let entries = entries(post);
-            let fields = signing_fields(&entries)?;
+            // All fields: the parser also checks the non-signed ones (the signature, duplicates).
+            let fields = signing_fields(&entries, b"")?;
             let n = parse_notification(fields.iter().map(|(k, v)| (&**k, &**v)), &key, mode, alg)
                 .map_err(from_notification)?;
             notification_array(&n)

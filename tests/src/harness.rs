@@ -273,11 +273,13 @@ impl Bridge {
         let url = format!("{}/readyz", self.url());
         let mut last = String::from("no answer");
         for _ in 0..POLL_TRIES {
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    self.child = None;
-                    return Err(self.failure(format!("exited during start-up with {status}")));
-                }
+            let exited = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
+            if let Some(status) = exited {
+                self.child = None;
+                return Err(self.failure(format!("exited during start-up with {status}")));
             }
             match self.http.get(&url).send().await {
                 Ok(r) if r.status().is_success() => return Ok(()),
@@ -456,6 +458,19 @@ impl Drop for Shop {
 // ---------------------------------------------------------------------------------------------------------------
 // Rows of OCPizza_DB, as the checks read them. Text columns are CAST AS CHAR: sqlx reads the ascii_bin ones
 // (reference, currency, destination…) as VARBINARY and refuses to decode them into String.
+
+/// id, shop_order_id, reference, restaurant code, fulfilment, payment method, currency, total, status.
+type OrderRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DbOrder {
@@ -694,7 +709,7 @@ impl Flow {
     }
 
     pub async fn order(&self, shop_order_id: i64) -> Result<Option<DbOrder>, HarnessError> {
-        let row: Option<(i64, i64, String, String, String, String, String, i64, String)> = sqlx::query_as(
+        let row: Option<OrderRow> = sqlx::query_as(
             "SELECT o.id, o.shop_order_id, CAST(o.reference AS CHAR), CAST(r.code AS CHAR), CAST(o.fulfilment AS CHAR), \
              CAST(o.payment_method AS CHAR), CAST(o.currency AS CHAR), o.total_cents, CAST(o.status AS CHAR) FROM orders o JOIN restaurants r ON r.id = o.restaurant_id WHERE o.shop_order_id = ?",
         )

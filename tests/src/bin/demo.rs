@@ -102,7 +102,7 @@ async fn place_paid_order(flow: &Flow, t: &Timeline) -> Result<i64, DemoError> {
     );
     let form = flow.shop.checkout_card(cart.id).await?;
     let f = &form["fields"];
-    if f["vads_amount"] != cart.total_cents().to_string() {
+    if f["vads_amount"].as_str() != Some(cart.total_cents().to_string().as_str()) {
         return Err(unexpected(format!(
             "hosted form amount {} for a cart of {}",
             f["vads_amount"], cart.total

@@ -80,10 +80,10 @@ fn scalar_bytes<'a>(key: &[u8], value: &'a Zval) -> PhpResult<Cow<'a, [u8]>> {
     if let Some(s) = value.zend_str() {
         return Ok(Cow::Borrowed(s.as_bytes()));
     }
-    if value.is_long() || value.is_bool() || value.is_null() || value.is_double() {
-        if let Some(s) = value.coerce_to_string() {
-            return Ok(Cow::Owned(s.into_bytes()));
-        }
+    if (value.is_long() || value.is_bool() || value.is_null() || value.is_double())
+        && let Some(s) = value.coerce_to_string()
+    {
+        return Ok(Cow::Owned(s.into_bytes()));
     }
     Err(validation(&String::from_utf8_lossy(key), format!("must be a string or a scalar, not {}", kind(value))))
 }
@@ -98,8 +98,11 @@ fn kind(value: &Zval) -> &'static str {
     }
 }
 
+/// A signing field: name and value bytes, borrowed from the PHP array when they are strings.
+pub type Field<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>);
+
 /// Signing input: the entries whose name starts with `prefix` (empty: all) as `(name, value)` bytes.
-pub fn signing_fields<'a>(entries: &[(Key<'a>, &'a Zval)], prefix: &[u8]) -> PhpResult<Vec<(Cow<'a, [u8]>, Cow<'a, [u8]>)>> {
+pub fn signing_fields<'a>(entries: &[(Key<'a>, &'a Zval)], prefix: &[u8]) -> PhpResult<Vec<Field<'a>>> {
     let mut out = Vec::with_capacity(entries.len());
     for (k, v) in entries {
         let name = k.bytes();

@@ -68,31 +68,6 @@ pub fn partition_key(event: &Event) -> String {
     }
 }
 
-/// Serialises the storing of one partition's events across connections and processes (a MariaDB named lock,
-/// scoped to the database): without it two events of one order stored concurrently could commit in the other
-/// order than their delivery ids, and the relay, which follows ids, would apply them out of order.
-/// Hold it from before the delivery insert until after the commit.
-pub async fn lock_partition(conn: &mut sqlx::MySqlConnection, key: &str) -> Result<(), sqlx::Error> {
-    let got: Option<i64> =
-        sqlx::query_scalar("SELECT GET_LOCK(CONCAT('ocpz:', LEFT(DATABASE(), 24), ':', LEFT(?, 32)), 10)")
-            .bind(key)
-            .fetch_one(&mut *conn)
-            .await?;
-    if got == Some(1) {
-        Ok(())
-    } else {
-        Err(sqlx::Error::Protocol(format!("partition {key} is locked by another writer for more than 10 s")))
-    }
-}
-
-pub async fn unlock_partition(conn: &mut sqlx::MySqlConnection, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT RELEASE_LOCK(CONCAT('ocpz:', LEFT(DATABASE(), 24), ':', LEFT(?, 32)))")
-        .bind(key)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stored {
     Accepted { inbox_id: i64, deliveries: usize },

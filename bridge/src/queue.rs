@@ -5,9 +5,12 @@
 //!   (`SELECT … FOR UPDATE SKIP LOCKED` by primary key, then `UPDATE` to `inflight` with a lease), then re-checks
 //!   the partition rule on committed data; no lock is ever held across a destination call;
 //! - first attempts are claimed ahead of retries;
-//! - per destination, only the oldest `pending`/`inflight` row of a partition (one shop order) is claimable, so an
-//!   order's events reach a destination in order. A `dead` row does not block the rows after it: waiting forever
-//!   behind an event that needs a person would stall the whole order; the dead row is listed and replayable;
+//! - per destination, a row of a partition (one shop order) is delivered only when no older row of it is
+//!   `pending`/`inflight` and no other row of it is `inflight`: an order's events reach a destination one at a
+//!   time, in id order (= arrival order for events sent one after the other; two events of one order arriving at
+//!   the same instant go in whichever order their commits land, never concurrently). A `dead` row does not
+//!   block the rows after it: waiting forever behind an event that needs a person would stall the whole order;
+//!   the dead row is listed and replayable;
 //! - every finish is guarded by (lease_owner, attempt): a worker whose lease was reaped cannot overwrite the row.
 
 use std::time::Duration;
@@ -72,7 +75,8 @@ pub async fn claim(
         }
         q.push(
             ") AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.destination = d.destination \
-             AND e.partition_key = d.partition_key AND e.id < d.id AND e.status IN ('pending', 'inflight')) \
+             AND e.partition_key = d.partition_key AND e.id <> d.id \
+             AND ((e.id < d.id AND e.status IN ('pending', 'inflight')) OR e.status = 'inflight')) \
              ORDER BY d.next_attempt_at, d.id LIMIT ",
         );
         q.push_bind((want - candidates.len()) as i64);
@@ -134,7 +138,8 @@ async fn fetch_leased(
         "SELECT d.id, d.inbox_id, CONVERT(d.destination USING utf8mb4) AS destination, d.attempt, \
          CONVERT(i.webhook_id USING utf8mb4) AS webhook_id, i.body, i.received_at, \
          EXISTS (SELECT 1 FROM deliveries e WHERE e.destination = d.destination \
-           AND e.partition_key = d.partition_key AND e.id < d.id AND e.status IN ('pending', 'inflight')) AS blocked \
+           AND e.partition_key = d.partition_key AND e.id <> d.id \
+             AND ((e.id < d.id AND e.status IN ('pending', 'inflight')) OR e.status = 'inflight')) AS blocked \
          FROM deliveries d JOIN inbox i ON i.id = d.inbox_id WHERE d.lease_owner = ",
     );
     q.push_bind(owner);

@@ -63,9 +63,6 @@ pub async fn run_once(
                 }
                 Ok((env, event)) => {
                     let dests = destinations_for(&env.event_type);
-                    // Same partition lock as the webhook path (see ingest::lock_partition).
-                    let key = ingest::partition_key(&event);
-                    ingest::lock_partition(&mut tx, &key).await?;
                     let stored =
                         ingest::store(&mut tx, &event_id, payload.as_bytes(), &env, &event, &dests, Via::Reconcile)
                             .await?;
@@ -74,29 +71,16 @@ pub async fn run_once(
                         .execute(&mut *tx)
                         .await?;
                     tx.commit().await?;
-                    Ok(Some((stored, key)))
+                    Ok(Some(stored))
                 }
             }
         }
         .instrument(span)
-        .await;
-        let outcome = match outcome {
-            Ok(o) => o,
-            Err(e) => {
-                // The session may still hold a partition lock: close it rather than return it to the pool.
-                drop(conn.detach());
-                return Err(e);
-            }
-        };
+        .await?;
         match outcome {
             None => report.rejected += 1,
-            Some((stored, key)) => {
-                ingest::unlock_partition(&mut conn, &key).await?;
-                match stored {
-                    Stored::Duplicate => report.duplicates += 1,
-                    Stored::Accepted { .. } => report.ingested += 1,
-                }
-            }
+            Some(Stored::Duplicate) => report.duplicates += 1,
+            Some(Stored::Accepted { .. }) => report.ingested += 1,
         }
     }
     Ok(report)

@@ -267,6 +267,10 @@ async fn adopt(
             return;
         }
     };
+    if rows.len() < permit.num_permits() {
+        // Some rows were handed back (an order's other event is in flight): they wait for the dispatcher.
+        inner.notify.notify_one();
+    }
     let mut work = Vec::with_capacity(rows.len());
     for row in rows {
         // The last row runs on what is left of the reservation.

@@ -85,7 +85,7 @@ async fn handle(
 
     let (env, event) = ingest::parse_body(&body).map_err(|e| ApiError::bad_request(e.code(), e.to_string()))?;
     let span = tracing::info_span!("event", webhook_id = %id, event_type = %env.event_type);
-    // Spawned: once started, the transaction and the partition lock run to the end even if the sender hangs up.
+    // Spawned: once started, the transaction runs to its end even if the sender hangs up.
     let (app2, id2) = (app.clone(), id.to_owned());
     let stored = tokio::spawn(async move { store_event(&app2, &id2, &body, &env, &event).await }.instrument(span))
         .await
@@ -100,8 +100,7 @@ async fn handle(
     })
 }
 
-/// One transaction: inbox row + delivery rows, under the partition lock so that one order's events are stored
-/// (ids and commits) one after the other. Then hands the rows to the local relay or nudges it.
+/// One transaction: inbox row + delivery rows. Then hands the rows to the local relay or nudges it.
 async fn store_event(
     app: &AppState,
     id: &str,
@@ -112,29 +111,13 @@ async fn store_event(
     let destinations = app.destinations_for(&env.event_type);
     // Fast lane: when this process has free worker slots, the rows are inserted leased to its relay.
     let reservation = app.engine.try_reserve(destinations.len());
-    let mut conn = app.pool.acquire().await?;
-    let key = ingest::partition_key(event);
-    let result = async {
-        ingest::lock_partition(&mut conn, &key).await?;
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let lease = reservation.as_ref().map(|r| r.lease());
-        let stored = ingest::store_leased(&mut tx, id, body, env, event, &destinations, Via::Webhook, lease).await?;
-        match stored {
-            Stored::Duplicate => tx.rollback().await?,
-            Stored::Accepted { .. } => tx.commit().await?,
-        }
-        ingest::unlock_partition(&mut conn, &key).await?;
-        Ok::<_, sqlx::Error>(stored)
+    let mut tx = app.pool.begin().await?;
+    let lease = reservation.as_ref().map(|r| r.lease());
+    let stored = ingest::store_leased(&mut tx, id, body, env, event, &destinations, Via::Webhook, lease).await?;
+    match stored {
+        Stored::Duplicate => tx.rollback().await?,
+        Stored::Accepted { .. } => tx.commit().await?,
     }
-    .await;
-    let stored = match result {
-        Ok(s) => s,
-        Err(e) => {
-            // The session may still hold the partition lock: close it rather than return it to the pool.
-            drop(conn.detach());
-            return Err(e);
-        }
-    };
     match &stored {
         Stored::Duplicate => tracing::info!("duplicate webhook id, nothing new"),
         Stored::Accepted { inbox_id, deliveries } => {

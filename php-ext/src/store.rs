@@ -131,7 +131,10 @@ impl Store {
     pub fn publishOutbox(&self, bridgeUrl: String, secret: String, max: i64) -> PhpResult<Zval> {
         guarded(|| {
             let secret_for_call = secret.clone();
-            let r = self.run(&[secret.as_str()], |pool| async move {
+            // The bridge URL may carry credentials too (http://user:pw@host): never echoed either.
+            let bridge_password = password_of(&bridgeUrl).unwrap_or_default();
+            let bridge_url = bridgeUrl.clone();
+            let r = self.run(&[secret.as_str(), bridge_url.as_str(), bridge_password.as_str()], |pool| async move {
                 store::publish_outbox(&pool, &bridgeUrl, &secret_for_call, max).await
             })?;
             assoc(vec![("published", json!(r.published)), ("failed", json!(r.failed)), ("pending", json!(r.pending))])

@@ -121,7 +121,7 @@ final class StorePublishTest extends TestCase
     public function testAClosedPortLosesNothingAndRecordsTheAttempt(): void
     {
         $this->recordOrders(2);
-        $closed = 'http://127.0.0.1:' . Processes::freePort();
+        $closed = 'http://bridge:s3cr3t-pw@127.0.0.1:' . Processes::freePort();
         $r = $this->store->publishOutbox($closed, self::SECRET);
         $this->assertSame(0, $r['published']);
         $this->assertGreaterThanOrEqual(1, $r['failed']);
@@ -131,6 +131,7 @@ final class StorePublishTest extends TestCase
         $this->assertSame(1, (int) $first['attempts']);
         $this->assertNotEmpty($first['last_error']);
         $this->assertStringNotContainsString('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', (string) $first['last_error']);
+        $this->assertStringNotContainsString('s3cr3t-pw', (string) $first['last_error']);
 
         // Later, the bridge is up: everything goes, re-signed with a fresh timestamp.
         sleep(1); // so that a timestamp from the first attempt would be visibly older

@@ -80,11 +80,13 @@ fn start(db_url: &str, sink: SocketAddr) -> (Child, SocketAddr) {
         let mut sent = false;
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if !sent
-                && let Some(rest) = line.split("addr=").nth(1) {
-                    let addr: SocketAddr = rest.split_whitespace().next().unwrap().parse().unwrap();
-                    tx.send(addr).unwrap();
-                    sent = true;
-                }
+                && line.contains("ocpizza-bridge listening")
+                && let Some(rest) = line.split("addr=").nth(1)
+            {
+                let addr: SocketAddr = rest.split_whitespace().next().unwrap().parse().unwrap();
+                tx.send(addr).unwrap();
+                sent = true;
+            }
             // Keep draining so the child never blocks on a full pipe.
         }
     });
@@ -133,14 +135,16 @@ async fn sigkill_mid_burst_loses_nothing_acknowledged() {
                     .send()
                     .await;
                 if let Ok(r) = sent
-                    && r.status().is_success() {
-                        let mut a = acked.lock().unwrap();
-                        a.push(id);
-                        if a.len() == kill_after
-                            && let Some(tx) = kill_tx.lock().unwrap().take() {
-                                let _ = tx.send(());
-                            }
+                    && r.status().is_success()
+                {
+                    let mut a = acked.lock().unwrap();
+                    a.push(id);
+                    if a.len() == kill_after
+                        && let Some(tx) = kill_tx.lock().unwrap().take()
+                    {
+                        let _ = tx.send(());
                     }
+                }
                 i += 16;
             }
         }));

@@ -5,6 +5,11 @@
 //! ExpiredProviderToken). So the signer keeps one token, renews it once it is `renew_after` old (default 50 min),
 //! and renewal is single-flight: concurrent senders that find the token stale queue on one mutex, the first signs,
 //! the others find the fresh token when they get the lock. Time comes from an injectable [`Clock`].
+//!
+//! With a shared store ([`JwtSigner::with_shared_store`], OCPizza_DB's `apns_provider_tokens`), the token is also
+//! shared between bridge processes and survives restarts: renewal takes the row lock, adopts a token another
+//! process signed if it is still fresh, and signs only otherwise — so a restart or a second instance never makes
+//! Apple see a new token before 20 minutes.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,6 +48,8 @@ pub struct JwtSigner {
     current: RwLock<Option<Arc<ProviderToken>>>,
     renewing: tokio::sync::Mutex<()>,
     signed: AtomicU64,
+    serials: AtomicU64,
+    shared: Option<sqlx::MySqlPool>,
 }
 
 impl std::fmt::Debug for JwtSigner {
@@ -146,7 +153,15 @@ impl JwtSigner {
             current: RwLock::new(None),
             renewing: tokio::sync::Mutex::new(()),
             signed: AtomicU64::new(0),
+            serials: AtomicU64::new(0),
+            shared: None,
         })
+    }
+
+    /// Shares the token through OCPizza_DB with the other bridge processes of the team (and the next start).
+    pub fn with_shared_store(mut self, pool: sqlx::MySqlPool) -> Self {
+        self.shared = Some(pool);
+        self
     }
 
     /// How many tokens were signed so far (tests and metrics).
@@ -164,7 +179,10 @@ impl JwtSigner {
         if let Some(t) = self.fresh() {
             return Ok(t);
         }
-        self.sign_and_store()
+        match &self.shared {
+            Some(pool) => self.renew_shared(pool, None).await,
+            None => self.sign_and_store(),
+        }
     }
 
     /// APNs refused `rejected` (403 ExpiredProviderToken / InvalidProviderToken): replace it, once, whatever its
@@ -180,7 +198,65 @@ impl JwtSigner {
         {
             return Ok(t);
         }
-        self.sign_and_store()
+        match &self.shared {
+            Some(pool) => self.renew_shared(pool, Some(&rejected.bearer)).await,
+            None => self.sign_and_store(),
+        }
+    }
+
+    /// Under the shared row's lock: adopt the stored token when it is fresh (and not the one APNs refused), else
+    /// sign one and store it. The row lock makes renewal single-flight across processes too.
+    async fn renew_shared(
+        &self,
+        pool: &sqlx::MySqlPool,
+        rejected: Option<&str>,
+    ) -> Result<Arc<ProviderToken>, ApnsError> {
+        let mut tx = pool.begin().await?;
+        // The placeholder row gives FOR UPDATE something to lock on the very first start.
+        sqlx::query(
+            "INSERT IGNORE INTO apns_provider_tokens (team_id, key_id, bearer, issued_at) VALUES (?, ?, '', 0)",
+        )
+        .bind(&self.team_id)
+        .bind(&self.key_id)
+        .execute(&mut *tx)
+        .await?;
+        let (bearer, issued_at): (String, i64) = sqlx::query_as(
+            "SELECT bearer, issued_at FROM apns_provider_tokens WHERE team_id = ? AND key_id = ? FOR UPDATE",
+        )
+        .bind(&self.team_id)
+        .bind(&self.key_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let now = self.clock.unix_secs();
+        let issued_at = u64::try_from(issued_at).unwrap_or(0);
+        let usable = !bearer.is_empty()
+            && rejected != Some(bearer.as_str())
+            && issued_at <= now
+            && now - issued_at < self.renew_after.as_secs();
+        let token = if usable {
+            let t = ProviderToken {
+                bearer,
+                issued_at,
+                serial: self.serials.fetch_add(1, Ordering::SeqCst) + 1,
+            };
+            tx.commit().await?;
+            tracing::debug!(key_id = %self.key_id, "apns: provider token adopted from the shared store");
+            Arc::new(t)
+        } else {
+            let t = self.sign(now)?;
+            sqlx::query("UPDATE apns_provider_tokens SET bearer = ?, issued_at = ? WHERE team_id = ? AND key_id = ?")
+                .bind(&t.bearer)
+                .bind(t.issued_at as i64)
+                .bind(&self.team_id)
+                .bind(&self.key_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            tracing::info!(key_id = %self.key_id, serial = t.serial, "apns: new provider token signed (shared)");
+            Arc::new(t)
+        };
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
+        Ok(token)
     }
 
     /// A token signed now, not cached (for `doctor`).
@@ -221,7 +297,8 @@ impl JwtSigner {
             .key
             .sign(&self.rng, signing_input.as_bytes())
             .map_err(|_| ApnsError::Sign)?;
-        let serial = self.signed.fetch_add(1, Ordering::SeqCst) + 1;
+        self.signed.fetch_add(1, Ordering::SeqCst);
+        let serial = self.serials.fetch_add(1, Ordering::SeqCst) + 1;
         Ok(ProviderToken {
             bearer: format!(
                 "bearer {signing_input}.{}",

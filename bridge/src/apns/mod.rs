@@ -124,7 +124,11 @@ impl ApnsDestination {
         pool: sqlx::MySqlPool,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ApnsError> {
-        let signer = cfg.signer(clock.clone())?;
+        // One token per team, shared through OCPizza_DB with the other processes and the next start.
+        let signer = Arc::new(
+            JwtSigner::from_p8_file(&cfg.key_file, &cfg.key_id, &cfg.team_id, cfg.token_renew_after, clock.clone())?
+                .with_shared_store(pool.clone()),
+        );
         let mut clients = vec![(
             "production",
             Arc::new(cfg.client_for(&cfg.endpoint, signer.clone())?),

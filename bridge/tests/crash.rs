@@ -206,3 +206,70 @@ async fn sigkill_mid_burst_loses_nothing_acknowledged() {
         inbox.len()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_database_deliver_each_event_once() {
+    let db = TestDb::new().await;
+    let (sink_addr, seen) = sink().await;
+    let (mut a, addr_a) = start(&db.url, sink_addr);
+    let (mut b, addr_b) = start(&db.url, sink_addr);
+    let client = reqwest::Client::new();
+    let secret = Secret::parse(SECRET).unwrap();
+    let total = 200i64;
+    let mut workers = Vec::new();
+    for w in 0..8i64 {
+        let (client, secret) = (client.clone(), secret.clone());
+        workers.push(tokio::spawn(async move {
+            let mut i = w;
+            while i < total {
+                let id = format!("evt_two_{i}");
+                let body = body(i);
+                // Each event to one process, then the same id again to the other (a shop retry after a timeout).
+                let order = if i % 2 == 0 { [addr_a, addr_b] } else { [addr_b, addr_a] };
+                let mut codes = Vec::new();
+                for addr in order {
+                    let ts = chrono::Utc::now().timestamp();
+                    let r = client
+                        .post(format!("http://{addr}/webhooks/prestashop"))
+                        .header("webhook-id", &id)
+                        .header("webhook-timestamp", ts.to_string())
+                        .header("webhook-signature", webhooks::sign(&secret, &id, ts, &body))
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .unwrap();
+                    codes.push(r.status().as_u16());
+                }
+                assert_eq!(codes, vec![202, 200], "{id}");
+                i += 8;
+            }
+        }));
+    }
+    for w in workers {
+        w.await.unwrap();
+    }
+    let mut all_done = false;
+    for _ in 0..300 {
+        let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status <> 'done'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        if open == 0 && seen.lock().unwrap().len() as i64 == total {
+            all_done = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    a.kill().unwrap();
+    b.kill().unwrap();
+    a.wait().unwrap();
+    b.wait().unwrap();
+    assert!(all_done, "not everything delivered");
+    assert_eq!(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM inbox").fetch_one(&db.pool).await.unwrap(), total);
+    let owners: i64 =
+        sqlx::query_scalar("SELECT COUNT(DISTINCT lease_owner) FROM deliveries").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(owners, 0, "no lease left behind");
+    let seen = seen.lock().unwrap().clone();
+    let twice: Vec<_> = seen.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(twice.is_empty(), "delivered more than once: {twice:?}");
+}

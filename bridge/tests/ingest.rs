@@ -239,3 +239,19 @@ async fn duplicate_id_answers_2xx_and_adds_nothing_and_rotation_accepts_both_sec
     assert_eq!(count(&db.pool, "SELECT COUNT(*) FROM inbox WHERE webhook_id = 'evt_race'").await, 1);
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_says_not_ready_when_migrations_are_missing() {
+    let db = TestDb::empty().await;
+    let app = spawn_app(config(&[]), db.pool.clone(), Vec::new(), &["dolibarr", "apns"]).await.unwrap();
+    let resp = reqwest::get(format!("http://{}/readyz", app.addr)).await.unwrap();
+    assert_eq!(resp.status(), 503);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], "not_ready");
+    assert_eq!(body["database"], "reachable");
+    assert!(body["migrations"].as_str().unwrap().starts_with("behind"), "{body}");
+    assert_eq!(body["destinations"]["apns"], "disabled");
+    let health = reqwest::get(format!("http://{}/healthz", app.addr)).await.unwrap();
+    assert_eq!(health.status(), 200, "alive even when not ready");
+    app.shutdown().await;
+}

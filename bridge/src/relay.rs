@@ -228,7 +228,7 @@ async fn finisher(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<(Claimed, F
                 _ => None,
             })
             .collect();
-        match queue::finish_done_batch(&inner.pool, &inner.owner, &done).await {
+        match retry_deadlocks(|| queue::finish_done_batch(&inner.pool, &inner.owner, &done)).await {
             Ok(n) if n < done.len() as u64 => {
                 warn!(lost = done.len() as u64 - n, "leases were lost before the attempts finished; not recorded")
             }
@@ -238,7 +238,7 @@ async fn finisher(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<(Claimed, F
             }
         }
         for (c, f) in batch.iter().filter(|(_, f)| !matches!(f, Finish::Done(_))) {
-            match queue::finish(&inner.pool, &inner.owner, c, f).await {
+            match retry_deadlocks(|| queue::finish(&inner.pool, &inner.owner, c, f)).await {
                 Ok(true) => {}
                 Ok(false) => {
                     warn!(delivery_id = c.id, "lease was lost before the attempt finished; the result is not recorded")
@@ -287,6 +287,32 @@ async fn adopt(
     }))
     .await;
     drop(permit);
+}
+
+/// Runs a single-statement write again when InnoDB chose it as a deadlock victim or its lock wait timed out:
+/// the statement was rolled back and is safe to repeat (finishes are guarded by lease owner and attempt).
+async fn retry_deadlocks<T, F, Fut>(mut f: F) -> Result<T, sqlx::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
+    let mut tries = 0;
+    loop {
+        match f().await {
+            Err(sqlx::Error::Database(db))
+                if tries < 5
+                    // ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT
+                    && matches!(
+                        db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>().map(|e| e.number()),
+                        Some(1213) | Some(1205)
+                    ) =>
+            {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(5 * tries)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 async fn reaper(inner: Arc<Inner>, mut shutdown: watch::Receiver<bool>) {

@@ -49,6 +49,8 @@ final class SettingsValidatorTest extends TestCase
             'bridge url' => [Keys::BRIDGE_URL, 'ftp://bridge', 'http_url'],
             'secret prefix' => [Keys::WEBHOOK_SECRET, 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'whsec'],
             'secret too short' => [Keys::WEBHOOK_SECRET, 'whsec_AAAA', 'whsec'],
+            'secret of 16 bytes (the bridge needs 24)' => [Keys::WEBHOOK_SECRET, 'whsec_' . base64_encode(str_repeat('k', 16)), 'whsec'],
+            'secret over 64 bytes' => [Keys::WEBHOOK_SECRET, 'whsec_' . base64_encode(str_repeat('k', 65)), 'whsec'],
             'state mapping' => [Keys::STATE_MAP, '3=accepted', 'unknown_state'],
             'pickup carrier' => [Keys::PICKUP_CARRIERS, '9=BELLECOUR', 'unknown_carrier'],
             'pickup code' => [Keys::PICKUP_CARRIERS, '7=bellecour', 'line_format'],

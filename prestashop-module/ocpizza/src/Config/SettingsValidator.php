@@ -154,7 +154,7 @@ final class SettingsValidator
             && preg_match('#^/[A-Za-z0-9_$-]{1,64}$#', $parts['path'] ?? '') === 1;
     }
 
-    /** Standard Webhooks secret: `whsec_` then Base64 of at least 16 bytes. */
+    /** Standard Webhooks secret: `whsec_` then Base64 of 24 to 64 bytes (what the extension and the bridge accept). */
     public static function isWebhookSecret(string $secret): bool
     {
         if (strpos($secret, 'whsec_') !== 0) {
@@ -162,7 +162,7 @@ final class SettingsValidator
         }
         $raw = base64_decode(substr($secret, 6), true);
 
-        return $raw !== false && strlen($raw) >= 16 && strlen($raw) <= 128;
+        return $raw !== false && strlen($raw) >= 24 && strlen($raw) <= 64;
     }
 
     /** Lines `<carrier id>=<RESTAURANT CODE>` → JSON. */

@@ -459,6 +459,11 @@ impl FakeDolibarr {
         create_thirdparty(&mut st, &body).expect("valid thirdparty")
     }
 
+    /// Deletes a thirdparty as someone would by hand in Dolibarr's back office.
+    pub fn delete_thirdparty(&self, id: i64) -> bool {
+        self.shared.st().thirdparties.remove(&id).is_some()
+    }
+
     /// Adds a bank account of the given type (1 current, 2 cash) and answers its id.
     pub fn add_bank_account(&self, label: &str, typ: i64) -> i64 {
         let mut st = self.shared.st();

@@ -75,6 +75,10 @@ pub(super) async fn apply(d: &DolibarrDestination, ev: &OrderCreated) -> Result<
                     id
                 }
                 None => {
+                    // The thirdparty id we keep may have been deleted by hand in Dolibarr since (its order
+                    // create would then fail with a business 500 forever): check it, and find or create the
+                    // customer again when it is gone.
+                    let socid = live_thirdparty(d, socid, ev, &mut report).await?;
                     let date = money::paris_midnight(&ev.placed_at).ok_or_else(|| DolibarrError::BadInput {
                         field: "placed_at",
                         reason: format!("{:?} is not an RFC 3339 date", ev.placed_at),
@@ -183,6 +187,28 @@ fn check(ev: &OrderCreated) -> Result<(), DolibarrError> {
         }
     }
     Ok(())
+}
+
+/// `socid` when it still exists in Dolibarr, else the customer's thirdparty found or created again (the stale
+/// mapping is forgotten first).
+async fn live_thirdparty(
+    d: &DolibarrDestination,
+    socid: i64,
+    ev: &OrderCreated,
+    report: &mut Report,
+) -> Result<i64, DolibarrError> {
+    if d.client.get_object(&format!("/thirdparties/{socid}")).await?.is_some() {
+        return Ok(socid);
+    }
+    tracing::warn!(
+        shop_customer_id = ev.customer.shop_customer_id,
+        thirdparty_id = socid,
+        "the Dolibarr thirdparty kept for this customer no longer exists; finding or creating it again"
+    );
+    links::forget_customer(&d.pool, ev.customer.shop_customer_id, socid).await?;
+    let id = thirdparty(d, &ev.customer, ev, report).await?;
+    links::set_thirdparty(&d.pool, ev.shop_order_id, id).await?;
+    Ok(id)
 }
 
 /// Finds the customer's thirdparty by ref_ext, then by e-mail (claiming it with our ref_ext), or creates it.

@@ -194,6 +194,16 @@ pub async fn customer(pool: &MySqlPool, shop_customer_id: i64) -> Result<Option<
         .await?)
 }
 
+/// Drops the customer's mapping if it still points at `thirdparty_id` (deleted in Dolibarr).
+pub async fn forget_customer(pool: &MySqlPool, shop_customer_id: i64, thirdparty_id: i64) -> Result<(), DolibarrError> {
+    sqlx::query("DELETE FROM dolibarr_customers WHERE shop_customer_id = ? AND thirdparty_id = ?")
+        .bind(shop_customer_id)
+        .bind(thirdparty_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 pub async fn set_customer(pool: &MySqlPool, shop_customer_id: i64, thirdparty_id: i64) -> Result<(), DolibarrError> {
     sqlx::query(
         "INSERT INTO dolibarr_customers (shop_customer_id, thirdparty_id) VALUES (?, ?)

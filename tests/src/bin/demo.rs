@@ -332,14 +332,8 @@ async fn scenarios(flow: &mut Flow) -> Result<(), DemoError> {
             flow.pushes(&flow.kitchen_device, id).len()
         ),
     );
-    // The restarted process signs a new APNs provider token, and APNs refuses a new token less than 20 min after
-    // the previous one (429 TooManyProviderTokenUpdates). The stand-in's clock is moved past that, as if the
-    // bridge had been down 21 minutes; a restart sooner delays the pushes (reported to the bridge's owners).
-    flow.apns.advance_clock(Duration::from_secs(21 * 60));
-    t.say(
-        "APNs",
-        "horloge du simulateur avancée de 21 min (APNs refuse un nouveau jeton JWT moins de 20 min après le précédent)",
-    );
+    // APNs refuses a new provider token less than 20 min after the previous one (429 TooManyProviderTokenUpdates):
+    // the restarted process reuses the token its predecessor stored in OCPizza_DB (apns_provider_tokens).
     flow.bridge.restart().await?;
     t.say(
         "Bridge",

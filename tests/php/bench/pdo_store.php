@@ -126,6 +126,16 @@ function pdo_insert_order(PDO $pdo, array $o): array
     $pdo->prepare('INSERT INTO order_status_history (order_id, seq, from_status, to_status, note, changed_at) VALUES (?, 1, NULL, ?, NULL, ?)')
         ->execute([$orderId, 'received', $at]);
 
+    // order.created before the stock, as the extension does: the stock rows stay locked until the commit.
+    $timestamp = substr($at, 0, 10) . 'T' . substr($at, 11) . 'Z';
+    $created = ['shop_order_id' => $o['shop_order_id'], 'reference' => $o['reference'], 'restaurant' => $o['restaurant'],
+        'placed_at' => $placedAt, 'fulfilment' => $o['fulfilment'], 'payment_method' => $o['payment_method'],
+        'currency' => $o['currency'], 'total_cents' => $o['total_cents'], 'status' => 'received',
+        'customer' => $o['customer'], 'delivery_address' => $o['delivery_address'] ?? null, 'lines' => $o['lines']];
+    $outbox = $pdo->prepare('INSERT INTO outbox (event_id, event_type, shop_order_id, payload, created_at) VALUES (?, ?, ?, ?, ?)');
+    $outbox->execute(['evt_' . bin2hex(random_bytes(16)), 'order.created', $o['shop_order_id'],
+        json_encode(['type' => 'order.created', 'timestamp' => $timestamp, 'data' => $created], JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR), $at]);
+
     // Stock: what each pizza's recipe takes, never below zero.
     $perProduct = [];
     foreach ($o['lines'] as $i => $l) {
@@ -188,14 +198,6 @@ function pdo_insert_order(PDO $pdo, array $o): array
         }
     }
 
-    $timestamp = substr($at, 0, 10) . 'T' . substr($at, 11) . 'Z';
-    $created = ['shop_order_id' => $o['shop_order_id'], 'reference' => $o['reference'], 'restaurant' => $o['restaurant'],
-        'placed_at' => $placedAt, 'fulfilment' => $o['fulfilment'], 'payment_method' => $o['payment_method'],
-        'currency' => $o['currency'], 'total_cents' => $o['total_cents'], 'status' => 'received',
-        'customer' => $o['customer'], 'delivery_address' => $o['delivery_address'] ?? null, 'lines' => $o['lines']];
-    $outbox = $pdo->prepare('INSERT INTO outbox (event_id, event_type, shop_order_id, payload, created_at) VALUES (?, ?, ?, ?, ?)');
-    $outbox->execute(['evt_' . bin2hex(random_bytes(16)), 'order.created', $o['shop_order_id'],
-        json_encode(['type' => 'order.created', 'timestamp' => $timestamp, 'data' => $created], JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR), $at]);
     if ($short) {
         $outbox->execute(['evt_' . bin2hex(random_bytes(16)), 'stock.shortage', $o['shop_order_id'],
             json_encode(['type' => 'stock.shortage', 'timestamp' => $timestamp, 'data' => ['restaurant' => $o['restaurant'],

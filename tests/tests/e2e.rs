@@ -577,3 +577,49 @@ async fn replayed_ipn_makes_one_order_one_payment_one_invoice() {
     );
     assert_eq!(flow.pushes(&flow.kitchen_device, id).len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn takeaway_paid_at_the_restaurant_goes_to_picked_up() {
+    let flow = flow().await;
+    let cart = flow
+        .shop
+        .cart("pickup:BELLECOUR", &[("PIZZA-REINE", 1), ("DESSERT-TIRAMISU", 1)])
+        .await
+        .must();
+    assert!(cart.problems.is_empty(), "{:?}", cart.problems);
+    let r = flow.shop.offline(cart.id, "at_restaurant").await.must();
+    let id = r["order_id"]
+        .as_i64()
+        .filter(|i| *i > 0)
+        .unwrap_or_else(|| panic!("no order: {r}"));
+
+    let o = flow.order(id).await.must().expect("order in OCPizza_DB");
+    assert_eq!(
+        (o.restaurant.as_str(), o.fulfilment.as_str(), o.payment_method.as_str()),
+        ("BELLECOUR", "takeaway", "at_restaurant")
+    );
+    assert_eq!(o.total_cents, cart.total_cents());
+    assert!(flow.payments(o.id).await.must().is_empty(), "nothing paid before the counter");
+    let dol = flow
+        .wait_dolibarr_order(id, "validated", |o| o["statut"] == "1")
+        .await
+        .must();
+    let dol_id = dol["id"].as_str().expect("id").to_owned();
+    flow.wait_pushes(&flow.kitchen_device, id, 1).await.must();
+
+    move_to(&flow, id, "OCPIZZA_OS_PREPARING", "in_preparation").await;
+    move_to(&flow, id, "OCPIZZA_OS_READY", "ready").await;
+    // The shop's "delivered" state on a takeaway order is the pickup at the counter.
+    move_to(&flow, id, "PS_OS_DELIVERED", "picked_up").await;
+
+    let pay = flow.payments(o.id).await.must();
+    assert_eq!(pay.len(), 1, "{pay:?}");
+    assert_eq!((pay[0].status.as_str(), pay[0].amount_cents), ("paid", o.total_cents));
+    let (invoice, _) = flow.wait_dolibarr_paid(&dol_id).await.must();
+    assert_eq!(dol_total_cents(&invoice["total_ttc"]), o.total_cents);
+    flow.wait_dolibarr_order(id, "closed", |o| o["statut"] == "3")
+        .await
+        .must();
+    // Drivers are not told about a takeaway order.
+    assert!(flow.pushes(&flow.driver_device, id).is_empty());
+}

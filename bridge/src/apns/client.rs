@@ -63,6 +63,11 @@ pub struct ApnsClient {
     topic: HeaderValue,
     signer: Arc<JwtSigner>,
     permits: Semaphore,
+    /// APNs lets a new token-auth connection carry one stream until a request with a valid JWT has succeeded.
+    /// Until then requests go one at a time through `opening`; it also keeps the HTTP/2 pool from dialling a
+    /// second connection while the first is still being set up. Reset when the connection is lost.
+    proven: std::sync::atomic::AtomicBool,
+    opening: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for ApnsClient {
@@ -142,6 +147,8 @@ impl ApnsClient {
             topic,
             signer,
             permits: Semaphore::new(opts.max_in_flight),
+            proven: std::sync::atomic::AtomicBool::new(false),
+            opening: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -157,7 +164,7 @@ impl ApnsClient {
             .await
             .expect("the semaphore is never closed");
         let token = self.signer.token().await?;
-        let first = self.post(&token.bearer, push).await;
+        let first = self.post_gated(&token.bearer, push).await;
         match &first {
             PushResult::Rejected {
                 status: 403,
@@ -174,6 +181,24 @@ impl ApnsClient {
             }
             _ => Ok(first),
         }
+    }
+
+    /// [`Self::post`], alone on the connection until the connection has seen its JWT accepted.
+    async fn post_gated(&self, bearer: &str, push: &Push<'_>) -> PushResult {
+        use std::sync::atomic::Ordering;
+        if self.proven.load(Ordering::Acquire) {
+            let r = self.post(bearer, push).await;
+            if matches!(r, PushResult::Transport { .. }) {
+                self.proven.store(false, Ordering::Release);
+            }
+            return r;
+        }
+        let _alone = self.opening.lock().await;
+        let r = self.post(bearer, push).await;
+        // Any answer but a token refusal means APNs accepted the JWT on this connection.
+        let token_refused = matches!(&r, PushResult::Rejected { status: 403, .. });
+        self.proven.store(!token_refused && !matches!(r, PushResult::Transport { .. }), Ordering::Release);
+        r
     }
 
     async fn post(&self, bearer: &str, push: &Push<'_>) -> PushResult {

@@ -170,6 +170,16 @@ async fn check_relayed(flow: &Flow, shop_order_id: i64) -> Vec<ocpizza_e2e::harn
     d
 }
 
+/// A customer's cart (delivery postcode or `pickup:CODE`) paid offline; the shop order id it became.
+async fn place_offline(flow: &Flow, place: &str, items: &[(&str, u32)], method: &str) -> (Cart, i64) {
+    let cart = flow.shop.cart(place, items).await.must();
+    assert!(cart.problems.is_empty(), "{:?}", cart.problems);
+    let r = flow.shop.offline(cart.id, method).await.must();
+    let id = r["order_id"].as_i64().filter(|i| *i > 0).unwrap_or_else(|| panic!("no order: {r}"));
+    (cart, id)
+}
+
+
 fn has(d: &[ocpizza_e2e::harness::DbDelivery], event: &str, destination: &str) -> bool {
     d.iter()
         .any(|d| d.event_type == event && d.destination == destination && d.status == "done")
@@ -323,20 +333,7 @@ async fn paid_online_order_goes_through_every_stop_to_delivered() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cash_on_delivery_order_goes_to_delivered_and_is_paid_at_the_door() {
     let flow = flow().await;
-    let cart = flow
-        .shop
-        .cart(
-            BELLECOUR_POSTCODE,
-            &[("PIZZA-MARGHERITA", 2), ("DRINK-COLA-33", 1)],
-        )
-        .await
-        .must();
-    assert!(cart.problems.is_empty(), "{:?}", cart.problems);
-    let r = flow.shop.offline(cart.id, "cash_on_delivery").await.must();
-    let id = r["order_id"]
-        .as_i64()
-        .filter(|i| *i > 0)
-        .unwrap_or_else(|| panic!("no order: {r}"));
+    let (cart, id) = place_offline(&flow, BELLECOUR_POSTCODE, &[("PIZZA-MARGHERITA", 2), ("DRINK-COLA-33", 1)], "cash_on_delivery").await;
 
     let o = check_recorded(&flow, &cart, id, "cash_on_delivery").await;
     assert!(
@@ -388,19 +385,7 @@ async fn cash_on_delivery_order_goes_to_delivered_and_is_paid_at_the_door() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelled_order_goes_back_to_draft_in_dolibarr_with_a_note_and_the_kitchen_is_told() {
     let flow = flow().await;
-    let cart = flow
-        .shop
-        .cart(
-            BELLECOUR_POSTCODE,
-            &[("PIZZA-MARGHERITA", 2), ("DRINK-COLA-33", 1)],
-        )
-        .await
-        .must();
-    let r = flow.shop.offline(cart.id, "cash_on_delivery").await.must();
-    let id = r["order_id"]
-        .as_i64()
-        .filter(|i| *i > 0)
-        .unwrap_or_else(|| panic!("no order: {r}"));
+    let (cart, id) = place_offline(&flow, BELLECOUR_POSTCODE, &[("PIZZA-MARGHERITA", 2), ("DRINK-COLA-33", 1)], "cash_on_delivery").await;
     let o = check_recorded(&flow, &cart, id, "cash_on_delivery").await;
     check_relayed(&flow, id).await;
     flow.wait_dolibarr_order(id, "validated", |o| o["statut"] == "1")
@@ -581,17 +566,7 @@ async fn replayed_ipn_makes_one_order_one_payment_one_invoice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn takeaway_paid_at_the_restaurant_goes_to_picked_up() {
     let flow = flow().await;
-    let cart = flow
-        .shop
-        .cart("pickup:BELLECOUR", &[("PIZZA-REINE", 1), ("DESSERT-TIRAMISU", 1)])
-        .await
-        .must();
-    assert!(cart.problems.is_empty(), "{:?}", cart.problems);
-    let r = flow.shop.offline(cart.id, "at_restaurant").await.must();
-    let id = r["order_id"]
-        .as_i64()
-        .filter(|i| *i > 0)
-        .unwrap_or_else(|| panic!("no order: {r}"));
+    let (cart, id) = place_offline(&flow, "pickup:BELLECOUR", &[("PIZZA-REINE", 1), ("DESSERT-TIRAMISU", 1)], "at_restaurant").await;
 
     let o = flow.order(id).await.must().expect("order in OCPizza_DB");
     assert_eq!(

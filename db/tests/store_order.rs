@@ -2,7 +2,6 @@
 
 mod store_fixture;
 
-use std::sync::Arc;
 
 use ocpizza_core::events::{Envelope, Event};
 use ocpizza_db::store::{self, Recorded, StoreError};
@@ -90,29 +89,11 @@ async fn recording_the_same_order_again_returns_it_and_writes_nothing() {
 #[tokio::test]
 async fn many_tasks_recording_the_same_order_at_once_write_exactly_one() {
     let db = db().await;
-    // A pool as wide as the number of tasks, so that the inserts really race.
-    let pool = ocpizza_db::connect::connect_with(
-        &db.url,
-        ocpizza_db::connect::PoolSettings {
-            max_connections: 12,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let barrier = Arc::new(tokio::sync::Barrier::new(12));
-    let mut tasks = Vec::new();
-    for _ in 0..12 {
-        let (pool, barrier) = (pool.clone(), barrier.clone());
-        tasks.push(tokio::spawn(async move {
-            barrier.wait().await;
-            store::record_order(&pool, &order(1003)).await
-        }));
-    }
-    let mut results = Vec::new();
-    for t in tasks {
-        results.push(t.await.unwrap().expect("every caller gets the order"));
-    }
+    let results: Vec<_> = race(&db.url, 12, |pool| async move { store::record_order(&pool, &order(1003)).await })
+        .await
+        .into_iter()
+        .map(|r| r.expect("every caller gets the order"))
+        .collect();
     assert_eq!(results.iter().filter(|r| r.created).count(), 1, "{results:?}");
     assert!(results.iter().all(|r| r.order_id == results[0].order_id));
     assert_eq!(count(&db.pool, "orders").await, 1);
@@ -120,7 +101,6 @@ async fn many_tasks_recording_the_same_order_at_once_write_exactly_one() {
     assert_eq!(count(&db.pool, "outbox").await, 1);
     assert_eq!(count(&db.pool, "stock_movements").await, 3);
     assert_eq!(stock_of(&db.pool, "mozzarella").await, Some(180));
-    pool.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

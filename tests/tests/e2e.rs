@@ -179,7 +179,6 @@ async fn place_offline(flow: &Flow, place: &str, items: &[(&str, u32)], method: 
     (cart, id)
 }
 
-
 fn has(d: &[ocpizza_e2e::harness::DbDelivery], event: &str, destination: &str) -> bool {
     d.iter()
         .any(|d| d.event_type == event && d.destination == destination && d.status == "done")

@@ -133,3 +133,37 @@ pub fn field(err: ocpizza_db::store::StoreError) -> String {
         other => panic!("expected a validation error, got {other:?}"),
     }
 }
+
+/// Runs `call` from `n` tasks released together by a barrier, on a pool of `n` connections (so that the calls
+/// really race inside MariaDB), and returns their results in task order.
+#[allow(dead_code)] // each test binary uses its own subset of the fixture
+pub async fn race<T, F, Fut>(url: &str, n: usize, call: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(MySqlPool) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let pool = ocpizza_db::connect::connect_with(
+        url,
+        ocpizza_db::connect::PoolSettings { max_connections: n as u32, ..Default::default() },
+    )
+    .await
+    .unwrap();
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(n));
+    let call = std::sync::Arc::new(call);
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let (pool, barrier, call) = (pool.clone(), barrier.clone(), call.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                call(pool).await
+            })
+        })
+        .collect();
+    let mut results = Vec::with_capacity(n);
+    for t in tasks {
+        results.push(t.await.expect("task"));
+    }
+    pool.close().await;
+    results
+}

@@ -34,7 +34,8 @@ struct Args {
     /// Stop after this many requests in all (0: no limit).
     #[arg(long, default_value_t = 0)]
     requests: u64,
-    /// Fixed total rate in requests/s (0: as fast as possible). Latency counts from the scheduled send time.
+    /// Fixed total rate in requests/s (0: as fast as possible). Latency counts from the scheduled send time when
+    /// the previous answer on the connection came later than it, else from the actual send.
     #[arg(long, default_value_t = 0)]
     rate: u64,
     /// Distinct shop orders the events are spread over (events of one order are relayed in order).
@@ -121,20 +122,16 @@ async fn main() {
             let (mut ok, mut failed) = (0u64, 0u64);
             // Spread the connections' schedules over one interval.
             let mut next = per_conn_interval.map(|iv| Instant::now() + iv.mul_f64(c as f64 / 64.0f64.max(1.0)));
+            // When the previous answer came after this request's scheduled time, the server delayed it: latency
+            // counts from the schedule (no coordinated omission). Otherwise the connection was idle and latency
+            // counts from the actual send, so that this tool's own timer (tokio: 1 ms granularity, always late)
+            // and its signing are not charged to the server.
+            let mut last_done = Instant::now();
             loop {
                 let n = counter.fetch_add(1, Ordering::Relaxed);
                 if Instant::now() >= deadline || (requests > 0 && n >= requests) {
                     break;
                 }
-                let scheduled = match (&mut next, per_conn_interval) {
-                    (Some(t), Some(iv)) => {
-                        tokio::time::sleep_until((*t).into()).await;
-                        let s = *t;
-                        *t += iv;
-                        s
-                    }
-                    _ => Instant::now(),
-                };
                 let id = format!("lg_{run}_{n}");
                 let body = serde_json::to_vec(&serde_json::json!({
                     "type": "order.status_changed", "timestamp": "2026-11-29T18:00:00Z",
@@ -145,8 +142,19 @@ async fn main() {
                 .unwrap();
                 let ts = chrono::Utc::now().timestamp();
                 let sig = webhooks::sign(&secret, &id, ts, &body);
+                let scheduled = match (&mut next, per_conn_interval) {
+                    (Some(t), Some(iv)) => {
+                        tokio::time::sleep_until((*t).into()).await;
+                        let s = *t;
+                        *t += iv;
+                        s
+                    }
+                    _ => Instant::now(),
+                };
+                let sent = Instant::now();
+                let start = if last_done > scheduled { scheduled } else { sent };
                 if track {
-                    shared.acked_at.lock().unwrap().insert(id.clone(), Instant::now());
+                    shared.acked_at.lock().unwrap().insert(id.clone(), sent);
                 }
                 let resp = client
                     .post(&url)
@@ -158,11 +166,12 @@ async fn main() {
                     .send()
                     .await;
                 let now = Instant::now();
+                last_done = now;
                 match resp {
                     Ok(r) if r.status().is_success() => ok += 1,
                     _ => failed += 1,
                 }
-                lat.push(now.saturating_duration_since(scheduled).as_micros() as u64);
+                lat.push(now.saturating_duration_since(start).as_micros() as u64);
             }
             (lat, ok, failed)
         }));

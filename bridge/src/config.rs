@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Every variable the bridge reads (without the `OCPIZZA_` prefix); a config file key outside it is refused.
-pub const KNOWN: [&str; 35] = [
+pub const KNOWN: [&str; 36] = [
     "ADMIN_TOKEN",
     "APNS_CA_FILE",
     "APNS_ENDPOINT",
@@ -27,6 +27,7 @@ pub const KNOWN: [&str; 35] = [
     "DELIVERY_BACKOFF_BASE_MS",
     "DELIVERY_BACKOFF_MAX_SECS",
     "DELIVERY_CONCURRENCY",
+    "DELIVERY_FINISH_WINDOW_MS",
     "DELIVERY_LEASE_SECS",
     "DELIVERY_MAX_ATTEMPTS",
     "DELIVERY_POLL_MS",
@@ -178,6 +179,11 @@ pub struct DeliveryConfig {
     /// On shutdown, how long in-flight deliveries may finish before they are released
     /// (OCPIZZA_SHUTDOWN_GRACE_SECS, 10).
     pub shutdown_grace: Duration,
+    /// How long the finisher gathers results before writing them in one statement (one commit)
+    /// (OCPIZZA_DELIVERY_FINISH_WINDOW_MS, 20; 0 = write as they come). Fewer commits leave the redo log's fsync
+    /// to the webhooks; a destination call is never slower for it, but a row stays `inflight` that much longer
+    /// (the next event of the same order waits for it) and a crash in the window repeats those deliveries.
+    pub finish_window: Duration,
 }
 
 impl Default for DeliveryConfig {
@@ -191,6 +197,7 @@ impl Default for DeliveryConfig {
             backoff_max: Duration::from_secs(3600),
             reaper_interval: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
+            finish_window: Duration::from_millis(20),
         }
     }
 }
@@ -314,6 +321,7 @@ impl Config {
             backoff_max: secs(v.parse_or("OCPIZZA_DELIVERY_BACKOFF_MAX_SECS", 3600, "a number of seconds")?),
             reaper_interval: secs(v.parse_or("OCPIZZA_DELIVERY_REAPER_SECS", 10, "a number of seconds")?),
             shutdown_grace: secs(v.parse_or("OCPIZZA_SHUTDOWN_GRACE_SECS", 10, "a number of seconds")?),
+            finish_window: ms(v.parse_or("OCPIZZA_DELIVERY_FINISH_WINDOW_MS", 20, "a number of milliseconds")?),
         };
         for (var, zero) in [
             ("OCPIZZA_DELIVERY_MAX_ATTEMPTS", delivery.max_attempts == 0),
@@ -576,6 +584,7 @@ mod example_file {
         assert!(c.dolibarr.is_some() && c.apns.is_some());
         assert_eq!(c.delivery.max_attempts, 12);
         assert_eq!(c.delivery.shutdown_grace.as_secs(), 10);
+        assert_eq!(c.delivery.finish_window, std::time::Duration::from_millis(20));
         assert_eq!(c.reconcile.interval.as_secs(), 30);
     }
 }

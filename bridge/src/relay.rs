@@ -215,12 +215,26 @@ impl Engine {
     }
 }
 
-/// Records results: successes that arrive together are written in one statement (one commit); retries and
-/// dead letters one by one. Wakes the dispatcher afterwards, since a finished row may unblock the next event of
+/// Records results: successes that arrive within `finish_window` of each other are written in one statement
+/// (one commit); retries and dead letters one by one. Wakes the dispatcher afterwards, since a finished row may unblock the next event of
 /// its order.
 async fn finisher(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<(Claimed, Finish)>) {
     let mut batch = Vec::with_capacity(MAX_BATCH * 2);
-    while rx.recv_many(&mut batch, MAX_BATCH * 2).await > 0 {
+    let cap = MAX_BATCH * 2;
+    while rx.recv_many(&mut batch, cap).await > 0 {
+        // Gather what else finishes within the window (or until the batch is full): one commit for all.
+        let until = tokio::time::Instant::now() + inner.cfg.finish_window;
+        while batch.len() < cap {
+            let room = cap - batch.len();
+            tokio::select! {
+                n = rx.recv_many(&mut batch, room) => {
+                    if n == 0 {
+                        break;
+                    }
+                }
+                _ = tokio::time::sleep_until(until) => break,
+            }
+        }
         let done: Vec<(&Claimed, &serde_json::Value)> = batch
             .iter()
             .filter_map(|(c, f)| match f {

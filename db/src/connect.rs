@@ -33,11 +33,16 @@ pub fn options(url: &str) -> Result<MySqlConnectOptions, DbError> {
 pub struct PoolSettings {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// Ping a pooled connection before handing it out. Costs one round trip per acquire; worth it where the
+    /// pool sits idle for hours with nobody closing stale connections (a PHP worker between requests). A
+    /// long-running service whose pool reaps idle connections well within the server's `wait_timeout` can turn
+    /// it off: a connection broken by a server restart then fails one statement, which the caller retries.
+    pub test_before_acquire: bool,
 }
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        PoolSettings { max_connections: 10, acquire_timeout: Duration::from_secs(5) }
+        PoolSettings { max_connections: 10, acquire_timeout: Duration::from_secs(5), test_before_acquire: true }
     }
 }
 
@@ -54,6 +59,7 @@ pub async fn connect_with(url: &str, settings: PoolSettings) -> Result<MySqlPool
     MySqlPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout)
+        .test_before_acquire(settings.test_before_acquire)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 conn.execute(SESSION_SETUP).await?;

@@ -18,6 +18,7 @@ async fn every_store_function_works_on_a_one_connection_pool() {
         PoolSettings {
             max_connections: 1,
             acquire_timeout: Duration::from_secs(3),
+            ..Default::default()
         },
     )
     .await

@@ -57,7 +57,12 @@ where
     let pool = match state.pools.get(url) {
         Some(pool) => pool.clone(),
         None => {
-            let settings = PoolSettings { max_connections: MAX_CONNECTIONS, acquire_timeout: ACQUIRE_TIMEOUT };
+            let settings = PoolSettings {
+                max_connections: MAX_CONNECTIONS,
+                acquire_timeout: ACQUIRE_TIMEOUT,
+                // Between requests nothing runs the pool's idle reaper: keep the ping.
+                test_before_acquire: true,
+            };
             // A failed connection is not kept: the next call tries again.
             let pool = state.runtime.block_on(connect_with(url, settings)).map_err(StoreError::Db)?;
             state.pools.insert(url.to_owned(), pool.clone());

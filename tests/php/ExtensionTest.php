@@ -41,6 +41,29 @@ final class ExtensionTest extends TestCase
         $this->assertSame(__FILE__, $e->getFile());
     }
 
+    /**
+     * A Rust panic must reach PHP as an `OCPizza\Exception`, never as a crashed worker. Nothing in the public API
+     * is known to panic, so the debug build (the one the tests load) has `ocpizza_debug_panic()`, which panics
+     * inside the same guard every entry point uses; it runs in a child process so that the panic's report on
+     * stderr (kept: it is what an operator needs) does not clutter this run.
+     */
+    public function testAPanicInsideTheExtensionBecomesAnExceptionAndTheWorkerCarriesOn(): void
+    {
+        if (!function_exists('ocpizza_debug_panic')) {
+            $this->markTestSkipped('release build: ocpizza_debug_panic() exists in debug builds only');
+        }
+        require_once __DIR__ . '/support/Processes.php';
+        [$status, $out, $err] = OCPizza\Tests\Processes::finish(
+            OCPizza\Tests\Processes::start(__DIR__ . '/support/panic_child.php')
+        );
+        $this->assertSame(0, $status, "the PHP process must survive the panic: $err");
+        $lines = explode("\n", trim($out));
+        $this->assertSame('OCPizza\Exception|internal error: deliberate panic for the test', $lines[0]);
+        $this->assertSame(OCPizza\SogeCommerce::krHash('{"a":1}', 'key'), $lines[1]);
+        $this->assertSame('validation still thrown', $lines[2]);
+        $this->assertStringContainsString('deliberate panic for the test', $err, 'the panic is reported on stderr');
+    }
+
     public function testThrownExceptionsPointAtTheCallingLine(): void
     {
         try {

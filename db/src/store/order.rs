@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use ocpizza_core::events::{self, LineKind, OrderCreated, ShortIngredient, StockShortage};
 use ocpizza_core::status::OrderStatus;
 use serde_json::Value;
-use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
+use sqlx::pool::PoolConnection;
+use sqlx::{Executor, MySql, MySqlConnection, MySqlPool, QueryBuilder};
 
 use super::input::{NewOrder, parse_order};
 use super::raw::invalid;
-use super::{ER_DUP_ENTRY, RETRIES, StoreError, db_time, errno, finish, is_retryable, now, outbox};
+use super::{ER_DUP_ENTRY, RETRIES, StoreError, db_time, errno, is_retryable, now, outbox};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recorded {
@@ -26,17 +27,25 @@ pub async fn record_order(pool: &MySqlPool, input: &Value) -> Result<Recorded, S
 }
 
 pub async fn record_parsed(pool: &MySqlPool, order: &NewOrder) -> Result<Recorded, StoreError> {
+    // One connection for the whole call (lookups, transaction, retries): one pool acquire, not one per step.
+    let mut conn = OrderConn {
+        conn: Some(pool.acquire().await?),
+        in_transaction: false,
+    };
     let mut attempt = 0;
     loop {
-        if let Some(found) = existing(pool, order).await? {
+        let known = lookup(conn.get(), order).await?;
+        if let Some(found) = known.existing(order)? {
             return Ok(found);
         }
-        match insert(pool, order).await {
+        let restaurant_id = known.restaurant(order)?;
+        let product_ids = known.product_ids(order)?;
+        match insert(&mut conn, order, restaurant_id, &product_ids).await {
             Ok(r) => return Ok(r),
             // Another process committed the same order first: the unique key refused ours, our transaction is
             // rolled back, and the order now exists.
             Err(e) if errno(&e) == Some(ER_DUP_ENTRY) => {
-                return match existing(pool, order).await? {
+                return match lookup(conn.get(), order).await?.existing(order)? {
                     Some(found) => Ok(found),
                     None => Err(e),
                 };
@@ -47,50 +56,192 @@ pub async fn record_parsed(pool: &MySqlPool, order: &NewOrder) -> Result<Recorde
     }
 }
 
-/// The order already recorded under this `shop_order_id`; a refusal if its reference belongs to another one.
-async fn existing(pool: &MySqlPool, order: &NewOrder) -> Result<Option<Recorded>, StoreError> {
-    let rows: Vec<(i64, i64)> =
-        sqlx::query_as("SELECT id, shop_order_id FROM orders WHERE shop_order_id = ? OR reference = ?")
-            .bind(order.shop_order_id)
-            .bind(&order.reference)
-            .fetch_all(pool)
-            .await?;
-    if let Some((id, _)) = rows.iter().find(|(_, shop)| *shop == order.shop_order_id) {
-        return Ok(Some(Recorded {
-            order_id: *id,
-            created: false,
-        }));
-    }
-    if let Some((_, other)) = rows.first() {
-        return Err(invalid("reference", format!("is already used by shop order {other}")));
-    }
-    Ok(None)
+/// The connection of one `record_order` call. Its transaction is begun and ended by hand (`BEGIN`, then `COMMIT`
+/// or `ROLLBACK` — or the `COMMIT` inside `take_order_stock`), not with an sqlx `Transaction`, which would still
+/// believe a transaction open after the procedure has committed it. Should it be dropped with a transaction still
+/// open (a failed `ROLLBACK`, a panic unwinding through the call), it is taken out of the pool and its socket closed
+/// at once: the server rolls back and frees the stock rows now, and no later caller inherits the transaction.
+struct OrderConn {
+    conn: Option<PoolConnection<MySql>>,
+    in_transaction: bool,
 }
 
-async fn insert(pool: &MySqlPool, order: &NewOrder) -> Result<Recorded, StoreError> {
-    let mut tx = pool.begin().await?;
-    let result = insert_in(&mut tx, order).await;
-    finish(tx, result).await
+impl OrderConn {
+    fn get(&mut self) -> &mut MySqlConnection {
+        self.conn.as_mut().expect("the connection is only taken on drop")
+    }
+
+    async fn begin(&mut self) -> Result<(), StoreError> {
+        self.in_transaction = true;
+        self.get().execute("BEGIN").await?;
+        Ok(())
+    }
+
+    /// `COMMIT`; on failure the transaction is rolled back (or the connection dropped).
+    async fn commit(&mut self) -> Result<(), StoreError> {
+        match self.get().execute("COMMIT").await {
+            Ok(_) => {
+                self.in_transaction = false;
+                Ok(())
+            }
+            Err(e) => {
+                self.rollback().await;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// The transaction is already committed (by `take_order_stock`).
+    fn committed(&mut self) {
+        self.in_transaction = false;
+    }
+
+    /// Explicit `ROLLBACK`, never left to a drop: on the extension's current-thread runtime a deferred rollback
+    /// would only run at the next call, holding row locks until then. If it fails, the connection stays marked
+    /// as in a transaction and is closed on drop. The error that matters is the first one: this one is dropped.
+    async fn rollback(&mut self) {
+        if self.get().execute("ROLLBACK").await.is_ok() {
+            self.in_transaction = false;
+        }
+    }
 }
 
-async fn insert_in(conn: &mut MySqlConnection, order: &NewOrder) -> Result<Recorded, StoreError> {
-    let at = now();
+impl Drop for OrderConn {
+    fn drop(&mut self) {
+        if self.in_transaction {
+            if let Some(conn) = self.conn.take() {
+                drop(conn.detach());
+            }
+        }
+    }
+}
 
-    let restaurant: Option<(i64, bool)> = sqlx::query_as("SELECT id, active FROM restaurants WHERE code = ?")
-        .bind(&order.restaurant)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let restaurant_id = match restaurant {
-        None => {
-            return Err(invalid(
+/// What the database already knows of this order, in one round trip: orders with its shop order id or its
+/// reference, the restaurant, the products of its SKUs. Plain reads, outside the transaction (none of them locks).
+struct Known {
+    /// (id, shop_order_id) of the orders with this shop order id or this reference.
+    orders: Vec<(i64, i64)>,
+    /// (id, active) of the restaurant.
+    restaurant: Option<(i64, bool)>,
+    /// sku → (id, active).
+    products: BTreeMap<String, (i64, bool)>,
+}
+
+async fn lookup(conn: &mut MySqlConnection, order: &NewOrder) -> Result<Known, StoreError> {
+    let mut q: QueryBuilder<MySql> =
+        QueryBuilder::new("SELECT CAST(0 AS SIGNED), id, shop_order_id, NULL FROM orders WHERE shop_order_id = ");
+    q.push_bind(order.shop_order_id)
+        .push(" OR reference = ")
+        .push_bind(&order.reference)
+        .push(" UNION ALL SELECT 1, id, active, NULL FROM restaurants WHERE code = ")
+        .push_bind(&order.restaurant);
+    let skus: Vec<&str> = order.lines.iter().filter_map(|l| l.sku.as_deref()).collect();
+    if !skus.is_empty() {
+        q.push(" UNION ALL SELECT 2, id, active, CONVERT(sku USING utf8mb4) FROM products WHERE sku IN (");
+        let mut sep = q.separated(", ");
+        for sku in &skus {
+            sep.push_bind(*sku);
+        }
+        q.push(")");
+    }
+    let rows: Vec<(i64, i64, i64, Option<String>)> = q.build_query_as().fetch_all(&mut *conn).await?;
+    let mut known = Known {
+        orders: Vec::new(),
+        restaurant: None,
+        products: BTreeMap::new(),
+    };
+    for (kind, id, value, sku) in rows {
+        match (kind, sku) {
+            (0, _) => known.orders.push((id, value)),
+            (1, _) => known.restaurant = Some((id, value != 0)),
+            (_, Some(sku)) => {
+                known.products.insert(sku, (id, value != 0));
+            }
+            (_, None) => {}
+        }
+    }
+    Ok(known)
+}
+
+impl Known {
+    /// The order already recorded under this `shop_order_id`; a refusal if its reference belongs to another one.
+    fn existing(&self, order: &NewOrder) -> Result<Option<Recorded>, StoreError> {
+        if let Some((id, _)) = self.orders.iter().find(|(_, shop)| *shop == order.shop_order_id) {
+            return Ok(Some(Recorded {
+                order_id: *id,
+                created: false,
+            }));
+        }
+        if let Some((_, other)) = self.orders.first() {
+            return Err(invalid("reference", format!("is already used by shop order {other}")));
+        }
+        Ok(None)
+    }
+
+    fn restaurant(&self, order: &NewOrder) -> Result<i64, StoreError> {
+        match self.restaurant {
+            None => Err(invalid(
                 "restaurant",
                 format!("unknown restaurant code {:?}", order.restaurant),
-            ));
+            )),
+            Some((_, false)) => Err(invalid("restaurant", "this restaurant is closed (inactive)")),
+            Some((id, true)) => Ok(id),
         }
-        Some((_, false)) => return Err(invalid("restaurant", "this restaurant is closed (inactive)")),
-        Some((id, true)) => id,
-    };
-    let product_ids = resolve_products(conn, order).await?;
+    }
+
+    /// The product id of every line (None for delivery and discount lines); unknown or withdrawn SKUs are refused.
+    fn product_ids(&self, order: &NewOrder) -> Result<Vec<Option<i64>>, StoreError> {
+        order
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| match &line.sku {
+                None => Ok(None),
+                Some(sku) => match self.products.get(sku) {
+                    None => Err(invalid(format!("lines[{i}].sku"), format!("unknown product {sku:?}"))),
+                    Some((_, false)) => Err(invalid(format!("lines[{i}].sku"), format!("{sku} is no longer sold"))),
+                    Some((id, true)) => Ok(Some(*id)),
+                },
+            })
+            .collect()
+    }
+}
+
+async fn insert(
+    conn: &mut OrderConn,
+    order: &NewOrder,
+    restaurant_id: i64,
+    product_ids: &[Option<i64>],
+) -> Result<Recorded, StoreError> {
+    conn.begin().await?;
+    match insert_in(conn.get(), order, restaurant_id, product_ids).await {
+        Ok((recorded, Ended::Committed)) => {
+            conn.committed();
+            Ok(recorded)
+        }
+        Ok((recorded, Ended::Open)) => conn.commit().await.map(|()| recorded),
+        Err(e) => {
+            conn.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+/// Where `insert_in` left the transaction.
+enum Ended {
+    /// Committed by `take_order_stock`: nothing was short.
+    Committed,
+    /// Still open: the caller commits.
+    Open,
+}
+
+async fn insert_in(
+    conn: &mut MySqlConnection,
+    order: &NewOrder,
+    restaurant_id: i64,
+    product_ids: &[Option<i64>],
+) -> Result<(Recorded, Ended), StoreError> {
+    let at = now();
 
     let c = &order.customer;
     let customer_id = sqlx::query(
@@ -149,7 +300,7 @@ async fn insert_in(conn: &mut MySqlConnection, order: &NewOrder) -> Result<Recor
         "INSERT INTO order_lines (order_id, line_no, kind, product_id, name, quantity, unit_price_cents, vat_rate) ",
     );
     lines.push_values(
-        order.lines.iter().zip(&product_ids).enumerate(),
+        order.lines.iter().zip(product_ids).enumerate(),
         |mut b, (i, (line, product))| {
             b.push_bind(order_id)
                 .push_bind(i as i64 + 1)
@@ -190,7 +341,7 @@ async fn insert_in(conn: &mut MySqlConnection, order: &NewOrder) -> Result<Recor
     outbox::append(conn, events::ORDER_CREATED, Some(order.shop_order_id), &created, at).await?;
     // Stock last: its rows are shared by every concurrent order of the restaurant and stay locked until the
     // commit, so the less work after taking them, the more orders a restaurant can take at once.
-    let short = take_stock(conn, restaurant_id, order_id, order, &product_ids).await?;
+    let (short, ended) = take_stock(conn, restaurant_id, order_id, order, product_ids).await?;
     if !short.is_empty() {
         let shortage = StockShortage {
             restaurant: order.restaurant.clone(),
@@ -200,10 +351,13 @@ async fn insert_in(conn: &mut MySqlConnection, order: &NewOrder) -> Result<Recor
         };
         outbox::append(conn, events::STOCK_SHORTAGE, Some(order.shop_order_id), &shortage, at).await?;
     }
-    Ok(Recorded {
-        order_id,
-        created: true,
-    })
+    Ok((
+        Recorded {
+            order_id,
+            created: true,
+        },
+        ended,
+    ))
 }
 
 fn kind_str(kind: LineKind) -> &'static str {
@@ -214,45 +368,65 @@ fn kind_str(kind: LineKind) -> &'static str {
     }
 }
 
-/// The product id of every line (None for delivery and discount lines); unknown or withdrawn SKUs are refused.
-async fn resolve_products(conn: &mut MySqlConnection, order: &NewOrder) -> Result<Vec<Option<i64>>, StoreError> {
-    let skus: Vec<&str> = order.lines.iter().filter_map(|l| l.sku.as_deref()).collect();
-    let mut known: BTreeMap<String, (i64, bool)> = BTreeMap::new();
-    if !skus.is_empty() {
-        let mut q: QueryBuilder<MySql> =
-            QueryBuilder::new("SELECT CONVERT(sku USING utf8mb4), id, active FROM products WHERE sku IN (");
-        let mut sep = q.separated(", ");
-        for sku in &skus {
-            sep.push_bind(*sku);
-        }
-        q.push(")");
-        let rows: Vec<(String, i64, bool)> = q.build_query_as().fetch_all(&mut *conn).await?;
-        known = rows.into_iter().map(|(sku, id, active)| (sku, (id, active))).collect();
-    }
-    order
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| match &line.sku {
-            None => Ok(None),
-            Some(sku) => match known.get(sku) {
-                None => Err(invalid(format!("lines[{i}].sku"), format!("unknown product {sku:?}"))),
-                Some((_, false)) => Err(invalid(format!("lines[{i}].sku"), format!("{sku} is no longer sold"))),
-                Some((id, true)) => Ok(Some(*id)),
-            },
-        })
-        .collect()
-}
-
 struct Need {
     name: String,
     unit: String,
     needed: i64,
 }
 
-/// Takes from the restaurant's stock what the recipes need, never more than it holds; returns what was short.
-/// Stock rows are locked in ingredient-id order so that concurrent orders cannot deadlock on them.
+/// MySQL/MariaDB: no EXECUTE privilege on the routine (ER_PROCACCESS_DENIED_ERROR), routine unknown
+/// (ER_SP_DOES_NOT_EXIST).
+const ER_PROCACCESS_DENIED: u16 = 1370;
+const ER_SP_DOES_NOT_EXIST: u16 = 1305;
+
+/// Takes from the restaurant's stock what the order's recipes need, never more than it holds; returns what was
+/// short, and whether the transaction is already committed. One server-side call, `take_order_stock` (migration
+/// 20261129000008), which commits itself when nothing is short. A database without the procedure (not migrated
+/// yet) or a role without `EXECUTE` on it gets the same writes from the client-side statements of
+/// [`take_stock_here`], so that upgrading the extension before the database or the grants breaks nothing.
 async fn take_stock(
+    conn: &mut MySqlConnection,
+    restaurant_id: i64,
+    order_id: i64,
+    order: &NewOrder,
+    product_ids: &[Option<i64>],
+) -> Result<(Vec<ShortIngredient>, Ended), StoreError> {
+    // Columns by index: a CALL's prepared statement describes no columns, so they have no names to look up.
+    let called: Result<Vec<(String, String, i64, i64, i64)>, sqlx::Error> =
+        sqlx::query_as("CALL take_order_stock(?, ?)")
+            .bind(restaurant_id)
+            .bind(order_id)
+            .fetch_all(&mut *conn)
+            .await;
+    match called {
+        Ok(rows) if rows.is_empty() => Ok((Vec::new(), Ended::Committed)),
+        Ok(rows) => Ok((
+            rows.into_iter()
+                .map(|(name, unit, needed, available, missing)| ShortIngredient {
+                    name,
+                    unit,
+                    needed,
+                    available,
+                    missing,
+                })
+                .collect(),
+            Ended::Open,
+        )),
+        Err(e) => {
+            let e = StoreError::from(e);
+            if matches!(errno(&e), Some(ER_PROCACCESS_DENIED) | Some(ER_SP_DOES_NOT_EXIST)) {
+                let short = take_stock_here(conn, restaurant_id, order_id, order, product_ids).await?;
+                Ok((short, Ended::Open))
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// What `take_order_stock` does, as client-side statements (see [`take_stock`]). Stock rows are locked in
+/// ingredient-id order so that concurrent orders cannot deadlock on them.
+async fn take_stock_here(
     conn: &mut MySqlConnection,
     restaurant_id: i64,
     order_id: i64,

@@ -6,12 +6,11 @@ use std::collections::BTreeMap;
 use ocpizza_core::events::{self, LineKind, OrderCreated, ShortIngredient, StockShortage};
 use ocpizza_core::status::OrderStatus;
 use serde_json::Value;
-use sqlx::pool::PoolConnection;
-use sqlx::{Executor, MySql, MySqlConnection, MySqlPool, QueryBuilder};
+use sqlx::{Acquire, MySql, MySqlConnection, MySqlPool, QueryBuilder};
 
 use super::input::{NewOrder, parse_order};
 use super::raw::invalid;
-use super::{ER_DUP_ENTRY, RETRIES, StoreError, db_time, errno, is_retryable, now, outbox};
+use super::{ER_DUP_ENTRY, RETRIES, StoreError, db_time, errno, finish, is_retryable, now, outbox};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recorded {
@@ -27,91 +26,30 @@ pub async fn record_order(pool: &MySqlPool, input: &Value) -> Result<Recorded, S
 }
 
 pub async fn record_parsed(pool: &MySqlPool, order: &NewOrder) -> Result<Recorded, StoreError> {
-    // One connection for the whole call (lookups, transaction, retries): one pool acquire, not one per step.
-    let mut conn = OrderConn {
-        conn: Some(pool.acquire().await?),
-        in_transaction: false,
-    };
+    // One connection for the whole call (lookup, transaction, retries): one pool acquire, not one per step.
+    let mut conn = pool.acquire().await?;
     let mut attempt = 0;
     loop {
-        let known = lookup(conn.get(), order).await?;
+        let known = lookup(&mut conn, order).await?;
         if let Some(found) = known.existing(order)? {
             return Ok(found);
         }
         let restaurant_id = known.restaurant(order)?;
         let product_ids = known.product_ids(order)?;
-        match insert(&mut conn, order, restaurant_id, &product_ids).await {
+        let tx = conn.begin().await?;
+        let result = insert_in(tx, order, restaurant_id, &product_ids).await;
+        match result {
             Ok(r) => return Ok(r),
             // Another process committed the same order first: the unique key refused ours, our transaction is
             // rolled back, and the order now exists.
             Err(e) if errno(&e) == Some(ER_DUP_ENTRY) => {
-                return match lookup(conn.get(), order).await?.existing(order)? {
+                return match lookup(&mut conn, order).await?.existing(order)? {
                     Some(found) => Ok(found),
                     None => Err(e),
                 };
             }
             Err(e) if is_retryable(&e) && attempt < RETRIES => attempt += 1,
             Err(e) => return Err(e),
-        }
-    }
-}
-
-/// The connection of one `record_order` call. Its transaction is begun and ended by hand (`BEGIN`, then `COMMIT`
-/// or `ROLLBACK` — or the `COMMIT` inside `take_order_stock`), not with an sqlx `Transaction`, which would still
-/// believe a transaction open after the procedure has committed it. Should it be dropped with a transaction still
-/// open (a failed `ROLLBACK`, a panic unwinding through the call), it is taken out of the pool and its socket closed
-/// at once: the server rolls back and frees the stock rows now, and no later caller inherits the transaction.
-struct OrderConn {
-    conn: Option<PoolConnection<MySql>>,
-    in_transaction: bool,
-}
-
-impl OrderConn {
-    fn get(&mut self) -> &mut MySqlConnection {
-        self.conn.as_mut().expect("the connection is only taken on drop")
-    }
-
-    async fn begin(&mut self) -> Result<(), StoreError> {
-        self.in_transaction = true;
-        self.get().execute("BEGIN").await?;
-        Ok(())
-    }
-
-    /// `COMMIT`; on failure the transaction is rolled back (or the connection dropped).
-    async fn commit(&mut self) -> Result<(), StoreError> {
-        match self.get().execute("COMMIT").await {
-            Ok(_) => {
-                self.in_transaction = false;
-                Ok(())
-            }
-            Err(e) => {
-                self.rollback().await;
-                Err(e.into())
-            }
-        }
-    }
-
-    /// The transaction is already committed (by `take_order_stock`).
-    fn committed(&mut self) {
-        self.in_transaction = false;
-    }
-
-    /// Explicit `ROLLBACK`, never left to a drop: on the extension's current-thread runtime a deferred rollback
-    /// would only run at the next call, holding row locks until then. If it fails, the connection stays marked
-    /// as in a transaction and is closed on drop. The error that matters is the first one: this one is dropped.
-    async fn rollback(&mut self) {
-        if self.get().execute("ROLLBACK").await.is_ok() {
-            self.in_transaction = false;
-        }
-    }
-}
-
-impl Drop for OrderConn {
-    fn drop(&mut self) {
-        if self.in_transaction {
-            if let Some(conn) = self.conn.take() {
-                drop(conn.detach());
-            }
         }
     }
 }
@@ -207,40 +145,23 @@ impl Known {
     }
 }
 
-async fn insert(
-    conn: &mut OrderConn,
+/// Writes the order in its own transaction, committed or rolled back before returning.
+async fn insert_in(
+    mut tx: sqlx::Transaction<'_, MySql>,
     order: &NewOrder,
     restaurant_id: i64,
     product_ids: &[Option<i64>],
 ) -> Result<Recorded, StoreError> {
-    conn.begin().await?;
-    match insert_in(conn.get(), order, restaurant_id, product_ids).await {
-        Ok((recorded, Ended::Committed)) => {
-            conn.committed();
-            Ok(recorded)
-        }
-        Ok((recorded, Ended::Open)) => conn.commit().await.map(|()| recorded),
-        Err(e) => {
-            conn.rollback().await;
-            Err(e)
-        }
-    }
+    let result = write(&mut tx, order, restaurant_id, product_ids).await;
+    finish(tx, result).await
 }
 
-/// Where `insert_in` left the transaction.
-enum Ended {
-    /// Committed by `take_order_stock`: nothing was short.
-    Committed,
-    /// Still open: the caller commits.
-    Open,
-}
-
-async fn insert_in(
+async fn write(
     conn: &mut MySqlConnection,
     order: &NewOrder,
     restaurant_id: i64,
     product_ids: &[Option<i64>],
-) -> Result<(Recorded, Ended), StoreError> {
+) -> Result<Recorded, StoreError> {
     let at = now();
 
     let c = &order.customer;
@@ -341,7 +262,7 @@ async fn insert_in(
     outbox::append(conn, events::ORDER_CREATED, Some(order.shop_order_id), &created, at).await?;
     // Stock last: its rows are shared by every concurrent order of the restaurant and stay locked until the
     // commit, so the less work after taking them, the more orders a restaurant can take at once.
-    let (short, ended) = take_stock(conn, restaurant_id, order_id, order, product_ids).await?;
+    let short = take_stock(conn, restaurant_id, order_id, order, product_ids).await?;
     if !short.is_empty() {
         let shortage = StockShortage {
             restaurant: order.restaurant.clone(),
@@ -351,13 +272,10 @@ async fn insert_in(
         };
         outbox::append(conn, events::STOCK_SHORTAGE, Some(order.shop_order_id), &shortage, at).await?;
     }
-    Ok((
-        Recorded {
-            order_id,
-            created: true,
-        },
-        ended,
-    ))
+    Ok(Recorded {
+        order_id,
+        created: true,
+    })
 }
 
 fn kind_str(kind: LineKind) -> &'static str {
@@ -374,59 +292,9 @@ struct Need {
     needed: i64,
 }
 
-/// MySQL/MariaDB: no EXECUTE privilege on the routine (ER_PROCACCESS_DENIED_ERROR), routine unknown
-/// (ER_SP_DOES_NOT_EXIST).
-const ER_PROCACCESS_DENIED: u16 = 1370;
-const ER_SP_DOES_NOT_EXIST: u16 = 1305;
-
-/// Takes from the restaurant's stock what the order's recipes need, never more than it holds; returns what was
-/// short, and whether the transaction is already committed. One server-side call, `take_order_stock` (migration
-/// 20261129000008), which commits itself when nothing is short. A database without the procedure (not migrated
-/// yet) or a role without `EXECUTE` on it gets the same writes from the client-side statements of
-/// [`take_stock_here`], so that upgrading the extension before the database or the grants breaks nothing.
+/// Takes from the restaurant's stock what the recipes need, never more than it holds; returns what was short.
+/// Stock rows are locked in ingredient-id order so that concurrent orders cannot deadlock on them.
 async fn take_stock(
-    conn: &mut MySqlConnection,
-    restaurant_id: i64,
-    order_id: i64,
-    order: &NewOrder,
-    product_ids: &[Option<i64>],
-) -> Result<(Vec<ShortIngredient>, Ended), StoreError> {
-    // Columns by index: a CALL's prepared statement describes no columns, so they have no names to look up.
-    let called: Result<Vec<(String, String, i64, i64, i64)>, sqlx::Error> =
-        sqlx::query_as("CALL take_order_stock(?, ?)")
-            .bind(restaurant_id)
-            .bind(order_id)
-            .fetch_all(&mut *conn)
-            .await;
-    match called {
-        Ok(rows) if rows.is_empty() => Ok((Vec::new(), Ended::Committed)),
-        Ok(rows) => Ok((
-            rows.into_iter()
-                .map(|(name, unit, needed, available, missing)| ShortIngredient {
-                    name,
-                    unit,
-                    needed,
-                    available,
-                    missing,
-                })
-                .collect(),
-            Ended::Open,
-        )),
-        Err(e) => {
-            let e = StoreError::from(e);
-            if matches!(errno(&e), Some(ER_PROCACCESS_DENIED) | Some(ER_SP_DOES_NOT_EXIST)) {
-                let short = take_stock_here(conn, restaurant_id, order_id, order, product_ids).await?;
-                Ok((short, Ended::Open))
-            } else {
-                Err(e)
-            }
-        }
-    }
-}
-
-/// What `take_order_stock` does, as client-side statements (see [`take_stock`]). Stock rows are locked in
-/// ingredient-id order so that concurrent orders cannot deadlock on them.
-async fn take_stock_here(
     conn: &mut MySqlConnection,
     restaurant_id: i64,
     order_id: i64,

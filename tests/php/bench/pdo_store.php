@@ -5,10 +5,6 @@
  * customer upsert, address upsert, order, lines, first history row, recipe, stock FOR UPDATE, stock update, stock
  * movements, order.created outbox event), the same idempotency (duplicate key → the existing order) and the same
  * deadlock retry. Input checks are reduced to what the SQL needs: the extension validates far more.
- *
- * With $useProcedure (the benchmark's `pdo-proc`, for transparency only, not the baseline), the stock is taken by
- * the same server-side call as the extension's, `CALL take_order_stock(restaurant, order)`, which commits itself
- * when nothing is short and otherwise returns the short ingredients with the transaction still open.
  */
 
 declare(strict_types=1);
@@ -29,7 +25,7 @@ function pdo_in(int $n): string
 }
 
 /** @return array{order_id: int, created: bool} */
-function pdo_record_order(PDO $pdo, array $o, bool $useProcedure = false): array
+function pdo_record_order(PDO $pdo, array $o): array
 {
     $sum = 0;
     foreach ($o['lines'] as $l) {
@@ -48,29 +44,14 @@ function pdo_record_order(PDO $pdo, array $o, bool $useProcedure = false): array
             throw new InvalidArgumentException('reference: already used');
         }
         try {
-            if ($useProcedure) {
-                // By hand, not beginTransaction(): PDO would still count a transaction the procedure committed.
-                $pdo->exec('START TRANSACTION');
-                $open = true;
-                [$r, $committed] = pdo_insert_order($pdo, $o, true);
-                if (!$committed) {
-                    $pdo->exec('COMMIT');
-                }
-                $open = false;
-
-                return $r;
-            }
             $pdo->beginTransaction();
-            [$r] = pdo_insert_order($pdo, $o);
+            $r = pdo_insert_order($pdo, $o);
             $pdo->commit();
 
             return $r;
         } catch (PDOException $e) {
             if ($pdo->inTransaction()) {
                 $pdo->rollBack();
-            } elseif ($open ?? false) {
-                $pdo->exec('ROLLBACK');
-                $open = false;
             }
             $errno = $e->errorInfo[1] ?? 0;
             if ($errno === 1062) {
@@ -84,8 +65,7 @@ function pdo_record_order(PDO $pdo, array $o, bool $useProcedure = false): array
     }
 }
 
-/** @return array{0: array{order_id: int, created: bool}, 1: bool} the result, and whether it is committed */
-function pdo_insert_order(PDO $pdo, array $o, bool $useProcedure = false): array
+function pdo_insert_order(PDO $pdo, array $o): array
 {
     $at = (new DateTimeImmutable('now', new DateTimeZone('UTC')))->format('Y-m-d H:i:s.u');
     $st = $pdo->prepare('SELECT id, active FROM restaurants WHERE code = ?');
@@ -156,36 +136,7 @@ function pdo_insert_order(PDO $pdo, array $o, bool $useProcedure = false): array
     $outbox->execute(['evt_' . bin2hex(random_bytes(16)), 'order.created', $o['shop_order_id'],
         json_encode(['type' => 'order.created', 'timestamp' => $timestamp, 'data' => $created], JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR), $at]);
 
-    $committed = false;
-    if ($useProcedure) {
-        $call = $pdo->prepare('CALL take_order_stock(?, ?)');
-        $call->execute([$restaurantId, $orderId]);
-        $short = [];
-        do {
-            if ($call->columnCount() > 0) {
-                foreach ($call->fetchAll(PDO::FETCH_NUM) as [$name, $unit, $needed, $available, $missing]) {
-                    $short[] = ['name' => $name, 'unit' => $unit, 'needed' => (int) $needed,
-                        'available' => (int) $available, 'missing' => (int) $missing];
-                }
-            }
-        } while ($call->nextRowset());
-        $committed = $short === [];
-    } else {
-        $short = pdo_take_stock($pdo, $o, $restaurantId, $orderId, $productIds);
-    }
-    if ($short) {
-        $outbox->execute(['evt_' . bin2hex(random_bytes(16)), 'stock.shortage', $o['shop_order_id'],
-            json_encode(['type' => 'stock.shortage', 'timestamp' => $timestamp, 'data' => ['restaurant' => $o['restaurant'],
-                'shop_order_id' => $o['shop_order_id'], 'reference' => $o['reference'], 'ingredients' => $short]],
-                JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR), $at]);
-    }
-
-    return [['order_id' => $orderId, 'created' => true], $committed];
-}
-
-/** The stock, client-side: what each pizza's recipe takes, never below zero; returns the short ingredients. */
-function pdo_take_stock(PDO $pdo, array $o, int $restaurantId, int $orderId, array $productIds): array
-{
+    // Stock: what each pizza's recipe takes, never below zero.
     $perProduct = [];
     foreach ($o['lines'] as $i => $l) {
         if ($productIds[$i] !== null) {
@@ -247,6 +198,12 @@ function pdo_take_stock(PDO $pdo, array $o, int $restaurantId, int $orderId, arr
         }
     }
 
+    if ($short) {
+        $outbox->execute(['evt_' . bin2hex(random_bytes(16)), 'stock.shortage', $o['shop_order_id'],
+            json_encode(['type' => 'stock.shortage', 'timestamp' => $timestamp, 'data' => ['restaurant' => $o['restaurant'],
+                'shop_order_id' => $o['shop_order_id'], 'reference' => $o['reference'], 'ingredients' => $short]],
+                JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR), $at]);
+    }
 
-    return $short;
+    return ['order_id' => $orderId, 'created' => true];
 }

@@ -6,7 +6,6 @@
  *
  *   cargo build --release -p ocpizza-ext && cargo build -p ocpizza-bridge
  *   php -d extension=$PWD/target/release/libocpizza.so tests/php/bench/record_order.php [--orders=300] [--procs=1,8]
- *       [--impls=ext,pdo]   (add pdo-proc: PDO calling the extension's take_order_stock procedure)
  */
 
 declare(strict_types=1);
@@ -21,18 +20,9 @@ if (!extension_loaded('ocpizza')) {
     fwrite(STDERR, "load the extension: php -d extension=\$PWD/target/release/libocpizza.so …\n");
     exit(1);
 }
-$opts = getopt('', ['orders::', 'procs::', 'impls::']);
+$opts = getopt('', ['orders::', 'procs::']);
 $perProc = max(1, min(5000, (int) ($opts['orders'] ?? 300)));
 $procList = array_map('intval', explode(',', (string) ($opts['procs'] ?? '1,8')));
-// ext: the extension; pdo: the PDO baseline; pdo-proc: PDO calling the same take_order_stock procedure as the
-// extension (for transparency: how much of the gain is the server-side call).
-$impls = explode(',', (string) ($opts['impls'] ?? 'ext,pdo'));
-foreach ($impls as $impl) {
-    if (!in_array($impl, ['ext', 'pdo', 'pdo-proc'], true)) {
-        fwrite(STDERR, "unknown implementation $impl (ext, pdo, pdo-proc)\n");
-        exit(1);
-    }
-}
 
 function percentile(array $sorted, float $p): float
 {
@@ -41,7 +31,7 @@ function percentile(array $sorted, float $p): float
 
 function run(string $mode, int $procs, int $perProc): array
 {
-    $db = TestDatabase::create('bench' . str_replace('-', '', $mode) . $procs);
+    $db = TestDatabase::create("bench$mode$procs");
     try {
         $pdo = TestDatabase::pdo($db->name);
         $pdo->exec('UPDATE stock SET quantity = 100000000');
@@ -94,16 +84,12 @@ function run(string $mode, int $procs, int $perProc): array
 }
 
 printf("recordOrder, %d orders per process (+10 warm-up), php %s, extension %s\n", $perProc, PHP_VERSION, phpversion('ocpizza'));
-printf("%-6s %-8s %7s %10s %14s\n", 'procs', 'impl', 'p50 ms', 'p99 ms', 'orders/s');
+printf("%-6s %-5s %10s %10s %14s\n", 'procs', 'impl', 'p50 ms', 'p99 ms', 'orders/s');
 foreach ($procList as $procs) {
     $r = [];
-    foreach ($impls as $mode) {
+    foreach (['ext', 'pdo'] as $mode) {
         $r[$mode] = run($mode, $procs, $perProc);
-        printf("%-6d %-8s %7.3f %10.3f %14.1f\n", $procs, $mode, $r[$mode]['p50'], $r[$mode]['p99'], $r[$mode]['throughput']);
+        printf("%-6d %-5s %10.3f %10.3f %14.1f\n", $procs, $mode, $r[$mode]['p50'], $r[$mode]['p99'], $r[$mode]['throughput']);
     }
-    foreach (array_diff(array_keys($r), ['pdo']) as $mode) {
-        if (isset($r['pdo'])) {
-            printf("%-6d ratio %s/pdo: p50 %.2f×, throughput %.2f×\n", $procs, $mode, $r[$mode]['p50'] / $r['pdo']['p50'], $r[$mode]['throughput'] / $r['pdo']['throughput']);
-        }
-    }
+    printf("%-6d ratio ext/pdo: p50 %.2f×, throughput %.2f×\n", $procs, $r['ext']['p50'] / $r['pdo']['p50'], $r['ext']['throughput'] / $r['pdo']['throughput']);
 }

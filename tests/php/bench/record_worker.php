@@ -1,6 +1,6 @@
 <?php
 /**
- * One benchmark worker: `record_worker.php <ext|pdo|pdo-proc> <dbUrl> <firstId> <count> <barrier> <out>`. Connects, records
+ * One benchmark worker: `record_worker.php <ext|pdo> <dbUrl> <firstId> <count> <barrier> <out>`. Connects, records
  * 10 untimed warm-up orders, signals ready, waits for the barrier, then records <count> orders and writes
  * "start end" (hrtime ns) and one latency (ns) per line to <out>.
  */
@@ -20,8 +20,7 @@ if ($mode === 'ext') {
     $record = static fn (array $o): array => $store->recordOrder($o);
 } else {
     $pdo = pdo_connect($url);
-    $useProcedure = $mode === 'pdo-proc';
-    $record = static fn (array $o): array => pdo_record_order($pdo, $o, $useProcedure);
+    $record = static fn (array $o): array => pdo_record_order($pdo, $o);
 }
 $order = static fn (int $id): array => OCPizza\Tests\Orders::delivery($id, RESTAURANTS[$id % 5]);
 

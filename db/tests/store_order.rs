@@ -287,3 +287,40 @@ async fn customers_and_addresses_are_upserted_not_duplicated() {
         .unwrap();
     assert_eq!(addr, None);
 }
+
+/// The lookup before the transaction answers three questions in one query; they are still asked in this order:
+/// an order already recorded is returned as it is (even if its restaurant has closed or its pizza was withdrawn
+/// since), and only a new order is checked against the restaurant and the products.
+#[tokio::test]
+async fn a_recorded_order_is_returned_before_the_restaurant_and_products_are_checked() {
+    let db = db().await;
+    let first = store::record_order(&db.pool, &order(1020)).await.unwrap();
+    sqlx::raw_sql(
+        "UPDATE restaurants SET active = FALSE WHERE code = 'TESTA'; \
+         UPDATE products SET active = FALSE WHERE sku = 'PIZZA-T-MARGHERITA'",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let before = snapshot(&db.pool).await;
+    let again = store::record_order(&db.pool, &order(1020)).await.unwrap();
+    assert_eq!(again, Recorded { order_id: first.order_id, created: false });
+    assert_eq!(field(store::record_order(&db.pool, &order(1021)).await.unwrap_err()), "restaurant");
+    sqlx::raw_sql("UPDATE restaurants SET active = TRUE WHERE code = 'TESTA'").execute(&db.pool).await.unwrap();
+    assert_eq!(field(store::record_order(&db.pool, &order(1021)).await.unwrap_err()), "lines[0].sku");
+    assert_eq!(snapshot(&db.pool).await, before);
+}
+
+/// Without any product line (a delivery fee alone) the lookup has no product part and the stock is not touched.
+#[tokio::test]
+async fn an_order_without_product_lines_is_recorded_without_stock_movements() {
+    let db = db().await;
+    let mut o = order(1022);
+    o["lines"] = json!([{"kind": "delivery", "name": "Livraison", "quantity": 1, "unit_price_cents": 350,
+                         "vat_rate": "20.00"}]);
+    o["total_cents"] = json!(350);
+    assert!(store::record_order(&db.pool, &o).await.unwrap().created);
+    assert_eq!(count(&db.pool, "order_lines").await, 1);
+    assert_eq!(count(&db.pool, "stock_movements").await, 0);
+    assert_eq!(events(&db.pool).await.len(), 1);
+}

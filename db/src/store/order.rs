@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use ocpizza_core::events::{self, LineKind, OrderCreated, ShortIngredient, StockShortage};
 use ocpizza_core::status::OrderStatus;
 use serde_json::Value;
-use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
+use sqlx::{Acquire, MySql, MySqlConnection, MySqlPool, QueryBuilder};
 
 use super::input::{NewOrder, parse_order};
 use super::raw::invalid;
@@ -26,17 +26,24 @@ pub async fn record_order(pool: &MySqlPool, input: &Value) -> Result<Recorded, S
 }
 
 pub async fn record_parsed(pool: &MySqlPool, order: &NewOrder) -> Result<Recorded, StoreError> {
+    // One connection for the whole call (lookup, transaction, retries): one pool acquire, not one per step.
+    let mut conn = pool.acquire().await?;
     let mut attempt = 0;
     loop {
-        if let Some(found) = existing(pool, order).await? {
+        let known = lookup(&mut conn, order).await?;
+        if let Some(found) = known.existing(order)? {
             return Ok(found);
         }
-        match insert(pool, order).await {
+        let restaurant_id = known.restaurant(order)?;
+        let product_ids = known.product_ids(order)?;
+        let tx = conn.begin().await?;
+        let result = insert_in(tx, order, restaurant_id, &product_ids).await;
+        match result {
             Ok(r) => return Ok(r),
             // Another process committed the same order first: the unique key refused ours, our transaction is
             // rolled back, and the order now exists.
             Err(e) if errno(&e) == Some(ER_DUP_ENTRY) => {
-                return match existing(pool, order).await? {
+                return match lookup(&mut conn, order).await?.existing(order)? {
                     Some(found) => Ok(found),
                     None => Err(e),
                 };
@@ -47,50 +54,115 @@ pub async fn record_parsed(pool: &MySqlPool, order: &NewOrder) -> Result<Recorde
     }
 }
 
-/// The order already recorded under this `shop_order_id`; a refusal if its reference belongs to another one.
-async fn existing(pool: &MySqlPool, order: &NewOrder) -> Result<Option<Recorded>, StoreError> {
-    let rows: Vec<(i64, i64)> =
-        sqlx::query_as("SELECT id, shop_order_id FROM orders WHERE shop_order_id = ? OR reference = ?")
-            .bind(order.shop_order_id)
-            .bind(&order.reference)
-            .fetch_all(pool)
-            .await?;
-    if let Some((id, _)) = rows.iter().find(|(_, shop)| *shop == order.shop_order_id) {
-        return Ok(Some(Recorded {
-            order_id: *id,
-            created: false,
-        }));
-    }
-    if let Some((_, other)) = rows.first() {
-        return Err(invalid("reference", format!("is already used by shop order {other}")));
-    }
-    Ok(None)
+/// What the database already knows of this order, in one round trip: orders with its shop order id or its
+/// reference, the restaurant, the products of its SKUs. Plain reads, outside the transaction (none of them locks).
+struct Known {
+    /// (id, shop_order_id) of the orders with this shop order id or this reference.
+    orders: Vec<(i64, i64)>,
+    /// (id, active) of the restaurant.
+    restaurant: Option<(i64, bool)>,
+    /// sku → (id, active).
+    products: BTreeMap<String, (i64, bool)>,
 }
 
-async fn insert(pool: &MySqlPool, order: &NewOrder) -> Result<Recorded, StoreError> {
-    let mut tx = pool.begin().await?;
-    let result = insert_in(&mut tx, order).await;
+async fn lookup(conn: &mut MySqlConnection, order: &NewOrder) -> Result<Known, StoreError> {
+    let mut q: QueryBuilder<MySql> =
+        QueryBuilder::new("SELECT CAST(0 AS SIGNED), id, shop_order_id, NULL FROM orders WHERE shop_order_id = ");
+    q.push_bind(order.shop_order_id)
+        .push(" OR reference = ")
+        .push_bind(&order.reference)
+        .push(" UNION ALL SELECT 1, id, active, NULL FROM restaurants WHERE code = ")
+        .push_bind(&order.restaurant);
+    let skus: Vec<&str> = order.lines.iter().filter_map(|l| l.sku.as_deref()).collect();
+    if !skus.is_empty() {
+        q.push(" UNION ALL SELECT 2, id, active, CONVERT(sku USING utf8mb4) FROM products WHERE sku IN (");
+        let mut sep = q.separated(", ");
+        for sku in &skus {
+            sep.push_bind(*sku);
+        }
+        q.push(")");
+    }
+    let rows: Vec<(i64, i64, i64, Option<String>)> = q.build_query_as().fetch_all(&mut *conn).await?;
+    let mut known = Known {
+        orders: Vec::new(),
+        restaurant: None,
+        products: BTreeMap::new(),
+    };
+    for (kind, id, value, sku) in rows {
+        match (kind, sku) {
+            (0, _) => known.orders.push((id, value)),
+            (1, _) => known.restaurant = Some((id, value != 0)),
+            (_, Some(sku)) => {
+                known.products.insert(sku, (id, value != 0));
+            }
+            (_, None) => {}
+        }
+    }
+    Ok(known)
+}
+
+impl Known {
+    /// The order already recorded under this `shop_order_id`; a refusal if its reference belongs to another one.
+    fn existing(&self, order: &NewOrder) -> Result<Option<Recorded>, StoreError> {
+        if let Some((id, _)) = self.orders.iter().find(|(_, shop)| *shop == order.shop_order_id) {
+            return Ok(Some(Recorded {
+                order_id: *id,
+                created: false,
+            }));
+        }
+        if let Some((_, other)) = self.orders.first() {
+            return Err(invalid("reference", format!("is already used by shop order {other}")));
+        }
+        Ok(None)
+    }
+
+    fn restaurant(&self, order: &NewOrder) -> Result<i64, StoreError> {
+        match self.restaurant {
+            None => Err(invalid(
+                "restaurant",
+                format!("unknown restaurant code {:?}", order.restaurant),
+            )),
+            Some((_, false)) => Err(invalid("restaurant", "this restaurant is closed (inactive)")),
+            Some((id, true)) => Ok(id),
+        }
+    }
+
+    /// The product id of every line (None for delivery and discount lines); unknown or withdrawn SKUs are refused.
+    fn product_ids(&self, order: &NewOrder) -> Result<Vec<Option<i64>>, StoreError> {
+        order
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| match &line.sku {
+                None => Ok(None),
+                Some(sku) => match self.products.get(sku) {
+                    None => Err(invalid(format!("lines[{i}].sku"), format!("unknown product {sku:?}"))),
+                    Some((_, false)) => Err(invalid(format!("lines[{i}].sku"), format!("{sku} is no longer sold"))),
+                    Some((id, true)) => Ok(Some(*id)),
+                },
+            })
+            .collect()
+    }
+}
+
+/// Writes the order in its own transaction, committed or rolled back before returning.
+async fn insert_in(
+    mut tx: sqlx::Transaction<'_, MySql>,
+    order: &NewOrder,
+    restaurant_id: i64,
+    product_ids: &[Option<i64>],
+) -> Result<Recorded, StoreError> {
+    let result = write(&mut tx, order, restaurant_id, product_ids).await;
     finish(tx, result).await
 }
 
-async fn insert_in(conn: &mut MySqlConnection, order: &NewOrder) -> Result<Recorded, StoreError> {
+async fn write(
+    conn: &mut MySqlConnection,
+    order: &NewOrder,
+    restaurant_id: i64,
+    product_ids: &[Option<i64>],
+) -> Result<Recorded, StoreError> {
     let at = now();
-
-    let restaurant: Option<(i64, bool)> = sqlx::query_as("SELECT id, active FROM restaurants WHERE code = ?")
-        .bind(&order.restaurant)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let restaurant_id = match restaurant {
-        None => {
-            return Err(invalid(
-                "restaurant",
-                format!("unknown restaurant code {:?}", order.restaurant),
-            ));
-        }
-        Some((_, false)) => return Err(invalid("restaurant", "this restaurant is closed (inactive)")),
-        Some((id, true)) => id,
-    };
-    let product_ids = resolve_products(conn, order).await?;
 
     let c = &order.customer;
     let customer_id = sqlx::query(
@@ -149,7 +221,7 @@ async fn insert_in(conn: &mut MySqlConnection, order: &NewOrder) -> Result<Recor
         "INSERT INTO order_lines (order_id, line_no, kind, product_id, name, quantity, unit_price_cents, vat_rate) ",
     );
     lines.push_values(
-        order.lines.iter().zip(&product_ids).enumerate(),
+        order.lines.iter().zip(product_ids).enumerate(),
         |mut b, (i, (line, product))| {
             b.push_bind(order_id)
                 .push_bind(i as i64 + 1)
@@ -190,7 +262,7 @@ async fn insert_in(conn: &mut MySqlConnection, order: &NewOrder) -> Result<Recor
     outbox::append(conn, events::ORDER_CREATED, Some(order.shop_order_id), &created, at).await?;
     // Stock last: its rows are shared by every concurrent order of the restaurant and stay locked until the
     // commit, so the less work after taking them, the more orders a restaurant can take at once.
-    let short = take_stock(conn, restaurant_id, order_id, order, &product_ids).await?;
+    let short = take_stock(conn, restaurant_id, order_id, order, product_ids).await?;
     if !short.is_empty() {
         let shortage = StockShortage {
             restaurant: order.restaurant.clone(),
@@ -212,36 +284,6 @@ fn kind_str(kind: LineKind) -> &'static str {
         LineKind::Delivery => "delivery",
         LineKind::Discount => "discount",
     }
-}
-
-/// The product id of every line (None for delivery and discount lines); unknown or withdrawn SKUs are refused.
-async fn resolve_products(conn: &mut MySqlConnection, order: &NewOrder) -> Result<Vec<Option<i64>>, StoreError> {
-    let skus: Vec<&str> = order.lines.iter().filter_map(|l| l.sku.as_deref()).collect();
-    let mut known: BTreeMap<String, (i64, bool)> = BTreeMap::new();
-    if !skus.is_empty() {
-        let mut q: QueryBuilder<MySql> =
-            QueryBuilder::new("SELECT CONVERT(sku USING utf8mb4), id, active FROM products WHERE sku IN (");
-        let mut sep = q.separated(", ");
-        for sku in &skus {
-            sep.push_bind(*sku);
-        }
-        q.push(")");
-        let rows: Vec<(String, i64, bool)> = q.build_query_as().fetch_all(&mut *conn).await?;
-        known = rows.into_iter().map(|(sku, id, active)| (sku, (id, active))).collect();
-    }
-    order
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| match &line.sku {
-            None => Ok(None),
-            Some(sku) => match known.get(sku) {
-                None => Err(invalid(format!("lines[{i}].sku"), format!("unknown product {sku:?}"))),
-                Some((_, false)) => Err(invalid(format!("lines[{i}].sku"), format!("{sku} is no longer sold"))),
-                Some((id, true)) => Ok(Some(*id)),
-            },
-        })
-        .collect()
 }
 
 struct Need {

@@ -1,4 +1,4 @@
-//! Assembling the service: HTTP routes, the relay engine, the reconciler, graceful shutdown.
+//! Assembling the service: HTTP routes, the relay engine, the reconciler, the retention purge, graceful shutdown.
 //!
 //! [`spawn_app`] is what `serve` runs and what integration tests start on 127.0.0.1:0 with a test database and
 //! injected destinations.
@@ -18,6 +18,9 @@ use crate::config::Config;
 use crate::destination::Destination;
 use crate::http::{admin, devices, ops, webhook};
 use crate::relay::Engine;
+
+/// How often `serve` purges old rows (see [`crate::retention`]); the first purge runs at start-up.
+pub const PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// What every request handler shares.
 pub struct AppState {
@@ -109,7 +112,8 @@ async fn wait_for_signal() {
     }
 }
 
-/// Starts the HTTP server, the relay engine over `destinations` and (if its interval is not 0) the reconciler.
+/// Starts the HTTP server, the relay engine over `destinations`, (if its interval is not 0) the reconciler and
+/// (unless retention is 0) the hourly purge.
 /// `disabled` names the known destinations left unconfigured (reported by `/readyz`).
 pub async fn spawn_app(
     config: Config,
@@ -137,6 +141,7 @@ pub async fn spawn_app(
         .map_err(|e| AppError::Bind { addr: config.listen, reason: e.to_string() })?;
     let addr = listener.local_addr().map_err(|e| AppError::Bind { addr: config.listen, reason: e.to_string() })?;
     let reconcile = config.reconcile.clone();
+    let retention = config.retention();
     let state = Arc::new(AppState {
         pool: pool.clone(),
         config,
@@ -160,6 +165,9 @@ pub async fn spawn_app(
         }
     }));
     tasks.push(tokio::spawn(engine.run(rx.clone())));
+    if let Some(older_than) = retention {
+        tasks.push(tokio::spawn(crate::retention::run(pool.clone(), PURGE_INTERVAL, older_than, rx.clone())));
+    }
     if !reconcile.interval.is_zero() {
         let dests = destinations.clone();
         let f: crate::reconcile::DestinationsFor = Arc::new(move |t| destinations_for(&dests, t));

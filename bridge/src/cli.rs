@@ -1,4 +1,4 @@
-//! Command line: `serve`, `migrate`, `seed`, `summary`, `webhook sign|verify`, `doctor`.
+//! Command line: `serve`, `migrate`, `seed`, `summary`, `purge`, `webhook sign|verify`, `doctor`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -36,6 +36,13 @@ pub enum Command {
     Seed,
     /// Print a short summary of what the database holds.
     Summary,
+    /// Delete delivered (done) deliveries and inbox rows left without any delivery, once older than the retention;
+    /// pending, inflight and dead deliveries are never deleted. `serve` does the same every hour.
+    Purge {
+        /// Age in days of the rows to delete (default: OCPIZZA_RETENTION_DAYS, 90).
+        #[arg(long)]
+        older_than_days: Option<u32>,
+    },
     /// Standard Webhooks signatures, for integrators debugging their sender (body on stdin).
     #[command(subcommand)]
     Webhook(WebhookCommand),
@@ -172,9 +179,40 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let pool = ocpizza_db::connect(&url()?).await?;
             print!("{}", ocpizza_db::seed::summary(&pool).await?);
         }
+        Command::Purge { older_than_days } => {
+            let config = load_config(&cli)?;
+            purge(&config, older_than_days).await?;
+        }
         Command::Webhook(_) => unreachable!("handled without a runtime"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `purge`: the same purge as `serve`'s hourly one, once, with the age given or configured.
+async fn purge(config: &Config, older_than_days: Option<u32>) -> anyhow::Result<()> {
+    let days = match older_than_days {
+        Some(0) => anyhow::bail!(
+            "--older-than-days 0 would purge every delivered event at once: give a number of days (1 or more)"
+        ),
+        Some(d) => {
+            crate::config::check_retention_days(d, config.webhook_tolerance_secs)
+                .map_err(|r| anyhow::anyhow!("--older-than-days: {r}"))?;
+            d
+        }
+        None if config.retention_days == 0 => anyhow::bail!(
+            "OCPIZZA_RETENTION_DAYS is 0 (keep everything): nothing purged; pass --older-than-days N to purge anyway"
+        ),
+        None => config.retention_days,
+    };
+    let url = config
+        .database_url
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("OCPIZZA_DATABASE_URL is not set (or pass --database-url)"))?;
+    let pool = ocpizza_db::connect(url.expose()).await?;
+    ensure_current(&pool).await?;
+    let r = crate::retention::purge(&pool, crate::retention::days(days), crate::retention::DEFAULT_BATCH).await?;
+    println!("Older than {days} days: deleted {} done delivery row(s) and {} inbox row(s).", r.deliveries, r.inbox);
+    Ok(())
 }
 
 /// The enabled destinations and the names of those left disabled.

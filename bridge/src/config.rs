@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Every variable the bridge reads (without the `OCPIZZA_` prefix); a config file key outside it is refused.
-pub const KNOWN: [&str; 36] = [
+pub const KNOWN: [&str; 37] = [
     "ADMIN_TOKEN",
     "APNS_CA_FILE",
     "APNS_ENDPOINT",
@@ -43,6 +43,7 @@ pub const KNOWN: [&str; 36] = [
     "LOG_FORMAT",
     "RECONCILE_AFTER_SECS",
     "RECONCILE_INTERVAL_SECS",
+    "RETENTION_DAYS",
     "SHUTDOWN_GRACE_SECS",
     "SINK_SECRET",
     "SINK_URL",
@@ -50,6 +51,25 @@ pub const KNOWN: [&str; 36] = [
     "WEBHOOK_SECRETS",
     "WEBHOOK_TOLERANCE_SECS",
 ];
+
+/// Longest retention accepted (100 years): beyond it "keep forever" (0) is what is meant.
+pub const MAX_RETENTION_DAYS: u32 = 36_500;
+
+/// Why `days` is not a usable retention (0, "keep forever", is handled by the caller): more than
+/// [`MAX_RETENTION_DAYS`], or not longer than the webhook tolerance, inside which a re-sent copy of a forgotten
+/// webhook would pass its timestamp check and be taken for a new event.
+pub fn check_retention_days(days: u32, webhook_tolerance_secs: i64) -> Result<(), String> {
+    if days > MAX_RETENTION_DAYS {
+        return Err(format!("must be at most {MAX_RETENTION_DAYS} days (0 keeps everything)"));
+    }
+    if i64::from(days) * 86_400 <= webhook_tolerance_secs {
+        return Err(format!(
+            "{days} days is not longer than OCPIZZA_WEBHOOK_TOLERANCE_SECS ({webhook_tolerance_secs} s): a re-sent \
+             webhook could then be taken for a new event"
+        ));
+    }
+    Ok(())
+}
 
 /// A secret value: printed as `***` by `Debug` and `Display`, so that it cannot end up in a log by accident.
 #[derive(Clone, PartialEq, Eq)]
@@ -233,12 +253,20 @@ pub struct Config {
     pub log_format: LogFormat,
     pub delivery: DeliveryConfig,
     pub reconcile: ReconcileConfig,
+    /// OCPIZZA_RETENTION_DAYS (default 90; 0 keeps everything): `done` deliveries and inbox rows without any
+    /// delivery row are purged once this old (see `retention`).
+    pub retention_days: u32,
     pub dolibarr: Option<DolibarrConfig>,
     pub apns: Option<ApnsConfig>,
     pub sink: Option<SinkConfig>,
 }
 
 impl Config {
+    /// How old a row must be to be purged; `None` when retention is off (`OCPIZZA_RETENTION_DAYS=0`).
+    pub fn retention(&self) -> Option<Duration> {
+        (self.retention_days > 0).then(|| crate::retention::days(self.retention_days))
+    }
+
     /// A configuration with every default, no secret and no destination (tests fill in what they need).
     pub fn defaults() -> Config {
         Config::from_map(&BTreeMap::new()).expect("defaults are valid")
@@ -348,6 +376,10 @@ impl Config {
         if tolerance < 0 {
             return Err(invalid("OCPIZZA_WEBHOOK_TOLERANCE_SECS", "must not be negative"));
         }
+        let retention_days = v.parse_or("OCPIZZA_RETENTION_DAYS", 90u32, "a number of days (0 keeps everything)")?;
+        if retention_days > 0 {
+            check_retention_days(retention_days, tolerance).map_err(|r| invalid("OCPIZZA_RETENTION_DAYS", r))?;
+        }
 
         Ok(Config {
             database_url: v.get("OCPIZZA_DATABASE_URL").map(SecretString::new),
@@ -374,6 +406,7 @@ impl Config {
                 interval: secs(v.parse_or("OCPIZZA_RECONCILE_INTERVAL_SECS", 30, "a number of seconds")?),
                 after: secs(v.parse_or("OCPIZZA_RECONCILE_AFTER_SECS", 60, "a number of seconds")?),
             },
+            retention_days,
             dolibarr,
             apns,
             sink,
@@ -550,6 +583,30 @@ mod tests {
     }
 
     #[test]
+    fn retention_defaults_to_90_days_and_is_validated() {
+        assert_eq!(Config::defaults().retention(), Some(Duration::from_secs(90 * 86_400)));
+        let c = Config::from_map(&map(&[("OCPIZZA_RETENTION_DAYS", "0")])).unwrap();
+        assert_eq!(c.retention(), None);
+        let c = Config::from_map(&map(&[("OCPIZZA_RETENTION_DAYS", "7")])).unwrap();
+        assert_eq!(c.retention(), Some(Duration::from_secs(7 * 86_400)));
+        for (vars, needle) in [
+            (&[("OCPIZZA_RETENTION_DAYS", "-1")][..], "expected a number of days"),
+            (&[("OCPIZZA_RETENTION_DAYS", "ninety")][..], "expected a number of days"),
+            (&[("OCPIZZA_RETENTION_DAYS", "36501")][..], "at most 36500 days"),
+            (
+                &[("OCPIZZA_RETENTION_DAYS", "1"), ("OCPIZZA_WEBHOOK_TOLERANCE_SECS", "86400")][..],
+                "not longer than OCPIZZA_WEBHOOK_TOLERANCE_SECS",
+            ),
+        ] {
+            let e = Config::from_map(&map(vars)).unwrap_err().to_string();
+            assert!(e.starts_with("OCPIZZA_RETENTION_DAYS:") && e.contains(needle), "{e}");
+        }
+        // Keeping everything is compatible with any tolerance.
+        let c = map(&[("OCPIZZA_RETENTION_DAYS", "0"), ("OCPIZZA_WEBHOOK_TOLERANCE_SECS", "999999")]);
+        assert!(Config::from_map(&c).is_ok());
+    }
+
+    #[test]
     fn toml_file_is_flattened_and_env_names_match() {
         let dir = std::env::temp_dir().join(format!("ocpizza-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -586,5 +643,6 @@ mod example_file {
         assert_eq!(c.delivery.shutdown_grace.as_secs(), 10);
         assert_eq!(c.delivery.finish_window, std::time::Duration::from_millis(20));
         assert_eq!(c.reconcile.interval.as_secs(), 30);
+        assert_eq!(c.retention_days, 90);
     }
 }

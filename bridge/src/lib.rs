@@ -11,5 +11,6 @@ pub mod ingest;
 pub mod queue;
 pub mod reconcile;
 pub mod relay;
+pub mod retention;
 pub mod sink;
 pub mod telemetry;

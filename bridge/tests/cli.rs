@@ -1,4 +1,5 @@
-//! `ocpizza-bridge webhook sign|verify` and `doctor`, by running the built binary.
+//! `ocpizza-bridge webhook sign|verify`, `doctor` and the refusals of `purge`, by running the built binary (the
+//! purge itself against a database: tests/retention.rs).
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -90,4 +91,31 @@ fn doctor_reports_each_check_and_fails_without_a_database() {
     assert!(text.contains("FAILED  database:") && text.contains("does not exist"), "{text}");
     assert!(text.contains("FAILED  dolibarr:"), "{text}");
     assert!(!text.contains("doctor-test-key"), "secret printed: {text}");
+}
+
+#[test]
+fn purge_refuses_an_age_that_would_forget_too_much() {
+    let purge = |days: &str, env: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ocpizza-bridge"));
+        cmd.args(["purge", "--older-than-days", days])
+            .env_remove("OCPIZZA_CONFIG")
+            .env_remove("OCPIZZA_WEBHOOK_TOLERANCE_SECS")
+            // Refused before any connection: this database does not exist.
+            .env("OCPIZZA_DATABASE_URL", "mysql://root@127.0.0.1:9/ocpizza_purge_never_reached");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    for (days, env, needle) in [
+        ("0", &[][..], "--older-than-days 0 would purge every delivered event"),
+        ("36501", &[][..], "--older-than-days: must be at most 36500 days"),
+        ("1", &[("OCPIZZA_WEBHOOK_TOLERANCE_SECS", "172800")][..], "not longer than OCPIZZA_WEBHOOK_TOLERANCE_SECS"),
+    ] {
+        let out = purge(days, env);
+        assert!(!out.status.success(), "{days} accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{days}: {err}");
+        assert!(out.stdout.is_empty(), "{days}: {}", String::from_utf8_lossy(&out.stdout));
+    }
 }

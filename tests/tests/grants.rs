@@ -1,6 +1,6 @@
 //! The least-privilege roles of docs/OPERATIONS.md are enough, and are what the programs use: the GRANTs are read
 //! from the document itself, given to fresh users on a fresh database, and then the order store (what the extension
-//! runs inside PHP) and the real bridge binary do their work under those users.
+//! runs inside PHP) and the real bridge binary (serve, then the retention purge) do their work under those users.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -172,4 +172,27 @@ async fn the_documented_roles_are_enough_for_the_extension_and_the_bridge() {
     assert_eq!(pending, 0, "the bridge reconciled the outbox under its role");
     let deliveries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries").fetch_one(&db.pool).await.unwrap();
     assert!(deliveries > 0);
+
+    // The retention purge deletes under the role too: stop the bridge, age everything as the administrator (as if
+    // delivered a year ago), then purge as the bridge.
+    drop(_bridge);
+    for age in [
+        "UPDATE deliveries SET status = 'done', lease_owner = NULL, lease_until = NULL, \
+         finished_at = NOW(6) - INTERVAL 365 DAY",
+        "UPDATE inbox SET received_at = NOW(6) - INTERVAL 365 DAY",
+    ] {
+        sqlx::query(age).execute(&db.pool).await.unwrap();
+    }
+    let out = Command::new(bridge_bin())
+        .args(["purge", "--older-than-days", "90"])
+        .env("OCPIZZA_DATABASE_URL", format!("mysql://{bridge}:bridge-pw-1@{host}/{}", db.name))
+        .env_remove("OCPIZZA_CONFIG")
+        .output()
+        .expect("run the purge");
+    assert!(out.status.success(), "purge under the bridge role: {}", String::from_utf8_lossy(&out.stderr));
+    let left: i64 = sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM deliveries) + (SELECT COUNT(*) FROM inbox)")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the purge deleted under the bridge role: {}", String::from_utf8_lossy(&out.stdout));
 }

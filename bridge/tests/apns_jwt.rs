@@ -45,14 +45,7 @@ async fn token_is_kept_before_the_renewal_age_and_renewed_once_after_it() {
     );
     let stats = rig.fake.stats();
     assert_eq!(stats.distinct_jwts, 2, "{stats:?}");
-    assert_eq!(
-        rig.dest
-            .client("production")
-            .unwrap()
-            .signer()
-            .signed_count(),
-        2
-    );
+    assert_eq!(rig.jwts_signed(), 2);
     assert_eq!(stats.accepted, 150);
     assert_eq!(
         stats.by_status.get(&429),
@@ -161,11 +154,7 @@ async fn expired_provider_token_is_resigned_once_then_fatal() {
         other => panic!("{other:?}"),
     }
     assert_eq!(
-        rig.dest
-            .client("production")
-            .unwrap()
-            .signer()
-            .signed_count(),
+        rig.jwts_signed(),
         3,
         "one re-sign per refusal, no loop"
     );

@@ -184,6 +184,17 @@ fn has(d: &[ocpizza_e2e::harness::DbDelivery], event: &str, destination: &str) -
         .any(|d| d.event_type == event && d.destination == destination && d.status == "done")
 }
 
+/// OCPizza_DB holds exactly one payment for the order: `provider`, paid, the order's whole total.
+async fn check_paid_once(flow: &Flow, o: &ocpizza_e2e::harness::DbOrder, provider: &str) {
+    let pay = flow.payments(o.id).await.must();
+    assert_eq!(pay.len(), 1, "{pay:?}");
+    assert_eq!(
+        (pay[0].provider.as_str(), pay[0].status.as_str(), pay[0].amount_cents),
+        (provider, "paid", o.total_cents),
+        "{pay:?}"
+    );
+}
+
 fn dol_total_cents(v: &Value) -> i64 {
     let s = v.as_str().unwrap_or_default();
     let (e, c) = s.split_once('.').unwrap_or((s, "0"));
@@ -205,16 +216,7 @@ async fn paid_online_order_goes_through_every_stop_to_delivered() {
 
     // OCPizza_DB: order, lines, stock, the SogeCommerce payment, and the events in the outbox.
     let o = check_recorded(&flow, &cart, id, "card_online").await;
-    let pay = flow.payments(o.id).await.must();
-    assert_eq!(pay.len(), 1, "{pay:?}");
-    assert_eq!(
-        (
-            pay[0].provider.as_str(),
-            pay[0].status.as_str(),
-            pay[0].amount_cents
-        ),
-        ("sogecommerce", "paid", o.total_cents)
-    );
+    check_paid_once(&flow, &o, "sogecommerce").await;
 
     // The bridge: every event in its inbox, relayed to Dolibarr and APNs.
     let d = check_relayed(&flow, id).await;
@@ -362,16 +364,7 @@ async fn cash_on_delivery_order_goes_to_delivered_and_is_paid_at_the_door() {
     move_to(&flow, id, "PS_OS_DELIVERED", "delivered").await;
 
     // Delivered is a paid state: the cash is recorded once, then invoiced and paid in Dolibarr; the order closed.
-    let pay = flow.payments(o.id).await.must();
-    assert_eq!(pay.len(), 1, "{pay:?}");
-    assert_eq!(
-        (
-            pay[0].provider.as_str(),
-            pay[0].status.as_str(),
-            pay[0].amount_cents
-        ),
-        ("cash", "paid", o.total_cents)
-    );
+    check_paid_once(&flow, &o, "cash").await;
     let (invoice, payment) = flow.wait_dolibarr_paid(&dol_id).await.must();
     assert_eq!(dol_total_cents(&invoice["total_ttc"]), o.total_cents);
     assert_eq!(dol_total_cents(&payment["amount"]), o.total_cents);
@@ -586,9 +579,7 @@ async fn takeaway_paid_at_the_restaurant_goes_to_picked_up() {
     // The shop's "delivered" state on a takeaway order is the pickup at the counter.
     move_to(&flow, id, "PS_OS_DELIVERED", "picked_up").await;
 
-    let pay = flow.payments(o.id).await.must();
-    assert_eq!(pay.len(), 1, "{pay:?}");
-    assert_eq!((pay[0].status.as_str(), pay[0].amount_cents), ("paid", o.total_cents));
+    check_paid_once(&flow, &o, "restaurant").await;
     let (invoice, _) = flow.wait_dolibarr_paid(&dol_id).await.must();
     assert_eq!(dol_total_cents(&invoice["total_ttc"]), o.total_cents);
     flow.wait_dolibarr_order(id, "closed", |o| o["statut"] == "3")

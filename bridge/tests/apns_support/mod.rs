@@ -32,6 +32,11 @@ impl Drop for Rig {
 }
 
 impl Rig {
+    /// Provider tokens (JWTs) the production client has signed so far.
+    pub fn jwts_signed(&self) -> u64 {
+        self.dest.client("production").expect("production client").signer().signed_count()
+    }
+
     pub async fn new() -> Rig {
         Rig::with(FakeApnsOptions::default(), |_| {}).await
     }

@@ -394,8 +394,12 @@ fn vads_run<'f, 'a>(fields: &'f [(&'a [u8], &'a [u8])]) -> &'f [(&'a [u8], &'a [
     &fields[start..start + len]
 }
 
-/// A field name fit for an error message: lossy UTF-8, control characters escaped, bounded.
+/// A field name fit for an error message: lossy UTF-8, control characters escaped, bounded; never empty (a body
+/// such as `=a&=b` has a field with no name, and the error must still name something).
 fn display_name(name: &[u8]) -> String {
+    if name.is_empty() {
+        return "(empty name)".to_owned();
+    }
     let s: String = String::from_utf8_lossy(&name[..name.len().min(MAX_NAME_LEN)])
         .escape_debug()
         .collect();

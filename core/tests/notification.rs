@@ -425,6 +425,11 @@ fn duplicate_names_are_refused() {
     let sig = g.iter().find(|(n, _)| n == b"signature").unwrap().1.clone();
     g.push((b"signature".to_vec(), sig));
     assert_eq!(invalid_field(parse(&g)), "signature");
+    // A nameless field given twice (`=a&=b`) is still named in the error.
+    let mut h = ipn_fields("CAPTURED");
+    h.push((Vec::new(), b"a".to_vec()));
+    h.push((Vec::new(), b"b".to_vec()));
+    assert_eq!(invalid_field(parse(&h)), "(empty name)");
 }
 
 #[test]

@@ -73,12 +73,7 @@ pub async fn claim(
         for d in destinations {
             sep.push_bind(*d);
         }
-        q.push(
-            ") AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.destination = d.destination \
-             AND e.partition_key = d.partition_key AND e.id <> d.id \
-             AND ((e.id < d.id AND e.status IN ('pending', 'inflight')) OR e.status = 'inflight')) \
-             ORDER BY d.next_attempt_at, d.id LIMIT ",
-        );
+        q.push(") AND NOT ").push(BLOCKED).push(" ORDER BY d.next_attempt_at, d.id LIMIT ");
         q.push_bind((want - candidates.len()) as i64);
         let rows: Vec<(i64,)> = q.build_query_as().fetch_all(&mut *conn).await?;
         candidates.extend(rows.into_iter().map(|(id,)| id));
@@ -114,47 +109,72 @@ pub async fn claim(
 
     // 3. The candidates came from a snapshot: an older row of the partition may have become pending since
     //    (a replay, a reaped lease). Re-check on committed data while fetching, and hand such rows back.
-    fetch_leased(&mut conn, owner, Leased::Ids(&ids)).await
+    fetch_leased(&mut conn, owner, &ids).await
 }
+
+/// What the webhook handler already holds of an event whose rows it inserted leased to its own relay: the
+/// relay need not read it back.
+#[derive(Debug, Clone)]
+pub struct Handed {
+    pub inbox_id: i64,
+    pub webhook_id: String,
+    pub body: Vec<u8>,
+    /// When the handler stored it (the inbox row's own time differs by the insert's duration; used for metrics).
+    pub received_at: NaiveDateTime,
+}
+
+/// True when an older row of the same destination and partition is pending or in flight, or any other is in
+/// flight: the row of `d` must wait (the partition rule of the module docs).
+const BLOCKED: &str = "EXISTS (SELECT 1 FROM deliveries e WHERE e.destination = d.destination \
+     AND e.partition_key = d.partition_key AND e.id <> d.id \
+     AND ((e.id < d.id AND e.status IN ('pending', 'inflight')) OR e.status = 'inflight'))";
 
 /// Rows of one freshly ingested event that the webhook handler inserted already leased to `owner` (the fast
 /// lane). Same re-check as a claim: a row with an older pending/inflight row in its partition is handed back.
-pub async fn adopt(pool: &MySqlPool, owner: &str, inbox_id: i64) -> Result<Vec<Claimed>, sqlx::Error> {
+/// One small query: ids and the check only, the event itself comes with `handed`.
+pub async fn adopt(pool: &MySqlPool, owner: &str, handed: &Handed) -> Result<Vec<Claimed>, sqlx::Error> {
     let mut conn = pool.acquire().await?;
-    fetch_leased(&mut conn, owner, Leased::Inbox(inbox_id)).await
-}
-
-enum Leased<'a> {
-    Ids(&'a [i64]),
-    Inbox(i64),
-}
-
-async fn fetch_leased(
-    conn: &mut sqlx::MySqlConnection,
-    owner: &str,
-    which: Leased<'_>,
-) -> Result<Vec<Claimed>, sqlx::Error> {
-    let mut q = QueryBuilder::<MySql>::new(
-        "SELECT d.id, d.inbox_id, CONVERT(d.destination USING utf8mb4) AS destination, d.attempt, \
-         CONVERT(i.webhook_id USING utf8mb4) AS webhook_id, i.body, i.received_at, \
-         EXISTS (SELECT 1 FROM deliveries e WHERE e.destination = d.destination \
-           AND e.partition_key = d.partition_key AND e.id <> d.id \
-             AND ((e.id < d.id AND e.status IN ('pending', 'inflight')) OR e.status = 'inflight')) AS blocked \
-         FROM deliveries d JOIN inbox i ON i.id = d.inbox_id WHERE d.lease_owner = ",
-    );
-    q.push_bind(owner);
-    q.push(" AND d.status = 'inflight' AND ");
-    match which {
-        Leased::Ids(ids) => {
-            q.push("d.id IN (");
-            push_ids(&mut q, ids);
-            q.push(")");
+    let rows = sqlx::query(&format!(
+        "SELECT d.id, CONVERT(d.destination USING utf8mb4) AS destination, d.attempt, {BLOCKED} AS blocked \
+         FROM deliveries d WHERE d.inbox_id = ? AND d.lease_owner = ? AND d.status = 'inflight' ORDER BY d.id"
+    ))
+    .bind(handed.inbox_id)
+    .bind(owner)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut claimed = Vec::with_capacity(rows.len());
+    let mut blocked = Vec::new();
+    for r in rows {
+        let id: i64 = r.try_get("id")?;
+        if r.try_get::<i64, _>("blocked")? != 0 {
+            blocked.push(id);
+            continue;
         }
-        Leased::Inbox(inbox_id) => {
-            q.push("d.inbox_id = ").push_bind(inbox_id);
-        }
+        claimed.push(Claimed {
+            id,
+            inbox_id: handed.inbox_id,
+            destination: r.try_get("destination")?,
+            attempt: u32::try_from(r.try_get::<i32, _>("attempt")?).unwrap_or(0),
+            webhook_id: handed.webhook_id.clone(),
+            body: handed.body.clone(),
+            received_at: handed.received_at,
+        });
     }
-    q.push(" ORDER BY d.id");
+    hand_back(&mut conn, owner, &blocked).await?;
+    Ok(claimed)
+}
+
+/// Fetches the rows `ids` that `owner` holds, handing back those the partition rule says must wait.
+async fn fetch_leased(conn: &mut sqlx::MySqlConnection, owner: &str, ids: &[i64]) -> Result<Vec<Claimed>, sqlx::Error> {
+    let mut q = QueryBuilder::<MySql>::new(format!(
+        "SELECT d.id, d.inbox_id, CONVERT(d.destination USING utf8mb4) AS destination, d.attempt, \
+         CONVERT(i.webhook_id USING utf8mb4) AS webhook_id, i.body, i.received_at, {BLOCKED} AS blocked \
+         FROM deliveries d JOIN inbox i ON i.id = d.inbox_id WHERE d.lease_owner = "
+    ));
+    q.push_bind(owner);
+    q.push(" AND d.status = 'inflight' AND d.id IN (");
+    push_ids(&mut q, ids);
+    q.push(") ORDER BY d.id");
     let rows = q.build().fetch_all(&mut *conn).await?;
     let mut claimed = Vec::with_capacity(rows.len());
     let mut blocked = Vec::new();
@@ -174,18 +194,25 @@ async fn fetch_leased(
             received_at: r.try_get("received_at")?,
         });
     }
-    if !blocked.is_empty() {
-        let mut q = QueryBuilder::<MySql>::new(
-            "UPDATE deliveries SET status = 'pending', attempt = attempt - 1, lease_until = NULL, lease_owner = NULL \
-             WHERE status = 'inflight' AND lease_owner = ",
-        );
-        q.push_bind(owner);
-        q.push(" AND id IN (");
-        push_ids(&mut q, &blocked);
-        q.push(")");
-        q.build().execute(&mut *conn).await?;
-    }
+    hand_back(conn, owner, &blocked).await?;
     Ok(claimed)
+}
+
+/// Returns rows that must wait to `pending`, the attempt they were leased for not counted.
+async fn hand_back(conn: &mut sqlx::MySqlConnection, owner: &str, ids: &[i64]) -> Result<(), sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut q = QueryBuilder::<MySql>::new(
+        "UPDATE deliveries SET status = 'pending', attempt = attempt - 1, lease_until = NULL, lease_owner = NULL \
+         WHERE status = 'inflight' AND lease_owner = ",
+    );
+    q.push_bind(owner);
+    q.push(" AND id IN (");
+    push_ids(&mut q, ids);
+    q.push(")");
+    q.build().execute(&mut *conn).await?;
+    Ok(())
 }
 
 fn push_ids(q: &mut QueryBuilder<'_, MySql>, ids: &[i64]) {

@@ -20,7 +20,7 @@ use tracing::{Instrument, info, warn};
 use crate::config::DeliveryConfig;
 use crate::destination::{Delivery, DeliveryError, Destination, Outcome};
 use crate::ingest;
-use crate::queue::{self, Claimed, Finish};
+use crate::queue::{self, Claimed, Finish, Handed};
 
 /// Largest batch one claim takes, whatever the concurrency.
 const MAX_BATCH: usize = 64;
@@ -51,8 +51,8 @@ struct Inner {
     notify: Arc<Notify>,
     /// Worker slots, shared by claimed and handed-off deliveries.
     slots: Arc<Semaphore>,
-    handoff: mpsc::UnboundedSender<(i64, OwnedSemaphorePermit)>,
-    handoff_rx: std::sync::Mutex<Option<mpsc::UnboundedReceiver<(i64, OwnedSemaphorePermit)>>>,
+    handoff: mpsc::UnboundedSender<(Handed, OwnedSemaphorePermit)>,
+    handoff_rx: std::sync::Mutex<Option<mpsc::UnboundedReceiver<(Handed, OwnedSemaphorePermit)>>>,
     stopping: AtomicBool,
 }
 
@@ -70,9 +70,9 @@ impl Reservation {
         (&self.inner.owner, self.inner.cfg.lease)
     }
 
-    /// After the commit: the engine re-checks the partition rule and delivers the rows of `inbox_id`.
-    pub fn hand_off(self, inbox_id: i64) {
-        if self.inner.handoff.send((inbox_id, self.permit)).is_err() {
+    /// After the commit: the engine re-checks the partition rule and delivers the rows of `handed.inbox_id`.
+    pub fn hand_off(self, handed: Handed) {
+        if self.inner.handoff.send((handed, self.permit)).is_err() {
             // Engine stopped: the rows stay leased to us and the reaper returns them when the lease expires.
             self.inner.notify.notify_one();
         }
@@ -136,16 +136,33 @@ impl Engine {
         // With a backlog, wait for half the slots before claiming again: fewer, larger claims.
         let big = (inner.cfg.concurrency / 2).clamp(1, MAX_BATCH) as u32;
         let mut backlog = false;
+        // Whether a claim may find rows: after a claim that came back short, not until something says so (a
+        // notify: new pending rows, a finished row that unblocks its order, a reaped lease) or the next poll
+        // (other processes, retries falling due). A hand-off alone never does: its rows are already leased to us,
+        // and claiming on every one would cost the database two queries per event for nothing.
+        let mut claimable = true;
+        let mut next_poll = tokio::time::Instant::now();
         'dispatch: while !*shutdown.borrow() {
             while tasks.try_join_next().is_some() {}
-            while let Ok((inbox_id, permit)) = handoffs.try_recv() {
-                tasks.spawn(adopt(inner.clone(), inbox_id, permit, results.clone()));
+            while let Ok((handed, permit)) = handoffs.try_recv() {
+                tasks.spawn(adopt(inner.clone(), handed, permit, results.clone()));
+            }
+            if !claimable {
+                tokio::select! {
+                    _ = inner.notify.notified() => claimable = true,
+                    _ = tokio::time::sleep_until(next_poll) => claimable = true,
+                    Some((handed, permit)) = handoffs.recv() => {
+                        tasks.spawn(adopt(inner.clone(), handed, permit, results.clone()));
+                    }
+                    _ = shutdown.changed() => break 'dispatch,
+                }
+                continue;
             }
             let need = if backlog { big } else { 1 };
             let first = tokio::select! {
                 p = slots.clone().acquire_many_owned(need) => p.expect("semaphore never closed"),
-                Some((inbox_id, permit)) = handoffs.recv() => {
-                    tasks.spawn(adopt(inner.clone(), inbox_id, permit, results.clone()));
+                Some((handed, permit)) = handoffs.recv() => {
+                    tasks.spawn(adopt(inner.clone(), handed, permit, results.clone()));
                     continue;
                 }
                 _ = shutdown.changed() => break 'dispatch,
@@ -159,20 +176,16 @@ impl Engine {
                 }
             };
             backlog = claimed.len() == want;
+            if !backlog {
+                claimable = false;
+                next_poll = tokio::time::Instant::now() + inner.cfg.poll_interval;
+            }
             if claimed.is_empty() {
                 drop(first);
                 if names.is_empty() {
                     // Nothing can ever be claimed; just wait for shutdown.
                     let _ = shutdown.changed().await;
                     break 'dispatch;
-                }
-                tokio::select! {
-                    _ = inner.notify.notified() => {}
-                    _ = tokio::time::sleep(inner.cfg.poll_interval) => {}
-                    Some((inbox_id, permit)) = handoffs.recv() => {
-                        tasks.spawn(adopt(inner.clone(), inbox_id, permit, results.clone()));
-                    }
-                    _ = shutdown.changed() => break 'dispatch,
                 }
                 continue;
             }
@@ -194,8 +207,8 @@ impl Engine {
         // Graceful stop: no new claims nor hand-offs; in-flight deliveries get the grace period, then are released.
         inner.stopping.store(true, AtomicOrdering::SeqCst);
         handoffs.close();
-        while let Some((inbox_id, permit)) = handoffs.recv().await {
-            tasks.spawn(adopt(inner.clone(), inbox_id, permit, results.clone()));
+        while let Some((handed, permit)) = handoffs.recv().await {
+            tasks.spawn(adopt(inner.clone(), handed, permit, results.clone()));
         }
         let grace = inner.cfg.shutdown_grace;
         let drained = tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
@@ -270,14 +283,14 @@ async fn finisher(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<(Claimed, F
 /// Delivers the rows of a freshly ingested event that were inserted leased to us.
 async fn adopt(
     inner: Arc<Inner>,
-    inbox_id: i64,
+    handed: Handed,
     mut permit: OwnedSemaphorePermit,
     results: mpsc::UnboundedSender<(Claimed, Finish)>,
 ) {
-    let rows = match queue::adopt(&inner.pool, &inner.owner, inbox_id).await {
+    let rows = match queue::adopt(&inner.pool, &inner.owner, &handed).await {
         Ok(rows) => rows,
         Err(e) => {
-            warn!(error = %e, inbox_id, "could not load handed-off deliveries; the reaper will return them");
+            warn!(error = %e, inbox_id = handed.inbox_id, "could not load handed-off deliveries; the reaper will return them");
             return;
         }
     };

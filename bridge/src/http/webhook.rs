@@ -15,6 +15,7 @@ use tracing::Instrument;
 use super::error::ApiError;
 use crate::app::AppState;
 use crate::ingest::{self, Stored, Via};
+use crate::queue::Handed;
 
 /// The 400/401 answer for a refused signature check, with its reason code.
 pub fn verify_error(e: &WebhookError) -> ApiError {
@@ -111,6 +112,7 @@ async fn store_event(
     let destinations = app.destinations_for(&env.event_type);
     // Fast lane: when this process has free worker slots, the rows are inserted leased to its relay.
     let reservation = app.engine.try_reserve(destinations.len());
+    let received_at = chrono::Utc::now().naive_utc();
     let mut tx = app.pool.begin().await?;
     let lease = reservation.as_ref().map(|r| r.lease());
     let stored = ingest::store_leased(&mut tx, id, body, env, event, &destinations, Via::Webhook, lease).await?;
@@ -122,7 +124,12 @@ async fn store_event(
         Stored::Duplicate => tracing::info!("duplicate webhook id, nothing new"),
         Stored::Accepted { inbox_id, deliveries } => {
             match reservation {
-                Some(r) => r.hand_off(*inbox_id),
+                Some(r) => r.hand_off(Handed {
+                    inbox_id: *inbox_id,
+                    webhook_id: id.to_owned(),
+                    body: body.to_vec(),
+                    received_at,
+                }),
                 None => app.notify.notify_one(),
             }
             tracing::info!(inbox_id, deliveries, "event accepted");

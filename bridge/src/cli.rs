@@ -211,7 +211,10 @@ async fn purge(config: &Config, older_than_days: Option<u32>) -> anyhow::Result<
     let pool = ocpizza_db::connect(url.expose()).await?;
     ensure_current(&pool).await?;
     let r = crate::retention::purge(&pool, crate::retention::days(days), crate::retention::DEFAULT_BATCH).await?;
-    println!("Older than {days} days: deleted {} done delivery row(s) and {} inbox row(s).", r.deliveries, r.inbox);
+    println!(
+        "Older than {days} days: deleted {} done delivery row(s), {} APNs send record(s) and {} inbox row(s).",
+        r.deliveries, r.push_sends, r.inbox
+    );
     Ok(())
 }
 

@@ -1,7 +1,10 @@
-//! Retention: the bridge forgets what it no longer needs, so that `inbox` and `deliveries` stop growing forever.
+//! Retention: the bridge forgets what it no longer needs, so that `inbox`, `deliveries` and `push_sends` stop growing
+//! forever.
 //!
 //! Deleted once older than the cutoff (`OCPIZZA_RETENTION_DAYS`, default 90): delivery rows with status `done`
-//! (by `finished_at`), then inbox rows (by `received_at`) left without any delivery row. Kept whatever their age:
+//! (by `finished_at`), then the APNs bookkeeping rows (`push_sends`, by `updated_at`) whose delivery row is gone (no
+//! attempt of it can ever run again, so nothing needs to know which devices it reached), then inbox rows (by
+//! `received_at`) left without any delivery row. Kept whatever their age:
 //! `pending`, `inflight` and `dead` deliveries (a dead one waits for a person: admin replay) and every inbox row
 //! that still has a delivery row, so nothing still owed to a destination is lost.
 //!
@@ -31,13 +34,15 @@ pub const DEFAULT_BATCH: u32 = 1000;
 pub struct PurgeReport {
     /// `done` delivery rows.
     pub deliveries: u64,
+    /// APNs bookkeeping rows of deliveries no longer there.
+    pub push_sends: u64,
     /// Inbox rows that had no delivery row left.
     pub inbox: u64,
 }
 
 impl PurgeReport {
     pub fn is_empty(&self) -> bool {
-        self.deliveries == 0 && self.inbox == 0
+        self.deliveries == 0 && self.push_sends == 0 && self.inbox == 0
     }
 }
 
@@ -46,8 +51,9 @@ pub fn days(n: u32) -> Duration {
     Duration::from_secs(u64::from(n) * 86_400)
 }
 
-/// Deletes `done` deliveries finished before now − `older_than`, then inbox rows received before it that have no
-/// delivery row left (and whose outbox event, if any, is published), `batch` rows per statement (0 counts as 1).
+/// Deletes `done` deliveries finished before now − `older_than`, then `push_sends` rows last updated before it whose
+/// delivery row is gone, then inbox rows received before it that have no delivery row left (and whose outbox event,
+/// if any, is published), `batch` rows per statement (0 counts as 1).
 pub async fn purge(pool: &MySqlPool, older_than: Duration, batch: u32) -> Result<PurgeReport, sqlx::Error> {
     let batch = i64::from(batch.max(1));
     let micros = i64::try_from(older_than.as_micros()).unwrap_or(i64::MAX);
@@ -58,6 +64,7 @@ pub async fn purge(pool: &MySqlPool, older_than: Duration, batch: u32) -> Result
     let Some(cutoff) = cutoff else { return Ok(PurgeReport::default()) };
     Ok(PurgeReport {
         deliveries: purge_table(pool, &DELIVERIES, cutoff, batch).await?,
+        push_sends: purge_table(pool, &PUSH_SENDS, cutoff, batch).await?,
         inbox: purge_table(pool, &INBOX, cutoff, batch).await?,
     })
 }
@@ -73,6 +80,23 @@ const DELIVERIES: Table = Table {
     candidates: "SELECT id FROM deliveries WHERE id > ? AND status = 'done' AND finished_at < ? \
                  ORDER BY id LIMIT ?",
     delete: "DELETE FROM deliveries WHERE status = 'done' AND finished_at < ",
+};
+
+// The delivery is gone (purged above, or in an earlier run): nothing will retry it. updated_at: a row still being
+// retried has a recent one.
+macro_rules! push_send_gone {
+    () => {
+        "NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = push_sends.delivery_id)"
+    };
+}
+
+const PUSH_SENDS: Table = Table {
+    candidates: concat!(
+        "SELECT id FROM push_sends WHERE id > ? AND updated_at < ? AND ",
+        push_send_gone!(),
+        " ORDER BY id LIMIT ?"
+    ),
+    delete: concat!("DELETE FROM push_sends WHERE ", push_send_gone!(), " AND updated_at < "),
 };
 
 // No delivery row left: the event owes nothing to anyone. Unpublished in the outbox: the shop may still re-sign
@@ -137,11 +161,13 @@ pub async fn run(pool: MySqlPool, every: Duration, older_than: Duration, mut shu
             Ok(r) => {
                 info!(
                     deliveries = r.deliveries,
+                    push_sends = r.push_sends,
                     inbox = r.inbox,
                     days = older_than.as_secs() / 86_400,
                     "purged old rows"
                 );
                 metrics::counter!("ocpizza_purged_total", "table" => "deliveries").increment(r.deliveries);
+                metrics::counter!("ocpizza_purged_total", "table" => "push_sends").increment(r.push_sends);
                 metrics::counter!("ocpizza_purged_total", "table" => "inbox").increment(r.inbox);
             }
             Err(e) => warn!(error = %e, "retention purge failed; will retry at the next run"),

@@ -1,6 +1,7 @@
 //! Retention: what the purge deletes (old `done` deliveries, old inbox rows left without any delivery) and what it
 //! keeps (pending, inflight and dead deliveries and their inbox rows, recent rows, events still unpublished in the
-//! outbox), in small batches, from `serve` at start-up and from `ocpizza-bridge purge`.
+//! outbox; APNs send records once their delivery is gone), in small batches, from `serve` at start-up and from
+//! `ocpizza-bridge purge`.
 
 mod common;
 
@@ -154,7 +155,7 @@ async fn old_done_rows_go_and_everything_still_needed_stays() {
     set(pool, id, "sink", Left::Done(150)).await;
 
     let report = retention::purge(pool, retention::days(90), retention::DEFAULT_BATCH).await.unwrap();
-    assert_eq!(report, PurgeReport { deliveries: 3, inbox: 4 });
+    assert_eq!(report, PurgeReport { deliveries: 3, push_sends: 0, inbox: 4 });
     assert_eq!(
         inbox_ids(pool).await,
         set_of([
@@ -188,8 +189,89 @@ async fn old_done_rows_go_and_everything_still_needed_stays() {
         sqlx::query_as("SELECT id FROM inbox WHERE webhook_id = 'old-half-dead'").fetch_one(pool).await.unwrap();
     set(pool, inbox_id, "apns", Left::Done(95)).await;
     let report = retention::purge(pool, retention::days(90), retention::DEFAULT_BATCH).await.unwrap();
-    assert_eq!(report, PurgeReport { deliveries: 1, inbox: 1 });
+    assert_eq!(report, PurgeReport { deliveries: 1, push_sends: 0, inbox: 1 });
     assert!(!inbox_ids(pool).await.contains("old-half-dead"));
+}
+
+/// An APNs send record (one per delivery and device) for the sink delivery of `inbox_id`, last updated `days_ago`.
+async fn push_send(pool: &MySqlPool, inbox_id: i64, device_id: i64, status: &str, days_ago: u32) {
+    sqlx::query(
+        "INSERT INTO push_sends (delivery_id, device_id, status, attempts, apns_id, created_at, updated_at) \
+         SELECT id, ?, ?, 1, IF(? = 'sent', UUID(), NULL), NOW(6) - INTERVAL ? DAY, NOW(6) - INTERVAL ? DAY \
+         FROM deliveries WHERE inbox_id = ? AND destination = 'apns'",
+    )
+    .bind(device_id)
+    .bind(status)
+    .bind(status)
+    .bind(days_ago)
+    .bind(days_ago)
+    .bind(inbox_id)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+async fn push_sends(pool: &MySqlPool) -> BTreeSet<(String, i64)> {
+    sqlx::query_as::<_, (String, i64)>(
+        "SELECT CONVERT(i.webhook_id USING utf8mb4), s.device_id FROM push_sends s \
+         LEFT JOIN deliveries d ON d.id = s.delivery_id LEFT JOIN inbox i ON i.id = d.inbox_id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apns_send_records_go_with_their_delivery_only() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    restaurant(pool, "GERLAND").await;
+    let rid: i64 = sqlx::query_scalar("SELECT id FROM restaurants WHERE code = 'GERLAND'").fetch_one(pool).await.unwrap();
+    let mut devices = Vec::new();
+    for n in 0..2 {
+        let token = format!("{:064x}", n + 1);
+        let r = sqlx::query("INSERT INTO devices (token, environment, restaurant_id, role) VALUES (?, 'production', ?, 'driver')")
+            .bind(token)
+            .bind(rid)
+            .execute(pool)
+            .await
+            .unwrap();
+        devices.push(r.last_insert_id() as i64);
+    }
+    // Delivered long ago: the delivery and both its send records go.
+    let id = event(pool, "push-old-done", 120, &["apns"]).await;
+    set(pool, id, "apns", Left::Done(120)).await;
+    push_send(pool, id, devices[0], "sent", 120).await;
+    push_send(pool, id, devices[1], "unregistered", 120).await;
+    // Dead long ago (a device's push still pending): kept, a replay must not re-send to the device that got it.
+    let id = event(pool, "push-old-dead", 110, &["apns"]).await;
+    set(pool, id, "apns", Left::Dead(110)).await;
+    push_send(pool, id, devices[0], "sent", 110).await;
+    push_send(pool, id, devices[1], "pending", 110).await;
+    // Delivered lately: kept.
+    let id = event(pool, "push-recent-done", 5, &["apns"]).await;
+    set(pool, id, "apns", Left::Done(5)).await;
+    push_send(pool, id, devices[0], "sent", 5).await;
+
+    let report = retention::purge(pool, retention::days(90), 1).await.unwrap();
+    assert_eq!(report, PurgeReport { deliveries: 1, push_sends: 2, inbox: 1 });
+    assert_eq!(
+        push_sends(pool).await,
+        [("push-old-dead", devices[0]), ("push-old-dead", devices[1]), ("push-recent-done", devices[0])]
+            .into_iter()
+            .map(|(w, d)| (w.to_string(), d))
+            .collect()
+    );
+
+    // A record whose delivery row vanished lately (deleted by hand, say) waits until it is old itself.
+    let id = event(pool, "push-orphan", 1, &["apns"]).await;
+    push_send(pool, id, devices[1], "sent", 1).await;
+    sqlx::query("DELETE FROM deliveries WHERE inbox_id = ?").bind(id).execute(pool).await.unwrap();
+    let again = retention::purge(pool, retention::days(90), retention::DEFAULT_BATCH).await.unwrap();
+    assert!(again.is_empty(), "{again:?}");
+    assert_eq!(count(pool, "SELECT COUNT(*) FROM push_sends").await, 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -214,7 +296,7 @@ async fn batches_smaller_than_the_row_count_still_purge_everything() {
     }
     let report = retention::purge(pool, retention::days(90), 4).await.unwrap();
     // 30 events × 2 deliveries, less the 4 dead; 30 events less the 4 kept, plus 5 without a destination.
-    assert_eq!(report, PurgeReport { deliveries: 56, inbox: 31 });
+    assert_eq!(report, PurgeReport { deliveries: 56, push_sends: 0, inbox: 31 });
     assert_eq!(inbox_ids(pool).await, kept);
     assert_eq!(count(pool, "SELECT COUNT(*) FROM deliveries WHERE status = 'dead'").await, 4);
     assert_eq!(count(pool, "SELECT COUNT(*) FROM deliveries").await, 4);
@@ -286,7 +368,7 @@ async fn the_purge_command_uses_the_retention_or_the_age_given() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
-        "Older than 90 days: deleted 1 done delivery row(s) and 1 inbox row(s)."
+        "Older than 90 days: deleted 1 done delivery row(s), 0 APNs send record(s) and 1 inbox row(s)."
     );
     assert_eq!(inbox_ids(pool).await, set_of(["cli-40", "cli-5"]));
 

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
+use sqlx::mysql::MySqlRow;
 use sqlx::{Executor, MySql, MySqlPool, QueryBuilder, Row};
 
 /// A delivery row this process now holds.
@@ -142,26 +143,18 @@ pub async fn adopt(pool: &MySqlPool, owner: &str, handed: &Handed) -> Result<Vec
     .bind(owner)
     .fetch_all(&mut *conn)
     .await?;
-    let mut claimed = Vec::with_capacity(rows.len());
-    let mut blocked = Vec::new();
-    for r in rows {
-        let id: i64 = r.try_get("id")?;
-        if r.try_get::<i64, _>("blocked")? != 0 {
-            blocked.push(id);
-            continue;
-        }
-        claimed.push(Claimed {
+    keep_unblocked(&mut conn, owner, rows, |r, id| {
+        Ok(Claimed {
             id,
             inbox_id: handed.inbox_id,
             destination: r.try_get("destination")?,
-            attempt: u32::try_from(r.try_get::<i32, _>("attempt")?).unwrap_or(0),
+            attempt: attempt_of(r)?,
             webhook_id: handed.webhook_id.clone(),
             body: handed.body.clone(),
             received_at: handed.received_at,
-        });
-    }
-    hand_back(&mut conn, owner, &blocked).await?;
-    Ok(claimed)
+        })
+    })
+    .await
 }
 
 /// Fetches the rows `ids` that `owner` holds, handing back those the partition rule says must wait.
@@ -176,26 +169,44 @@ async fn fetch_leased(conn: &mut sqlx::MySqlConnection, owner: &str, ids: &[i64]
     push_ids(&mut q, ids);
     q.push(") ORDER BY d.id");
     let rows = q.build().fetch_all(&mut *conn).await?;
-    let mut claimed = Vec::with_capacity(rows.len());
-    let mut blocked = Vec::new();
-    for r in rows {
-        let id: i64 = r.try_get("id")?;
-        if r.try_get::<i64, _>("blocked")? != 0 {
-            blocked.push(id);
-            continue;
-        }
-        claimed.push(Claimed {
+    keep_unblocked(conn, owner, rows, |r, id| {
+        Ok(Claimed {
             id,
             inbox_id: r.try_get("inbox_id")?,
             destination: r.try_get("destination")?,
-            attempt: u32::try_from(r.try_get::<i32, _>("attempt")?).unwrap_or(0),
+            attempt: attempt_of(r)?,
             webhook_id: r.try_get("webhook_id")?,
             body: r.try_get("body")?,
             received_at: r.try_get("received_at")?,
-        });
+        })
+    })
+    .await
+}
+
+fn attempt_of(r: &MySqlRow) -> Result<u32, sqlx::Error> {
+    Ok(u32::try_from(r.try_get::<i32, _>("attempt")?).unwrap_or(0))
+}
+
+/// The rows to deliver now (built by `claimed` from a row and its id), after handing back to `pending` those whose
+/// `blocked` column says the partition rule holds them.
+async fn keep_unblocked(
+    conn: &mut sqlx::MySqlConnection,
+    owner: &str,
+    rows: Vec<MySqlRow>,
+    claimed: impl Fn(&MySqlRow, i64) -> Result<Claimed, sqlx::Error>,
+) -> Result<Vec<Claimed>, sqlx::Error> {
+    let mut keep = Vec::with_capacity(rows.len());
+    let mut blocked = Vec::new();
+    for r in &rows {
+        let id: i64 = r.try_get("id")?;
+        if r.try_get::<i64, _>("blocked")? != 0 {
+            blocked.push(id);
+        } else {
+            keep.push(claimed(r, id)?);
+        }
     }
     hand_back(conn, owner, &blocked).await?;
-    Ok(claimed)
+    Ok(keep)
 }
 
 /// Returns rows that must wait to `pending`, the attempt they were leased for not counted.

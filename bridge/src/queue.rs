@@ -148,9 +148,14 @@ pub async fn adopt(pool: &MySqlPool, owner: &str, handed: &Handed) -> Result<Vec
     .bind(handed.inbox_id)
     .fetch_all(&mut *conn)
     .await?;
-    let mut rows: Vec<MySqlRow> =
-        rows.into_iter().filter(|r| r.try_get::<i64, _>("ours").is_ok_and(|ours| ours != 0)).collect();
-    rows.sort_by_key(|r| r.try_get::<i64, _>("id").unwrap_or(i64::MAX));
+    let mut ours = Vec::with_capacity(rows.len());
+    for r in rows {
+        if r.try_get::<i64, _>("ours")? != 0 {
+            ours.push((r.try_get::<i64, _>("id")?, r));
+        }
+    }
+    ours.sort_by_key(|(id, _)| *id);
+    let rows = ours.into_iter().map(|(_, r)| r).collect();
     keep_unblocked(&mut conn, owner, rows, |r, id| {
         Ok(Claimed {
             id,

@@ -76,46 +76,37 @@ struct Table {
     delete: &'static str,
 }
 
-const DELIVERIES: Table = Table {
-    candidates: "SELECT id FROM deliveries WHERE id > ? AND status = 'done' AND finished_at < ? \
-                 ORDER BY id LIMIT ?",
-    delete: "DELETE FROM deliveries WHERE status = 'done' AND finished_at < ",
-};
+/// The [`Table`] whose rows go once `$time` is before the cutoff and `$gone` holds: the cutoff is the second
+/// parameter of `candidates` and the last of `delete` (bound by [`purge_table`]).
+macro_rules! table {
+    ($table:literal, $time:literal, $gone:literal) => {
+        Table {
+            candidates: concat!(
+                "SELECT id FROM ", $table, " WHERE id > ? AND ", $time, " < ? AND ", $gone, " ORDER BY id LIMIT ?"
+            ),
+            delete: concat!("DELETE FROM ", $table, " WHERE ", $gone, " AND ", $time, " < "),
+        }
+    };
+}
+
+const DELIVERIES: Table = table!("deliveries", "finished_at", "status = 'done'");
 
 // The delivery is gone (purged above, or in an earlier run): nothing will retry it. updated_at: a row still being
 // retried has a recent one.
-macro_rules! push_send_gone {
-    () => {
-        "NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = push_sends.delivery_id)"
-    };
-}
-
-const PUSH_SENDS: Table = Table {
-    candidates: concat!(
-        "SELECT id FROM push_sends WHERE id > ? AND updated_at < ? AND ",
-        push_send_gone!(),
-        " ORDER BY id LIMIT ?"
-    ),
-    delete: concat!("DELETE FROM push_sends WHERE ", push_send_gone!(), " AND updated_at < "),
-};
+const PUSH_SENDS: Table = table!(
+    "push_sends",
+    "updated_at",
+    "NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = push_sends.delivery_id)"
+);
 
 // No delivery row left: the event owes nothing to anyone. Unpublished in the outbox: the shop may still re-sign
 // and send it with a fresh timestamp, and only this row makes that a duplicate.
-macro_rules! inbox_keep {
-    () => {
-        "NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.inbox_id = inbox.id) \
-         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = inbox.webhook_id AND o.published_at IS NULL)"
-    };
-}
-
-const INBOX: Table = Table {
-    candidates: concat!(
-        "SELECT id FROM inbox WHERE id > ? AND received_at < ? AND ",
-        inbox_keep!(),
-        " ORDER BY id LIMIT ?"
-    ),
-    delete: concat!("DELETE FROM inbox WHERE ", inbox_keep!(), " AND received_at < "),
-};
+const INBOX: Table = table!(
+    "inbox",
+    "received_at",
+    "NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.inbox_id = inbox.id) \
+     AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = inbox.webhook_id AND o.published_at IS NULL)"
+);
 
 async fn purge_table(pool: &MySqlPool, t: &Table, cutoff: NaiveDateTime, batch: i64) -> Result<u64, sqlx::Error> {
     let (mut cursor, mut deleted) = (0i64, 0u64);

@@ -82,6 +82,13 @@ async fn set(pool: &MySqlPool, inbox_id: i64, destination: &str, left: Left) {
     assert_eq!(res.rows_affected(), 1, "{inbox_id} {destination}");
 }
 
+/// An event with one delivery to `destination`, received and delivered `days_ago`.
+async fn delivered(pool: &MySqlPool, webhook_id: &str, days_ago: u32, destination: &'static str) -> i64 {
+    let id = event(pool, webhook_id, days_ago, &[destination]).await;
+    set(pool, id, destination, Left::Done(days_ago)).await;
+    id
+}
+
 /// An outbox row for the event, published or not.
 async fn outbox(pool: &MySqlPool, event_id: &str, published: bool) {
     sqlx::query(
@@ -129,8 +136,7 @@ async fn old_done_rows_go_and_everything_still_needed_stays() {
     let db = TestDb::new().await;
     let pool = &db.pool;
     // Oldest first.
-    let id = event(pool, "old-done", 120, &["sink"]).await;
-    set(pool, id, "sink", Left::Done(120)).await;
+    delivered(pool, "old-done", 120, "sink").await;
     event(pool, "old-no-destination", 119, &[]).await;
     let id = event(pool, "old-pending", 118, &["sink"]).await;
     set(pool, id, "sink", Left::Pending).await;
@@ -147,12 +153,10 @@ async fn old_done_rows_go_and_everything_still_needed_stays() {
     outbox(pool, "old-published", true).await;
     let id = event(pool, "old-replayed-lately", 100, &["sink"]).await;
     set(pool, id, "sink", Left::Done(10)).await;
-    let id = event(pool, "recent-done", 10, &["sink"]).await;
-    set(pool, id, "sink", Left::Done(10)).await;
+    delivered(pool, "recent-done", 10, "sink").await;
     event(pool, "recent-no-destination", 5, &[]).await;
     // Ids need not follow time (an import, a restore): an old row after recent ones goes too.
-    let id = event(pool, "old-after-recent", 150, &["sink"]).await;
-    set(pool, id, "sink", Left::Done(150)).await;
+    delivered(pool, "old-after-recent", 150, "sink").await;
 
     let report = retention::purge(pool, retention::days(90), retention::DEFAULT_BATCH).await.unwrap();
     assert_eq!(report, PurgeReport { deliveries: 3, push_sends: 0, inbox: 4 });
@@ -193,7 +197,7 @@ async fn old_done_rows_go_and_everything_still_needed_stays() {
     assert!(!inbox_ids(pool).await.contains("old-half-dead"));
 }
 
-/// An APNs send record (one per delivery and device) for the sink delivery of `inbox_id`, last updated `days_ago`.
+/// An APNs send record (one per delivery and device) for the apns delivery of `inbox_id`, last updated `days_ago`.
 async fn push_send(pool: &MySqlPool, inbox_id: i64, device_id: i64, status: &str, days_ago: u32) {
     sqlx::query(
         "INSERT INTO push_sends (delivery_id, device_id, status, attempts, apns_id, created_at, updated_at) \
@@ -241,8 +245,7 @@ async fn apns_send_records_go_with_their_delivery_only() {
         devices.push(r.last_insert_id() as i64);
     }
     // Delivered long ago: the delivery and both its send records go.
-    let id = event(pool, "push-old-done", 120, &["apns"]).await;
-    set(pool, id, "apns", Left::Done(120)).await;
+    let id = delivered(pool, "push-old-done", 120, "apns").await;
     push_send(pool, id, devices[0], "sent", 120).await;
     push_send(pool, id, devices[1], "unregistered", 120).await;
     // Dead long ago (a device's push still pending): kept, a replay must not re-send to the device that got it.
@@ -251,8 +254,7 @@ async fn apns_send_records_go_with_their_delivery_only() {
     push_send(pool, id, devices[0], "sent", 110).await;
     push_send(pool, id, devices[1], "pending", 110).await;
     // Delivered lately: kept.
-    let id = event(pool, "push-recent-done", 5, &["apns"]).await;
-    set(pool, id, "apns", Left::Done(5)).await;
+    let id = delivered(pool, "push-recent-done", 5, "apns").await;
     push_send(pool, id, devices[0], "sent", 5).await;
 
     let report = retention::purge(pool, retention::days(90), 1).await.unwrap();
@@ -307,8 +309,7 @@ async fn serve_purges_at_start_up_unless_retention_is_zero() {
     let db = TestDb::new().await;
     let pool = &db.pool;
     for (webhook_id, days) in [("serve-old-1", 60), ("serve-old-2", 50), ("serve-recent", 3)] {
-        let id = event(pool, webhook_id, days, &["sink"]).await;
-        set(pool, id, "sink", Left::Done(days)).await;
+        delivered(pool, webhook_id, days, "sink").await;
     }
 
     // Retention off: nothing goes (the purge would run at once if it were on).
@@ -347,8 +348,7 @@ async fn the_purge_command_uses_the_retention_or_the_age_given() {
     let db = TestDb::new().await;
     let pool = &db.pool;
     for (webhook_id, days) in [("cli-100", 100), ("cli-40", 40), ("cli-5", 5)] {
-        let id = event(pool, webhook_id, days, &["dolibarr"]).await;
-        set(pool, id, "dolibarr", Left::Done(days)).await;
+        delivered(pool, webhook_id, days, "dolibarr").await;
     }
     let url = db.url.clone();
     let run = |args: &'static [&'static str], env: &'static [(&'static str, &'static str)]| {

@@ -129,6 +129,8 @@ async fn store_event(
                     webhook_id: id.to_owned(),
                     body: body.to_vec(),
                     received_at,
+                    partition_key: ingest::partition_key(event),
+                    destinations: destinations.clone(),
                 }),
                 None => app.notify.notify_one(),
             }

@@ -310,3 +310,26 @@ async fn fast_lane_keeps_order_and_exclusivity_under_concurrent_webhooks() {
         assert_eq!(ks, (0..6).collect::<Vec<_>>(), "sender {w}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fast_lane_holds_an_order_back_per_destination_only() {
+    let db = TestDb::new().await;
+    // alpha takes its time over the order's first event; beta must not wait for alpha to deliver the second.
+    let (alpha, beta) = (Scripted::new("alpha"), Scripted::new("beta"));
+    alpha.script("pd_1", vec![Step::Slow(Duration::from_secs(3))]);
+    let dests: Vec<Arc<dyn Destination>> = vec![alpha.clone(), beta.clone()];
+    let app = spawn_app(config(&[]), db.pool.clone(), dests, &[]).await.unwrap();
+    let client = reqwest::Client::new();
+    assert_eq!(send(&client, app.addr, "pd_1", &status_changed(77, "received", "accepted")).await.0, 202);
+    assert_eq!(send(&client, app.addr, "pd_2", &status_changed(77, "accepted", "in_preparation")).await.0, 202);
+    for (id, dest) in [("pd_1", "alpha"), ("pd_2", "alpha"), ("pd_1", "beta"), ("pd_2", "beta")] {
+        assert!(wait_status(&db.pool, id, dest, "done").await, "{id} to {dest}");
+    }
+    app.shutdown().await;
+    let (a1, a2) = (&alpha.calls_for("pd_1")[0], &alpha.calls_for("pd_2")[0]);
+    let (b1, b2) = (&beta.calls_for("pd_1")[0], &beta.calls_for("pd_2")[0]);
+    assert!(a2.at >= a1.finished, "alpha got the order's events concurrently");
+    assert!(b2.at >= b1.finished, "beta got the order's events concurrently");
+    assert!(b2.finished < a1.finished, "beta's second event waited for alpha's first");
+    assert_eq!((alpha.calls.lock().unwrap().len(), beta.calls.lock().unwrap().len()), (2, 2));
+}

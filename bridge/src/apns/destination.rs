@@ -258,6 +258,14 @@ async fn record(
 
 fn classify(result: &Result<PushResult, super::ApnsError>) -> Verdict {
     let (status, reason, retry_after) = match result {
+        // The provider token is kept in the database (shared by every process): a database that cannot be reached
+        // while the token is renewed passes; a key that cannot sign needs a person.
+        Err(e @ super::ApnsError::Db(_)) => {
+            return Verdict::Retry {
+                reason: e.to_string(),
+                retry_after: None,
+            };
+        }
         Err(e) => {
             return Verdict::Fatal {
                 reason: e.to_string(),
@@ -371,6 +379,16 @@ mod tests {
                 error: "GOAWAY".into()
             })),
             Verdict::Retry { .. }
+        ));
+    }
+
+    #[test]
+    fn a_token_that_cannot_be_renewed_for_want_of_the_database_is_retried_not_dead() {
+        let db = super::super::ApnsError::Db(sqlx::Error::PoolTimedOut);
+        assert!(matches!(classify(&Err(db)), Verdict::Retry { .. }));
+        assert!(matches!(
+            classify(&Err(super::super::ApnsError::Sign)),
+            Verdict::Fatal { .. }
         ));
     }
 }

@@ -130,7 +130,9 @@ fn webhook(cmd: &WebhookCommand) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(reason) => {
-            eprintln!("invalid: {reason}");
+            // `verify` judges a signature; `sign` can only fail on its input.
+            let what = if matches!(cmd, WebhookCommand::Verify { .. }) { "invalid" } else { "error" };
+            eprintln!("{what}: {reason}");
             ExitCode::FAILURE
         }
     }
@@ -145,10 +147,15 @@ fn load_config(cli: &Cli) -> anyhow::Result<Config> {
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
-    let url = || {
-        cli.database_url
-            .clone()
-            .ok_or_else(|| anyhow::anyhow!("OCPIZZA_DATABASE_URL is not set (or pass --database-url)"))
+    // The flag or variable alone when given: migrating must not depend on the rest of the configuration
+    // being valid; else the configuration file's `database_url`.
+    let url = || -> anyhow::Result<String> {
+        if let Some(url) = &cli.database_url {
+            return Ok(url.clone());
+        }
+        load_config(&cli)?.database_url.map(|u| u.expose().to_owned()).ok_or_else(|| {
+            anyhow::anyhow!("OCPIZZA_DATABASE_URL is not set (or pass --database-url, or database_url in --config)")
+        })
     };
     match cli.command {
         Command::Serve => {

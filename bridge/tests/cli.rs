@@ -119,3 +119,21 @@ fn purge_refuses_an_age_that_would_forget_too_much() {
         assert!(out.stdout.is_empty(), "{days}: {}", String::from_utf8_lossy(&out.stdout));
     }
 }
+
+#[tokio::test]
+async fn database_commands_take_the_url_from_the_configuration_file() {
+    let db = ocpizza_db::testing::TestDb::empty().await;
+    let file = std::env::temp_dir().join(format!("ocpizza-bridge-cli-{}.toml", db.name));
+    std::fs::write(&file, format!("database_url = \"{}\"\n", db.url)).unwrap();
+    let config = file.to_str().unwrap();
+    let out = run(&["--config", config, "migrate"], b"");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Applied"), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = run(&["--config", config, "summary"], b"");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Neither flag, variable nor file: the error says where the URL may come from.
+    let _ = std::fs::remove_file(&file);
+    let out = run(&["summary"], b"");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--config"), "{}", String::from_utf8_lossy(&out.stderr));
+}

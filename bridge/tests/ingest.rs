@@ -257,3 +257,38 @@ async fn readyz_says_not_ready_when_migrations_are_missing() {
     assert_eq!(health.status(), 200, "alive even when not ready");
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shop_gives_up_waiting_then_retries_and_the_event_is_stored_and_delivered_once() {
+    use sqlx::Connection;
+    let db = TestDb::new().await;
+    let a = Scripted::new("alpha");
+    let dests: Vec<Arc<dyn Destination>> = vec![a.clone()];
+    let app = spawn_app(config(&[]), db.pool.clone(), dests, &[]).await.unwrap();
+    // The database stalls (another session holds the inbox table), so the shop's request times out.
+    let mut stall = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
+    sqlx::query("LOCK TABLES inbox WRITE").execute(&mut stall).await.unwrap();
+    let body = status_changed(12, "received", "accepted");
+    let impatient = reqwest::Client::builder().timeout(std::time::Duration::from_millis(300)).build().unwrap();
+    let signed = sign_with(SECRET, "evt_timeout", now(), &body);
+    let first = impatient
+        .post(format!("http://{}/webhooks/prestashop", app.addr))
+        .header("content-type", "application/json")
+        .header("webhook-id", &signed.id)
+        .header("webhook-timestamp", &signed.timestamp)
+        .header("webhook-signature", &signed.signature)
+        .body(body.clone())
+        .send()
+        .await;
+    assert!(first.as_ref().is_err_and(|e| e.is_timeout()), "the shop should have given up: {first:?}");
+    // The database recovers: the request the shop gave up on still commits (its transaction runs to the end).
+    sqlx::query("UNLOCK TABLES").execute(&mut stall).await.unwrap();
+    assert!(wait_status(&db.pool, "evt_timeout", "alpha", "done").await, "the abandoned request was not stored");
+    // The shop's retry (same id, new timestamp): acknowledged as a duplicate, nothing new.
+    let (status, json) = send(&reqwest::Client::new(), app.addr, "evt_timeout", &body).await;
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(json["status"], "duplicate");
+    app.shutdown().await;
+    assert_eq!(rows(&db).await, (1, 1));
+    assert_eq!(a.calls_for("evt_timeout").len(), 1);
+}

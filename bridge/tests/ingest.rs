@@ -61,6 +61,27 @@ async fn accepted_event_is_stored_with_one_delivery_per_destination_then_deliver
     .unwrap();
     assert_eq!(key, "restaurant:GERLAND");
 
+    // A refused payment, as the extension emits it: stored and partitioned by its order like the others (which
+    // destinations take it is each destination's own test: Dolibarr and APNs take none).
+    let failed = serde_json::to_vec(&serde_json::json!({
+        "type": "order.payment_failed", "timestamp": "2026-11-29T18:05:00Z",
+        "data": { "shop_order_id": 41, "reference": "XKBKNABJK", "restaurant": "BELLECOUR", "payment_method": "card",
+                  "provider": "sogecommerce", "transaction_key": "sogecommerce:abc123", "transaction_id": "abc123",
+                  "amount_cents": 2590, "currency": "EUR", "status": "failed", "raw_status": "REFUSED",
+                  "occurred_at": "2026-11-29T18:04:59Z" }
+    }))
+    .unwrap();
+    let (status, json) = send(&client, app.addr, "evt_failed_1", &failed).await;
+    assert_eq!(status, 202, "{json}");
+    assert!(wait_status(&db.pool, "evt_failed_1", "alpha", "done").await);
+    let key: String = sqlx::query_scalar(
+        "SELECT CONVERT(d.partition_key USING utf8mb4) FROM deliveries d JOIN inbox i ON i.id = d.inbox_id WHERE i.webhook_id = 'evt_failed_1' LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(key, "order:41");
+
     // /readyz reports the database, the migrations and which destinations are enabled.
     let ready: serde_json::Value =
         client.get(format!("http://{}/readyz", app.addr)).send().await.unwrap().json().await.unwrap();

@@ -1,6 +1,7 @@
 //! The real binary is killed with SIGKILL in the middle of a burst and restarted: every acknowledged (2xx) event
 //! must end delivered to the sink, each webhook id's delivery row done once, nothing lost; the sink deduplicates
-//! by `webhook-id` (at-least-once delivery, exactly once in effect).
+//! by `webhook-id` (at-least-once delivery, exactly once in effect). The same kill with the Dolibarr stand-in as the
+//! destination: every stored event applied, no Dolibarr object created twice.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -14,6 +15,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use ocpizza_core::webhooks::{self, Secret};
 use ocpizza_db::testing::TestDb;
+use ocpizza_e2e::dolibarr::FakeDolibarr;
+
+mod dolibarr_support;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const SINK_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
@@ -52,8 +56,13 @@ async fn sink() -> (SocketAddr, Seen) {
     (addr, seen)
 }
 
-/// Starts `ocpizza-bridge serve` and returns it with the address it logged.
+/// Starts `ocpizza-bridge serve` relaying to the sink and returns it with the address it logged.
 fn start(db_url: &str, sink: SocketAddr) -> (Child, SocketAddr) {
+    start_with(db_url, &[("OCPIZZA_SINK_URL", format!("http://{sink}/sink")), ("OCPIZZA_SINK_SECRET", SINK_SECRET.into())])
+}
+
+/// Starts `ocpizza-bridge serve` with the destinations `dest_env` configures.
+fn start_with(db_url: &str, dest_env: &[(&str, String)]) -> (Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ocpizza-bridge"))
         .arg("serve")
         .env_clear()
@@ -62,8 +71,7 @@ fn start(db_url: &str, sink: SocketAddr) -> (Child, SocketAddr) {
         .env("OCPIZZA_DATABASE_URL", db_url)
         .env("OCPIZZA_LISTEN", "127.0.0.1:0")
         .env("OCPIZZA_WEBHOOK_SECRETS", SECRET)
-        .env("OCPIZZA_SINK_URL", format!("http://{sink}/sink"))
-        .env("OCPIZZA_SINK_SECRET", SINK_SECRET)
+        .envs(dest_env.iter().map(|(k, v)| (*k, v.as_str())))
         .env("OCPIZZA_DELIVERY_LEASE_SECS", "2")
         .env("OCPIZZA_DELIVERY_REAPER_SECS", "1")
         .env("OCPIZZA_DELIVERY_POLL_MS", "50")
@@ -272,4 +280,133 @@ async fn two_processes_on_one_database_deliver_each_event_once() {
     let seen = seen.lock().unwrap().clone();
     let twice: Vec<_> = seen.iter().filter(|(_, n)| **n != 1).collect();
     assert!(twice.is_empty(), "delivered more than once: {twice:?}");
+}
+
+/// Waits (bounded) until no delivery row is left open; false if some still are.
+async fn all_done(pool: &sqlx::MySqlPool) -> bool {
+    for _ in 0..600 {
+        let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status <> 'done'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        if open == 0 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_burst_creates_each_dolibarr_object_once() {
+    use dolibarr_support::{KEY, created, paid};
+    let db = TestDb::new().await;
+    let fake = FakeDolibarr::start(KEY).await;
+    // Each Dolibarr call takes a little while, so that the kill lands in the middle of an event's steps.
+    fake.set_latency(Duration::from_millis(3));
+    let dolibarr = [
+        ("OCPIZZA_DOLIBARR_URL", fake.url()),
+        ("OCPIZZA_DOLIBARR_API_KEY", KEY.to_owned()),
+        ("OCPIZZA_DOLIBARR_BANK_ACCOUNT_ID", "1".to_owned()),
+    ];
+    let (mut child, addr) = start_with(&db.url, &dolibarr);
+    let event = |t: &str, data: serde_json::Value| {
+        serde_json::to_vec(&serde_json::json!({ "type": t, "timestamp": "2026-11-29T18:30:00Z", "data": data })).unwrap()
+    };
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let secret = Secret::parse(SECRET).unwrap();
+    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let orders = 40i64;
+    let mut workers = Vec::new();
+    // 8 senders; each sends its orders' events one after the other (created, then paid), paced like a shop.
+    for w in 0..8i64 {
+        let (client, secret, acked) = (client.clone(), secret.clone(), acked.clone());
+        let events: Vec<(String, Vec<u8>)> = (0..orders)
+            .filter(|o| o % 8 == w)
+            .flat_map(|o| {
+                let id = 2000 + o;
+                [
+                    (format!("created_{id}"), event("order.created", serde_json::to_value(created(id, id)).unwrap())),
+                    (format!("paid_{id}"), event("order.paid", serde_json::to_value(paid(id, 2440)).unwrap())),
+                ]
+            })
+            .collect();
+        workers.push(tokio::spawn(async move {
+            for (id, b) in events {
+                let ts = chrono::Utc::now().timestamp();
+                let sent = client
+                    .post(format!("http://{addr}/webhooks/prestashop"))
+                    .header("webhook-id", &id)
+                    .header("webhook-timestamp", ts.to_string())
+                    .header("webhook-signature", webhooks::sign(&secret, &id, ts, &b))
+                    .body(b)
+                    .send()
+                    .await;
+                if let Ok(r) = sent
+                    && r.status().is_success()
+                {
+                    acked.lock().unwrap().push(id);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }));
+    }
+    // Killed once Dolibarr has seen a good part of the work (bounded wait).
+    for _ in 0..2000 {
+        if fake.requests().len() >= 150 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let calls_before_restart = fake.requests().len();
+    let open_at_kill: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status <> 'done'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    for w in workers {
+        w.await.unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+
+    let (mut child, _addr) = start_with(&db.url, &dolibarr);
+    let done = all_done(&db.pool).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(done, "deliveries still open after restart");
+
+    let inbox: Vec<String> =
+        sqlx::query_scalar("SELECT CONVERT(webhook_id USING utf8mb4) FROM inbox").fetch_all(&db.pool).await.unwrap();
+    for id in &acked {
+        assert!(inbox.contains(id), "acknowledged {id} is not stored");
+    }
+    let stored = |prefix: &str| -> Vec<i64> {
+        inbox.iter().filter_map(|id| id.strip_prefix(prefix)).map(|n| n.parse().unwrap()).collect()
+    };
+    let (created_ids, paid_ids) = (stored("created_"), stored("paid_"));
+    assert!(open_at_kill > 0, "the kill came when everything was delivered: nothing tested");
+    // Every stored event applied exactly once in effect: one customer, one order per shop order; one invoice and
+    // one payment per paid order.
+    assert_eq!(fake.thirdparties().len(), created_ids.len(), "one Dolibarr customer per shop customer");
+    assert_eq!(fake.orders().len(), created_ids.len(), "one Dolibarr order per shop order");
+    for id in &created_ids {
+        assert_eq!(fake.order_by_ref_ext(&format!("PS-{id}")).len(), 1, "shop order {id}");
+    }
+    let invoices = fake.invoices();
+    assert_eq!(invoices.len(), paid_ids.len(), "one invoice per paid order");
+    for id in &paid_ids {
+        let of_order: Vec<_> = invoices.iter().filter(|i| i["ref_client"] == format!("REF{id}")).collect();
+        assert_eq!(of_order.len(), 1, "invoices of shop order {id}");
+        assert_eq!(of_order[0]["paye"], "1", "shop order {id}'s invoice is paid");
+    }
+    assert_eq!(fake.payments().len(), paid_ids.len(), "one payment per paid order");
+    eprintln!(
+        "acked {} of {}, stored {}, {open_at_kill} deliveries open at the kill, Dolibarr calls {calls_before_restart} \
+         before the kill, {} in all",
+        acked.len(),
+        2 * orders,
+        inbox.len(),
+        fake.requests().len()
+    );
 }

@@ -1,7 +1,8 @@
 //! The real binary is killed with SIGKILL in the middle of a burst and restarted: every acknowledged (2xx) event
 //! must end delivered to the sink, each webhook id's delivery row done once, nothing lost; the sink deduplicates
 //! by `webhook-id` (at-least-once delivery, exactly once in effect). The same kill with the Dolibarr stand-in as the
-//! destination: every stored event applied, no Dolibarr object created twice.
+//! destination: every stored event applied, no Dolibarr object created twice; and with the APNs stand-in: every
+//! stored order pushed to every kitchen device, again only where the kill lost APNs's answer.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -17,6 +18,7 @@ use ocpizza_core::webhooks::{self, Secret};
 use ocpizza_db::testing::TestDb;
 use ocpizza_e2e::dolibarr::FakeDolibarr;
 
+mod apns_support;
 mod dolibarr_support;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -408,5 +410,127 @@ async fn sigkill_mid_burst_creates_each_dolibarr_object_once() {
         2 * orders,
         inbox.len(),
         fake.requests().len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_burst_pushes_again_only_what_the_kill_left_unanswered() {
+    use apns_support::{Rig, order_created, token};
+    use ocpizza_core::events::Event;
+    use ocpizza_core::status::Fulfilment;
+    let rig = Rig::new().await;
+    let devices: Vec<String> = (0..4).map(|i| token("a", 900 + i)).collect();
+    for t in &devices {
+        rig.device(t, "pizzaiolo").await;
+    }
+    // Each push takes a little while, so that some are in flight when the bridge is killed.
+    rig.fake.set_delay(Duration::from_millis(5));
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+    let apns = [
+        ("OCPIZZA_APNS_KEY_FILE", path(&rig.settings.key_file)),
+        ("OCPIZZA_APNS_KEY_ID", rig.settings.key_id.clone()),
+        ("OCPIZZA_APNS_TEAM_ID", rig.settings.team_id.clone()),
+        ("OCPIZZA_APNS_TOPIC", rig.settings.topic.clone()),
+        ("OCPIZZA_APNS_ENDPOINT", rig.settings.endpoint.clone()),
+        ("OCPIZZA_APNS_CA_FILE", path(rig.settings.ca_file.as_deref().unwrap())),
+    ];
+    let (mut child, addr) = start_with(&rig.db.url, &apns);
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let secret = Secret::parse(SECRET).unwrap();
+    let orders = 40i64;
+    let mut workers = Vec::new();
+    for w in 0..8i64 {
+        let (client, secret) = (client.clone(), secret.clone());
+        workers.push(tokio::spawn(async move {
+            for o in (0..orders).filter(|o| o % 8 == w) {
+                let id = 3000 + o;
+                let Event::OrderCreated(c) = order_created(id, &format!("REF{id}"), Fulfilment::Delivery) else {
+                    unreachable!()
+                };
+                let b = serde_json::to_vec(&serde_json::json!({
+                    "type": "order.created", "timestamp": "2026-11-29T18:30:00Z", "data": c
+                }))
+                .unwrap();
+                let (wid, ts) = (format!("created_{id}"), chrono::Utc::now().timestamp());
+                let _ = client
+                    .post(format!("http://{addr}/webhooks/prestashop"))
+                    .header("webhook-id", &wid)
+                    .header("webhook-timestamp", ts.to_string())
+                    .header("webhook-signature", webhooks::sign(&secret, &wid, ts, &b))
+                    .body(b)
+                    .send()
+                    .await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }));
+    }
+    // Killed once APNs has accepted part of the pushes (bounded wait).
+    for _ in 0..2000 {
+        if rig.fake.stats().accepted >= 40 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    for w in workers {
+        w.await.unwrap();
+    }
+    // What the database knew at the kill: pushes recorded as accepted, and those not (yet) recorded.
+    async fn sends(pool: &sqlx::MySqlPool, sent: bool) -> Vec<(String, String)> {
+        sqlx::query_as(
+            "SELECT CONVERT(dv.token USING utf8mb4), CONVERT(i.webhook_id USING utf8mb4) FROM push_sends ps \
+             JOIN devices dv ON dv.id = ps.device_id JOIN deliveries d ON d.id = ps.delivery_id \
+             JOIN inbox i ON i.id = d.inbox_id WHERE (ps.status = 'sent') = ?",
+        )
+        .bind(sent)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+    }
+    let (sent_at_kill, unsent_at_kill) = (sends(rig.pool(), true).await, sends(rig.pool(), false).await);
+    let open_at_kill: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status <> 'done'")
+        .fetch_one(rig.pool())
+        .await
+        .unwrap();
+    assert!(open_at_kill > 0, "the kill came when everything was delivered: nothing tested");
+
+    let (mut child, _addr) = start_with(&rig.db.url, &apns);
+    let done = all_done(rig.pool()).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(done, "deliveries still open after restart");
+
+    let mut pushed: HashMap<(String, String), u32> = HashMap::new();
+    for p in rig.fake.accepted() {
+        let order = p.headers.get("apns-collapse-id").cloned().unwrap_or_default();
+        *pushed.entry((p.token, order)).or_insert(0) += 1;
+    }
+    let stored: Vec<String> = sqlx::query_scalar("SELECT CONVERT(webhook_id USING utf8mb4) FROM inbox")
+        .fetch_all(rig.pool())
+        .await
+        .unwrap();
+    let key = |token: &str, webhook_id: &str| (token.to_owned(), webhook_id.replace("created_", "REF"));
+    let mut expected: Vec<_> = stored.iter().flat_map(|w| devices.iter().map(move |t| key(t, w))).collect();
+    let mut got: Vec<_> = pushed.keys().cloned().collect();
+    expected.sort();
+    got.sort();
+    assert_eq!(got, expected, "every stored order pushed to every kitchen device, and nothing else");
+    for (t, w) in &sent_at_kill {
+        assert_eq!(pushed[&key(t, w)], 1, "{w} to {t} was recorded as accepted before the kill, yet sent again");
+    }
+    let again: u32 = pushed.values().map(|n| n - 1).sum();
+    assert!(
+        again as usize <= unsent_at_kill.len(),
+        "{again} pushes sent again for {} not recorded as accepted at the kill",
+        unsent_at_kill.len()
+    );
+    eprintln!(
+        "stored {} orders, {open_at_kill} deliveries open at the kill, pushes recorded {} / not recorded {} at the \
+         kill, {} accepted in all, {again} sent again",
+        stored.len(),
+        sent_at_kill.len(),
+        unsent_at_kill.len(),
+        rig.fake.stats().accepted
     );
 }

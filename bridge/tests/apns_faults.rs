@@ -243,3 +243,32 @@ async fn unreachable_apns_is_a_retry() {
     }
     assert_eq!(rig.send_status(1, dev).await, "pending");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_500_or_503_the_next_push_goes_on_a_fresh_connection() {
+    let rig = Rig::new().await;
+    let t = token("e", 1);
+    rig.device(&t, "pizzaiolo").await;
+    rig.fake.script_token(
+        &t,
+        [
+            Reply::error(503, "ServiceUnavailable"),
+            Reply::error(500, "InternalServerError"),
+        ],
+    );
+    let ev = || order_created(5, "ORD5", Fulfilment::Delivery);
+    for (attempt, connections) in [(1, 1), (2, 2)] {
+        assert!(matches!(
+            rig.deliver(1, ev(), attempt).await,
+            Err(DeliveryError::Retry { .. })
+        ));
+        assert_eq!(rig.fake.stats().connections, connections);
+    }
+    done(rig.deliver(1, ev(), 3).await);
+    assert_eq!(rig.fake.stats().connections, 3, "each retry on a new connection");
+    assert_eq!(rig.fake.accepted_for(&t), 1);
+    // Then the connection is kept.
+    rig.device(&token("e", 2), "pizzaiolo").await;
+    done(rig.deliver(2, order_created(6, "ORD6", Fulfilment::Delivery), 1).await);
+    assert_eq!(rig.fake.stats().connections, 3);
+}

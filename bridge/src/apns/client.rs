@@ -1,6 +1,6 @@
-//! The HTTP/2 transport to APNs: one long-lived connection (reqwest, HTTP/2 only, TCP_NODELAY), a configurable
-//! endpoint and extra trusted root, a semaphore bounding the requests in flight, and the JWT re-signed once after
-//! a 403 ExpiredProviderToken / InvalidProviderToken.
+//! The HTTP/2 transport to APNs: one long-lived connection (reqwest, HTTP/2 only, TCP_NODELAY; replaced after a
+//! 500/503 as Apple asks), a configurable endpoint and extra trusted root, a semaphore bounding the requests in
+//! flight, and the JWT re-signed once after a 403 ExpiredProviderToken / InvalidProviderToken.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,7 +58,10 @@ pub struct ClientOptions {
 }
 
 pub struct ApnsClient {
-    http: reqwest::Client,
+    /// The HTTP/2 client holding the one connection, and how many times it was replaced.
+    http: std::sync::RwLock<(u64, reqwest::Client)>,
+    /// What a replacement is built from (a fresh connection after 500/503, as Apple asks).
+    transport: Transport,
     device_url: String,
     topic: HeaderValue,
     signer: Arc<JwtSigner>,
@@ -90,7 +93,59 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     s
 }
 
+/// How the HTTP/2 client is built, kept to build a replacement.
+struct Transport {
+    /// Trusted in addition to the public roots (the local stand-in's CA in tests).
+    extra_roots: Vec<reqwest::Certificate>,
+    request_timeout: Duration,
+}
+
+impl Transport {
+    fn build(&self) -> Result<reqwest::Client, ApnsError> {
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            // HTTP/2 only (ALPN h2), one connection kept for hours: APNs treats connection churn as abuse.
+            .http2_prior_knowledge()
+            .pool_max_idle_per_host(1)
+            .pool_idle_timeout(None)
+            // Nagle + delayed ACK would add ~40 ms to a lone push.
+            .tcp_nodelay(true)
+            // Apple: PING an idle connection about once an hour.
+            .http2_keep_alive_interval(Duration::from_secs(3600))
+            .http2_keep_alive_timeout(Duration::from_secs(20))
+            .http2_keep_alive_while_idle(true)
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(self.request_timeout);
+        for c in &self.extra_roots {
+            builder = builder.add_root_certificate(c.clone());
+        }
+        builder
+            .build()
+            .map_err(|e| ApnsError::Client(error_chain(&e)))
+    }
+}
+
 impl ApnsClient {
+    /// After a 500/503 on the connection of `generation`: later pushes go on a fresh connection (Apple: the
+    /// server may be shutting down), once, however many in-flight pushes got the same answer. Pushes still in
+    /// flight on the old one finish there; it closes when the last of them drops its handle.
+    fn replace_connection(&self, generation: u64) {
+        use std::sync::atomic::Ordering;
+        let mut current = self.http.write().expect("never poisoned");
+        if current.0 != generation {
+            return;
+        }
+        match self.transport.build() {
+            Ok(fresh) => {
+                *current = (generation + 1, fresh);
+                // A new connection carries one stream until its JWT is accepted.
+                self.proven.store(false, Ordering::Release);
+                tracing::info!("apns: 500/503 answered, later pushes go on a fresh connection");
+            }
+            Err(e) => tracing::warn!(error = %e, "apns: cannot build a fresh connection, keeping the current one"),
+        }
+    }
+
     pub fn new(opts: ClientOptions, signer: Arc<JwtSigner>) -> Result<Self, ApnsError> {
         let endpoint = opts.endpoint.trim_end_matches('/');
         if !endpoint.starts_with("https://") {
@@ -112,37 +167,24 @@ impl ApnsClient {
                 reason: "must be at least 1".into(),
             });
         }
-        let mut builder = reqwest::Client::builder()
-            .use_rustls_tls()
-            // HTTP/2 only (ALPN h2), one connection kept for hours: APNs treats connection churn as abuse.
-            .http2_prior_knowledge()
-            .pool_max_idle_per_host(1)
-            .pool_idle_timeout(None)
-            // Nagle + delayed ACK would add ~40 ms to a lone push.
-            .tcp_nodelay(true)
-            // Apple: PING an idle connection about once an hour.
-            .http2_keep_alive_interval(Duration::from_secs(3600))
-            .http2_keep_alive_timeout(Duration::from_secs(20))
-            .http2_keep_alive_while_idle(true)
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(opts.request_timeout);
+        let mut extra_roots = Vec::new();
         if let Some(pem) = &opts.extra_root_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem)
+            extra_roots = reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|e| ApnsError::Client(e.to_string()))?;
-            if certs.is_empty() {
+            if extra_roots.is_empty() {
                 return Err(ApnsError::Client(
                     "the extra CA file holds no certificate".into(),
                 ));
             }
-            for c in certs {
-                builder = builder.add_root_certificate(c);
-            }
         }
-        let http = builder
-            .build()
-            .map_err(|e| ApnsError::Client(error_chain(&e)))?;
+        let transport = Transport {
+            extra_roots,
+            request_timeout: opts.request_timeout,
+        };
+        let http = transport.build()?;
         Ok(ApnsClient {
-            http,
+            http: std::sync::RwLock::new((0, http)),
+            transport,
             device_url: format!("{endpoint}/3/device/"),
             topic,
             signer,
@@ -195,9 +237,14 @@ impl ApnsClient {
         }
         let _alone = self.opening.lock().await;
         let r = self.post(bearer, push).await;
-        // Any answer but a token refusal means APNs accepted the JWT on this connection.
-        let token_refused = matches!(&r, PushResult::Rejected { status: 403, .. });
-        self.proven.store(!token_refused && !matches!(r, PushResult::Transport { .. }), Ordering::Release);
+        // Any answer but a token refusal means APNs accepted the JWT on this connection; after a 500/503 the
+        // connection was replaced (`replace_connection`) and the new one has proven nothing yet.
+        let unproven = match &r {
+            PushResult::Rejected { status, .. } => matches!(status, 403 | 500 | 503),
+            PushResult::Transport { .. } => true,
+            PushResult::Accepted { .. } => false,
+        };
+        self.proven.store(!unproven, Ordering::Release);
         r
     }
 
@@ -229,8 +276,11 @@ impl ApnsClient {
         );
         headers.insert("content-type", HeaderValue::from_static("application/json"));
         let url = format!("{}{}", self.device_url, push.device_token);
-        let resp = match self
-            .http
+        let (generation, http) = {
+            let current = self.http.read().expect("never poisoned");
+            (current.0, current.1.clone())
+        };
+        let resp = match http
             .post(url)
             .headers(headers)
             .body(push.payload.to_vec())
@@ -256,6 +306,9 @@ impl ApnsClient {
             return PushResult::Accepted {
                 apns_id: header("apns-id").unwrap_or(apns_id),
             };
+        }
+        if status == 500 || status == 503 {
+            self.replace_connection(generation);
         }
         let retry_after = header("retry-after")
             .and_then(|v| v.trim().parse::<u64>().ok())

@@ -60,7 +60,11 @@ async fn sink() -> (SocketAddr, Seen) {
 
 /// Starts `ocpizza-bridge serve` relaying to the sink and returns it with the address it logged.
 fn start(db_url: &str, sink: SocketAddr) -> (Child, SocketAddr) {
-    start_with(db_url, &[("OCPIZZA_SINK_URL", format!("http://{sink}/sink")), ("OCPIZZA_SINK_SECRET", SINK_SECRET.into())])
+    start_with(db_url, &sink_env(sink))
+}
+
+fn sink_env(sink: SocketAddr) -> [(&'static str, String); 2] {
+    [("OCPIZZA_SINK_URL", format!("http://{sink}/sink")), ("OCPIZZA_SINK_SECRET", SINK_SECRET.into())]
 }
 
 /// Starts `ocpizza-bridge serve` with the destinations `dest_env` configures.
@@ -104,6 +108,26 @@ fn start_with(db_url: &str, dest_env: &[(&str, String)]) -> (Child, SocketAddr) 
     (child, addr)
 }
 
+/// Sends one webhook, signed now; its status, or `None` when the bridge did not answer (killed).
+async fn send_webhook(
+    client: &reqwest::Client,
+    addr: SocketAddr,
+    secret: &Secret,
+    id: &str,
+    body: &[u8],
+) -> Option<u16> {
+    let ts = chrono::Utc::now().timestamp();
+    let sent = client
+        .post(format!("http://{addr}/webhooks/prestashop"))
+        .header("webhook-id", id)
+        .header("webhook-timestamp", ts.to_string())
+        .header("webhook-signature", webhooks::sign(secret, id, ts, body))
+        .body(body.to_vec())
+        .send()
+        .await;
+    sent.ok().map(|r| r.status().as_u16())
+}
+
 fn body(i: i64) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({
         "type": "order.status_changed", "timestamp": "2026-11-29T18:00:00Z",
@@ -134,19 +158,7 @@ async fn sigkill_mid_burst_loses_nothing_acknowledged() {
             let mut i = w;
             while i < total {
                 let id = format!("evt_crash_{i}");
-                let b = body(i);
-                let ts = chrono::Utc::now().timestamp();
-                let sent = client
-                    .post(format!("http://{addr}/webhooks/prestashop"))
-                    .header("webhook-id", &id)
-                    .header("webhook-timestamp", ts.to_string())
-                    .header("webhook-signature", webhooks::sign(&secret, &id, ts, &b))
-                    .body(b)
-                    .send()
-                    .await;
-                if let Ok(r) = sent
-                    && r.status().is_success()
-                {
+                if send_webhook(&client, addr, &secret, &id, &body(i)).await.is_some_and(|s| (200..300).contains(&s)) {
                     let mut a = acked.lock().unwrap();
                     a.push(id);
                     if a.len() == kill_after
@@ -174,25 +186,7 @@ async fn sigkill_mid_burst_loses_nothing_acknowledged() {
         .unwrap();
 
     // Restart: the leases of the killed process expire, the reaper returns them, everything is delivered.
-    let (mut child, _addr) = start(&db.url, sink_addr);
-    let mut all_done = false;
-    for _ in 0..600 {
-        let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status <> 'done'")
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
-        if open == 0 {
-            all_done = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert!(all_done, "deliveries still open after restart");
-
-    let inbox: Vec<String> =
-        sqlx::query_scalar("SELECT CONVERT(webhook_id USING utf8mb4) FROM inbox").fetch_all(&db.pool).await.unwrap();
+    let inbox = restart_until_delivered(&db.url, &db.pool, &sink_env(sink_addr)).await;
     let deliveries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries").fetch_one(&db.pool).await.unwrap();
     assert_eq!(deliveries as usize, inbox.len(), "one sink delivery per stored event");
     let seen = seen.lock().unwrap().clone();
@@ -238,17 +232,7 @@ async fn two_processes_on_one_database_deliver_each_event_once() {
                 let order = if i % 2 == 0 { [addr_a, addr_b] } else { [addr_b, addr_a] };
                 let mut codes = Vec::new();
                 for addr in order {
-                    let ts = chrono::Utc::now().timestamp();
-                    let r = client
-                        .post(format!("http://{addr}/webhooks/prestashop"))
-                        .header("webhook-id", &id)
-                        .header("webhook-timestamp", ts.to_string())
-                        .header("webhook-signature", webhooks::sign(&secret, &id, ts, &body))
-                        .body(body.clone())
-                        .send()
-                        .await
-                        .unwrap();
-                    codes.push(r.status().as_u16());
+                    codes.push(send_webhook(&client, addr, &secret, &id, &body).await.expect("the bridge answers"));
                 }
                 assert_eq!(codes, vec![202, 200], "{id}");
                 i += 8;
@@ -284,19 +268,26 @@ async fn two_processes_on_one_database_deliver_each_event_once() {
     assert!(twice.is_empty(), "delivered more than once: {twice:?}");
 }
 
-/// Waits (bounded) until no delivery row is left open; false if some still are.
-async fn all_done(pool: &sqlx::MySqlPool) -> bool {
+/// Starts the bridge again after the kill, lets it work until no delivery row is left open (bounded), stops it,
+/// and returns the webhook ids stored.
+async fn restart_until_delivered(db_url: &str, pool: &sqlx::MySqlPool, dest_env: &[(&str, String)]) -> Vec<String> {
+    let (mut child, _addr) = start_with(db_url, dest_env);
+    let mut done = false;
     for _ in 0..600 {
         let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status <> 'done'")
             .fetch_one(pool)
             .await
             .unwrap();
         if open == 0 {
-            return true;
+            done = true;
+            break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    false
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(done, "deliveries still open after restart");
+    sqlx::query_scalar("SELECT CONVERT(webhook_id USING utf8mb4) FROM inbox").fetch_all(pool).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -313,7 +304,8 @@ async fn sigkill_mid_burst_creates_each_dolibarr_object_once() {
     ];
     let (mut child, addr) = start_with(&db.url, &dolibarr);
     let event = |t: &str, data: serde_json::Value| {
-        serde_json::to_vec(&serde_json::json!({ "type": t, "timestamp": "2026-11-29T18:30:00Z", "data": data })).unwrap()
+        let envelope = serde_json::json!({ "type": t, "timestamp": "2026-11-29T18:30:00Z", "data": data });
+        serde_json::to_vec(&envelope).unwrap()
     };
     let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
     let secret = Secret::parse(SECRET).unwrap();
@@ -335,18 +327,7 @@ async fn sigkill_mid_burst_creates_each_dolibarr_object_once() {
             .collect();
         workers.push(tokio::spawn(async move {
             for (id, b) in events {
-                let ts = chrono::Utc::now().timestamp();
-                let sent = client
-                    .post(format!("http://{addr}/webhooks/prestashop"))
-                    .header("webhook-id", &id)
-                    .header("webhook-timestamp", ts.to_string())
-                    .header("webhook-signature", webhooks::sign(&secret, &id, ts, &b))
-                    .body(b)
-                    .send()
-                    .await;
-                if let Ok(r) = sent
-                    && r.status().is_success()
-                {
+                if send_webhook(&client, addr, &secret, &id, &b).await.is_some_and(|s| (200..300).contains(&s)) {
                     acked.lock().unwrap().push(id);
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -372,14 +353,7 @@ async fn sigkill_mid_burst_creates_each_dolibarr_object_once() {
     }
     let acked = acked.lock().unwrap().clone();
 
-    let (mut child, _addr) = start_with(&db.url, &dolibarr);
-    let done = all_done(&db.pool).await;
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert!(done, "deliveries still open after restart");
-
-    let inbox: Vec<String> =
-        sqlx::query_scalar("SELECT CONVERT(webhook_id USING utf8mb4) FROM inbox").fetch_all(&db.pool).await.unwrap();
+    let inbox = restart_until_delivered(&db.url, &db.pool, &dolibarr).await;
     for id in &acked {
         assert!(inbox.contains(id), "acknowledged {id} is not stored");
     }
@@ -451,15 +425,7 @@ async fn sigkill_mid_burst_pushes_again_only_what_the_kill_left_unanswered() {
                     "type": "order.created", "timestamp": "2026-11-29T18:30:00Z", "data": c
                 }))
                 .unwrap();
-                let (wid, ts) = (format!("created_{id}"), chrono::Utc::now().timestamp());
-                let _ = client
-                    .post(format!("http://{addr}/webhooks/prestashop"))
-                    .header("webhook-id", &wid)
-                    .header("webhook-timestamp", ts.to_string())
-                    .header("webhook-signature", webhooks::sign(&secret, &wid, ts, &b))
-                    .body(b)
-                    .send()
-                    .await;
+                send_webhook(&client, addr, &secret, &format!("created_{id}"), &b).await;
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }));
@@ -495,21 +461,13 @@ async fn sigkill_mid_burst_pushes_again_only_what_the_kill_left_unanswered() {
         .unwrap();
     assert!(open_at_kill > 0, "the kill came when everything was delivered: nothing tested");
 
-    let (mut child, _addr) = start_with(&rig.db.url, &apns);
-    let done = all_done(rig.pool()).await;
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert!(done, "deliveries still open after restart");
+    let stored = restart_until_delivered(&rig.db.url, rig.pool(), &apns).await;
 
     let mut pushed: HashMap<(String, String), u32> = HashMap::new();
     for p in rig.fake.accepted() {
         let order = p.headers.get("apns-collapse-id").cloned().unwrap_or_default();
         *pushed.entry((p.token, order)).or_insert(0) += 1;
     }
-    let stored: Vec<String> = sqlx::query_scalar("SELECT CONVERT(webhook_id USING utf8mb4) FROM inbox")
-        .fetch_all(rig.pool())
-        .await
-        .unwrap();
     let key = |token: &str, webhook_id: &str| (token.to_owned(), webhook_id.replace("created_", "REF"));
     let mut expected: Vec<_> = stored.iter().flat_map(|w| devices.iter().map(move |t| key(t, w))).collect();
     let mut got: Vec<_> = pushed.keys().cloned().collect();

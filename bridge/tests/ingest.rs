@@ -9,6 +9,18 @@ use ocpizza_bridge::app::spawn_app;
 use ocpizza_bridge::destination::Destination;
 use ocpizza_db::testing::TestDb;
 
+/// The partition the deliveries of one event were queued in.
+async fn partition_of(db: &TestDb, webhook_id: &str) -> String {
+    sqlx::query_scalar(
+        "SELECT CONVERT(d.partition_key USING utf8mb4) FROM deliveries d JOIN inbox i ON i.id = d.inbox_id \
+         WHERE i.webhook_id = ? LIMIT 1",
+    )
+    .bind(webhook_id)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap()
+}
+
 async fn rows(db: &TestDb) -> (i64, i64) {
     (count(&db.pool, "SELECT COUNT(*) FROM inbox").await, count(&db.pool, "SELECT COUNT(*) FROM deliveries").await)
 }
@@ -53,13 +65,7 @@ async fn accepted_event_is_stored_with_one_delivery_per_destination_then_deliver
     // A shortage without an order is partitioned by restaurant.
     let (status, _) = send(&client, app.addr, "evt_short_1", &stock_shortage()).await;
     assert_eq!(status, 202);
-    let key: String = sqlx::query_scalar(
-        "SELECT CONVERT(d.partition_key USING utf8mb4) FROM deliveries d JOIN inbox i ON i.id = d.inbox_id WHERE i.webhook_id = 'evt_short_1' LIMIT 1",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .unwrap();
-    assert_eq!(key, "restaurant:GERLAND");
+    assert_eq!(partition_of(&db, "evt_short_1").await, "restaurant:GERLAND");
 
     // A refused payment, as the extension emits it: stored and partitioned by its order like the others (which
     // destinations take it is each destination's own test: Dolibarr and APNs take none).
@@ -74,13 +80,7 @@ async fn accepted_event_is_stored_with_one_delivery_per_destination_then_deliver
     let (status, json) = send(&client, app.addr, "evt_failed_1", &failed).await;
     assert_eq!(status, 202, "{json}");
     assert!(wait_status(&db.pool, "evt_failed_1", "alpha", "done").await);
-    let key: String = sqlx::query_scalar(
-        "SELECT CONVERT(d.partition_key USING utf8mb4) FROM deliveries d JOIN inbox i ON i.id = d.inbox_id WHERE i.webhook_id = 'evt_failed_1' LIMIT 1",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .unwrap();
-    assert_eq!(key, "order:41");
+    assert_eq!(partition_of(&db, "evt_failed_1").await, "order:41");
 
     // /readyz reports the database, the migrations and which destinations are enabled.
     let ready: serde_json::Value =
@@ -292,15 +292,7 @@ async fn shop_gives_up_waiting_then_retries_and_the_event_is_stored_and_delivere
     let body = status_changed(12, "received", "accepted");
     let impatient = reqwest::Client::builder().timeout(std::time::Duration::from_millis(300)).build().unwrap();
     let signed = sign_with(SECRET, "evt_timeout", now(), &body);
-    let first = impatient
-        .post(format!("http://{}/webhooks/prestashop", app.addr))
-        .header("content-type", "application/json")
-        .header("webhook-id", &signed.id)
-        .header("webhook-timestamp", &signed.timestamp)
-        .header("webhook-signature", &signed.signature)
-        .body(body.clone())
-        .send()
-        .await;
+    let first = try_post_webhook(&impatient, app.addr, &signed, &body).await;
     assert!(first.as_ref().is_err_and(|e| e.is_timeout()), "the shop should have given up: {first:?}");
     // The database recovers: the request the shop gave up on still commits (its transaction runs to the end).
     sqlx::query("UNLOCK TABLES").execute(&mut stall).await.unwrap();

@@ -83,7 +83,20 @@ pub async fn post_webhook(
     signed: &Signed,
     body: &[u8],
 ) -> (u16, serde_json::Value) {
-    let resp = client
+    let resp = try_post_webhook(client, addr, signed, body).await.expect("request sent");
+    let status = resp.status().as_u16();
+    let json = resp.json().await.unwrap_or(serde_json::Value::Null);
+    (status, json)
+}
+
+/// [`post_webhook`], the transport error given back (a client that gives up, a server that is gone).
+pub async fn try_post_webhook(
+    client: &reqwest::Client,
+    addr: SocketAddr,
+    signed: &Signed,
+    body: &[u8],
+) -> reqwest::Result<reqwest::Response> {
+    client
         .post(format!("http://{addr}/webhooks/prestashop"))
         .header("content-type", "application/json")
         .header("webhook-id", &signed.id)
@@ -92,10 +105,6 @@ pub async fn post_webhook(
         .body(body.to_vec())
         .send()
         .await
-        .expect("request sent");
-    let status = resp.status().as_u16();
-    let json = resp.json().await.unwrap_or(serde_json::Value::Null);
-    (status, json)
 }
 
 pub async fn send(client: &reqwest::Client, addr: SocketAddr, id: &str, body: &[u8]) -> (u16, serde_json::Value) {

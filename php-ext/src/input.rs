@@ -123,7 +123,7 @@ fn scalar_bytes<'a>(key: &[u8], value: &'a Zval) -> PhpResult<Cow<'a, [u8]>> {
     {
         return Ok(Cow::Owned(s.into_bytes()));
     }
-    Err(validation(&String::from_utf8_lossy(key), format!("must be a string or a scalar, not {}", kind(value))))
+    Err(validation(&join("", &String::from_utf8_lossy(key)), format!("must be a string or a scalar, not {}", kind(value))))
 }
 
 fn kind(value: &Zval) -> &'static str {
@@ -180,8 +180,13 @@ fn child(parent: &str, key: Key) -> PhpResult<(String, String)> {
     Ok((name, path))
 }
 
+/// The path of key `name` under `parent`; an empty key is shown as `[""]` (a refusal always names a field).
 fn join(parent: &str, name: &str) -> String {
-    if parent.is_empty() { name.to_owned() } else { format!("{parent}.{name}") }
+    match (parent.is_empty(), name.is_empty()) {
+        (_, true) => format!("{parent}[\"\"]"),
+        (true, false) => name.to_owned(),
+        (false, false) => format!("{parent}.{name}"),
+    }
 }
 
 fn is_list(entries: &[(Key, &Zval)]) -> bool {

@@ -113,6 +113,18 @@ final class StoreBadInputTest extends StoreTestCase
         $this->assertTrue(self::$store->setStatus($id, 'accepted', "Sonnez 2\u{d7} \u{1F355}"));
     }
 
+    /** An empty array key is named `[""]`: a refusal always names a field (found by ApiPropertyTest). */
+    public function testARefusedValueUnderAnEmptyKeyIsStillNamed(): void
+    {
+        $cases = [
+            '[""]' => fn () => SogeCommerce::parseNotification(['' => ['x']], 'key', 'TEST'),
+            'customer[""]' => fn () => self::$store->recordOrder(['customer' => ['' => "\xff"]]),
+        ];
+        foreach ($cases as $field => $call) {
+            $this->refusedNotDb($field, $call, $field);
+        }
+    }
+
     /** Every other string parameter of the API: a non-UTF-8 value is refused by the parameter's name. */
     public function testNonUtf8StringArgumentsAreRefusedByName(): void
     {

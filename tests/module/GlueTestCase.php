@@ -163,27 +163,43 @@ abstract class GlueTestCase extends TestCase
         ];
     }
 
-    /** Runs a module front controller like PrestaShop's dispatcher; returns [http body, redirect url or null]. */
-    protected function runController(string $name, array $get = [], array $post = [], string $method = 'GET'): array
+    /**
+     * Runs a module front controller like PrestaShop's dispatcher (one new request: FrontController::$initialized
+     * reset); returns [http body, redirect url or null, controller]. $headers sets $_SERVER entries (HTTP_ACCEPT…).
+     */
+    protected function runController(string $name, array $get = [], array $post = [], string $method = 'GET', array $headers = []): array
     {
         $_GET = $get + ['fc' => 'module', 'module' => 'ocpizza', 'controller' => $name];
         $_POST = $post;
         $_SERVER['REQUEST_METHOD'] = $method;
+        unset($_SERVER['HTTP_ACCEPT']);
+        foreach ($headers as $k => $v) {
+            $_SERVER[$k] = $v;
+        }
+        \FrontController::$initialized = false;
         require_once OCPIZZA_MODULE_DIR . '/controllers/front/' . $name . '.php';
         $class = 'Ocpizza' . ucfirst($name) . 'ModuleFrontController';
-        $controller = new $class();
-        if (property_exists($controller, 'pollAttempts')) {
-            $controller->pollAttempts = 2;
-            $controller->pollDelayMicros = 1000;
-        }
+        $level = ob_get_level();
         ob_start();
+        $controller = null;
         try {
+            $controller = new $class();
+            if (property_exists($controller, 'pollAttempts')) {
+                $controller->pollAttempts = 2;
+                $controller->pollDelayMicros = 1000;
+            }
             $controller->run();
             $redirect = null;
         } catch (\StandInRedirect $r) {
             $redirect = $r->url;
         } finally {
-            $body = (string) ob_get_clean();
+            // FrontController::init() opened its own buffer, as PrestaShop does: collect every level.
+            $parts = [];
+            while (ob_get_level() > $level) {
+                array_unshift($parts, (string) ob_get_clean());
+            }
+            $body = implode('', $parts);
+            unset($_SERVER['HTTP_ACCEPT']);
         }
 
         return [$body, $redirect, $controller];

@@ -7,11 +7,18 @@ class PrestaShopException extends Exception
 {
 }
 
+/** Smarty's exception class (vendor/smarty/smarty). */
+class SmartyException extends Exception
+{
+}
+
 /** How the stand-in reproduces die()/exit/redirects: in phpunit they become exceptions the test can inspect. */
 final class StandIn
 {
     /** @var bool true in the phpunit process; child processes really exit, as PHP-FPM would */
     public static $throwOnHalt = true;
+    /** @var bool redirects become StandInRedirect (false: a real Location header and exit, as over HTTP) */
+    public static $throwOnRedirect = true;
 
     public static function halt(string $output): void
     {
@@ -92,9 +99,36 @@ class Tools
         return 'standin-admin-token-' . $tab;
     }
 
+    /** Tools::redirect(): a Location header, then exit (an exception the test catches in phpunit). */
     public static function redirect($url, $base_uri = '/', $link = null, $headers = null)
     {
-        throw new StandInRedirect((string) $url);
+        if (StandIn::$throwOnRedirect) {
+            throw new StandInRedirect((string) $url);
+        }
+        header('Location: ' . $url);
+        exit;
+    }
+
+    /** Tools::getAllValues(): $_POST + $_GET as received (no stripslashes, unlike getValue()). */
+    public static function getAllValues()
+    {
+        return $_POST + $_GET;
+    }
+
+    /** Tools::getToken(): hash of customer id, password hash and page; getToken(false) is the static token. */
+    public static function getToken($page = true, $context = null)
+    {
+        $context = $context ?: Context::getContext();
+        $customer = $context->customer;
+        $prefix = ($customer->id ?? '') . ($customer->passwd ?? '');
+
+        return self::hash($prefix . ($page === true ? ($_SERVER['SCRIPT_NAME'] ?? '') : $page));
+    }
+
+    /** Tools::hash(): md5 of _COOKIE_KEY_ and the value. */
+    public static function hash($passwd)
+    {
+        return md5(_COOKIE_KEY_ . $passwd);
     }
 
     public static function displayError($errorMessage = null, $htmlentities = null, $context = null)
@@ -230,8 +264,12 @@ class StandInSmarty
         return $name === null ? $this->vars : ($this->vars[$name] ?? null);
     }
 
+    /** As Smarty's fetch(): no template name is Smarty's "Missing '$template' parameter" exception. */
     public function fetch($template)
     {
+        if ($template === null || $template === '') {
+            throw new SmartyException("0(): Missing '\$template' parameter");
+        }
         $this->fetched[] = (string) $template;
 
         return '<!-- stand-in render of ' . $template . ' -->';

@@ -295,64 +295,6 @@ class Hook
     }
 }
 
-abstract class ModuleFrontController
-{
-    public $module;
-    /** @var Context */
-    public $context;
-    public $ajax = false;
-    public $errors = [];
-    /** @var string|null stand-in only: the template set by setTemplate() */
-    public $template;
-
-    public function __construct()
-    {
-        $this->context = Context::getContext();
-        $this->context->controller = $this;
-        $this->module = Module::getInstanceByName(Tools::getValue('module'));
-        if (!$this->module || !$this->module->active) {
-            Tools::redirect('index');
-        }
-    }
-
-    /** As Controller::run(): init, postProcess, then displayAjax() for ajax controllers or initContent() + display(). */
-    public function run()
-    {
-        $this->init();
-        $this->postProcess();
-        if ($this->ajax) {
-            if (method_exists($this, 'displayAjax')) {
-                $this->displayAjax();
-            }
-        } else {
-            $this->initContent();
-            $this->display();
-        }
-    }
-
-    public function init()
-    {
-    }
-
-    public function postProcess()
-    {
-    }
-
-    public function initContent()
-    {
-    }
-
-    public function setTemplate($template, $params = [], $locale = null)
-    {
-        $this->template = $template;
-    }
-
-    public function display()
-    {
-        return true;
-    }
-}
-
 class HelperForm
 {
     public $module;

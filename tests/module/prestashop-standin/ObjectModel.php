@@ -86,6 +86,8 @@ class Customer extends ObjectModel
     public $firstname;
     public $lastname;
     public $secure_key;
+    /** @var string|null password hash (not stored by the stand-in; part of Tools::getToken()) */
+    public $passwd;
     public static $definition = ['table' => 'customer', 'primary' => 'id_customer', 'fields' => ['email', 'firstname', 'lastname', 'secure_key']];
 }
 

@@ -14,12 +14,14 @@ define('_DB_PREFIX_', 'ps_');
 define('_MYSQL_ENGINE_', 'InnoDB');
 define('_PS_MODE_DEV_', true);
 define('_PS_DEBUG_SQL_', false);
+define('_COOKIE_KEY_', 'standin-cookie-key');
 define('_PS_MODULE_DIR_', dirname(__DIR__, 3) . '/prestashop-module/');
 
 require_once __DIR__ . '/ObjectModel.php';
 require_once __DIR__ . '/Core.php';
 require_once __DIR__ . '/Db.php';
 require_once __DIR__ . '/Module.php';
+require_once __DIR__ . '/Controller.php';
 require_once __DIR__ . '/PaymentOption.php';
 
 /** Creates, resets and drops the stand-in's database on the local MariaDB. */

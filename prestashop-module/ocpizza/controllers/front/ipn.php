@@ -20,10 +20,27 @@ class OcpizzaIpnModuleFrontController extends ModuleFrontController
 {
     /** @var Ocpizza */
     public $module;
-    /** Answer through displayAjax(): plain text, no theme. */
-    public $ajax = true;
     /** @var IpnResponse|null */
     public $ipnResponse;
+
+    /**
+     * A machine endpoint answers plain text whatever the request says. PrestaShop's Controller::__construct() (8.1 to 9.x)
+     * sets $this->ajax from the request (an `ajax` parameter or `Accept: application/json`), overwriting a declared
+     * `$ajax = true`; without it run() calls display(), which has no template: a Smarty fatal error. So ajax is set
+     * after the parent constructor, and display() answers the same in case anything turns it off again.
+     */
+    public function __construct()
+    {
+        parent::__construct();
+        $this->ajax = true;
+    }
+
+    public function display()
+    {
+        $this->displayAjax();
+
+        return true;
+    }
 
     public function postProcess()
     {

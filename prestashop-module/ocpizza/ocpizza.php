@@ -70,7 +70,7 @@ class Ocpizza extends PaymentModule
     {
         $this->name = 'ocpizza';
         $this->tab = 'payments_gateways';
-        $this->version = '1.0.0';
+        $this->version = '1.1.0';
         $this->author = 'OC Pizza';
         $this->need_instance = 0;
         $this->ps_versions_compliancy = ['min' => '8.1.0', 'max' => '9.99.99'];
@@ -107,14 +107,15 @@ class Ocpizza extends PaymentModule
         }
         // Order states stay (orders use them; PrestaShop's order page breaks on a deleted state) with their ids.
         $db = Db::getInstance();
-        foreach (['ocpizza_transaction', 'ocpizza_cart', 'ocpizza_order'] as $table) {
+        foreach (['ocpizza_transaction', 'ocpizza_cart', 'ocpizza_order', 'ocpizza_refused'] as $table) {
             $db->execute('DROP TABLE IF EXISTS `' . _DB_PREFIX_ . bqSQL($table) . '`');
         }
 
         return parent::uninstall();
     }
 
-    private function installTables(): bool
+    /** The side tables (CREATE TABLE IF NOT EXISTS: install and upgrades both call it). */
+    public function installTables(): bool
     {
         $sql = (string) file_get_contents(__DIR__ . '/sql/install.sql');
         $sql = str_replace(['PREFIX_', 'ENGINE_TYPE'], [_DB_PREFIX_, _MYSQL_ENGINE_], $sql);
@@ -434,6 +435,10 @@ class Ocpizza extends PaymentModule
         }
         try {
             $this->recorder()->record($order);
+        } catch (\OCPizzaModule\Order\OrderRefused $e) {
+            // Refused as invalid (e.g. its shop order id is already recorded for a different order): kept unlinked,
+            // listed with the reason on the configuration page; never linked to another order.
+            $this->logger()->error('Order ' . (int) $order->id . ' not sent to the restaurants, kept unlinked: ' . mb_substr($e->getMessage(), 0, 200));
         } catch (\Throwable $e) {
             // Never break validateOrder: the IPN retries (non-200) and the cron records what is missing.
             $this->logger()->error('Order ' . (int) $order->id . ' not recorded in OCPizza_DB: ' . get_class($e) . ': ' . mb_substr($e->getMessage(), 0, 200));
@@ -562,10 +567,16 @@ class Ocpizza extends PaymentModule
         }
         $ipnUrl = $this->context->link->getModuleLink($this->name, 'ipn', [], true);
         $cronUrl = $this->context->link->getModuleLink($this->name, 'cron', ['token' => $this->settings()->cronToken()], true);
+        $links = $this->links();
+        $probe = (new StatusProbe($this->settings(), $this->gateway()))->run();
+        $refusedCount = $links->refusedCount();
+        $probe['refused'] = ['ok' => $refusedCount === 0, 'detail' => (string) $refusedCount];
         $this->context->smarty->assign([
             'ocpizza_ipn_url' => $ipnUrl,
             'ocpizza_cron_url' => $cronUrl,
-            'ocpizza_status' => $this->statusLabels((new StatusProbe($this->settings(), $this->gateway()))->run()),
+            'ocpizza_status' => $this->statusLabels($probe),
+            // The shop orders OCPizza_DB refused, with the reason (the latest 20).
+            'ocpizza_refused' => $links->refused(20),
         ]);
 
         return $output . $this->display(__FILE__, 'views/templates/admin/status.tpl') . $this->renderForm();
@@ -579,6 +590,7 @@ class Ocpizza extends PaymentModule
             'database' => $this->l('OCPizza_DB'),
             'outbox' => $this->l('Events waiting for the bridge'),
             'bridge' => $this->l('Bridge (/readyz)'),
+            'refused' => $this->l('Shop orders not sent to the restaurants'),
         ];
         $out = [];
         foreach ($probe as $key => $r) {

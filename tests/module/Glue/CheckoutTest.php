@@ -140,10 +140,19 @@ final class CheckoutTest extends GlueTestCase
     {
         $this->useParserDouble();
         $cart = $this->makeCart([1 => 1]);
-        $fields = self::notificationFields($cart, 'AUTHORISED');
+        // A backslash and quotes in a signed value: read as sent (Tools::getAllValues), not stripslashes'd.
+        $fields = self::notificationFields($cart, 'AUTHORISED', ['vads_cust_address' => 'a\\b "c"']);
         unset($fields['vads_url_check_src'], $fields['vads_hash']);
+        $seen = null;
+        $parser = $this->gateway->parser;
+        $this->gateway->parser = static function (array $post, ...$rest) use ($parser, &$seen) {
+            $seen = $post;
+
+            return $parser($post, ...$rest);
+        };
         [, $redirect] = $this->runController('return', $fields + ['id_cart' => (string) $cart->id, 'key' => $cart->secure_key]);
         $this->assertStringContainsString('controller=order-confirmation', (string) $redirect);
+        $this->assertSame($fields, $seen, 'exactly the gateway\'s fields, values untouched (no id_cart, key, fc…)');
         $this->assertSame(1, $this->orderCount((int) $cart->id));
         // The IPN then arrives: same order, nothing new.
         [$body] = $this->runController('ipn', [], self::notificationFields($cart, 'AUTHORISED'), 'POST');

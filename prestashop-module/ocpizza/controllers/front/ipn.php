@@ -49,11 +49,16 @@ class OcpizzaIpnModuleFrontController extends ModuleFrontController
 
             return;
         }
-        // The signature covers the exact posted values: they are read as posted, not through Tools::getValue(),
-        // which strips backslashes. Nothing here is used in SQL or output; the extension validates every field.
+        // The signature covers the exact posted values: Tools::getAllValues() gives them as received (POST wins over
+        // GET), unlike Tools::getValue(), which strips backslashes. Only the gateway's fields are kept (vads_* and
+        // the signature; the query string's fc/module/controller are not part of the message). Nothing here is
+        // used in SQL or output; the extension validates every field.
         $post = [];
-        foreach ($_POST as $name => $value) {
-            if (!is_string($name) || !is_string($value)) {
+        foreach (Tools::getAllValues() as $name => $value) {
+            if (!is_string($name) || (strpos($name, 'vads_') !== 0 && $name !== 'signature')) {
+                continue;
+            }
+            if (!is_string($value)) {
                 $this->ipnResponse = new IpnResponse(200, 'KO-Invalid notification');
 
                 return;

@@ -47,9 +47,11 @@ abstract class GlueTestCase extends TestCase
         $this->module = \Module::getInstanceByName('ocpizza');
         $this->gateway = JournalGateway::lyon();
         $this->module->setGateway($this->gateway);
+        // The shop exists before the module is installed (carriers, countries, customers): PaymentModule::install()
+        // allows the carriers that exist then.
+        $this->fixtures();
         $this->assertTrue($this->module->install(), 'module install');
         $this->configure();
-        $this->fixtures();
     }
 
     protected static function databaseName(): string
@@ -80,8 +82,9 @@ abstract class GlueTestCase extends TestCase
         $db->insert('customer', ['id_customer' => 1, 'email' => 'camille.martin@example.org', 'firstname' => 'Camille', 'lastname' => 'Martin', 'secure_key' => str_repeat('a', 32)]);
         $db->insert('address', ['id_address' => 1, 'id_customer' => 1, 'address1' => '12 rue de la République', 'address2' => '3e étage', 'postcode' => '69002', 'city' => 'Lyon', 'id_country' => 8, 'phone_mobile' => '06 12 34 56 78']);
         $db->insert('address', ['id_address' => 2, 'id_customer' => 1, 'address1' => '1 place de la Comédie', 'postcode' => '75001', 'city' => 'Paris', 'id_country' => 8]);
-        $db->insert('carrier', ['id_carrier' => self::CARRIER_DELIVERY, 'name' => 'Livraison OC Pizza']);
-        $db->insert('carrier', ['id_carrier' => self::CARRIER_PICKUP_BELLECOUR, 'name' => 'Retrait Bellecour']);
+        $db->insert('customer_group', ['id_customer' => 1, 'id_group' => 3]);
+        $db->insert('carrier', ['id_carrier' => self::CARRIER_DELIVERY, 'id_reference' => self::CARRIER_DELIVERY, 'name' => 'Livraison OC Pizza']);
+        $db->insert('carrier', ['id_carrier' => self::CARRIER_PICKUP_BELLECOUR, 'id_reference' => self::CARRIER_PICKUP_BELLECOUR, 'name' => 'Retrait Bellecour']);
         $db->insert('product', ['id_product' => 1, 'reference' => 'PIZZA-MARGHERITA', 'name' => 'Pizza Margherita', 'price_wt' => '11.50', 'rate' => '10']);
         $db->insert('product', ['id_product' => 2, 'reference' => 'PIZZA-REINE', 'name' => 'Pizza Reine', 'price_wt' => '13.90', 'rate' => '10']);
         $db->insert('product', ['id_product' => 3, 'reference' => 'DRINK-COLA-33', 'name' => 'Cola 33 cl', 'price_wt' => '2.50', 'rate' => '5.5']);

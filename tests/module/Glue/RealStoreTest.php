@@ -70,7 +70,7 @@ final class RealStoreTest extends GlueTestCase
 
         // Cash on delivery, through the kitchen to delivered: statuses walk the state machine, the cash is recorded.
         $cash = $this->makeCart([1 => 1]);
-        $this->runController('validation', ['method' => 'cash_on_delivery']);
+        $this->runController('validation', [], ['method' => 'cash_on_delivery', 'token' => \Tools::getToken(false)], 'POST');
         $cashOrder = (int) \Order::getIdByCartId((int) $cash->id);
         foreach ([\Configuration::get(Keys::OS_READY), \Configuration::get(Keys::OS_DELIVERING), \Configuration::get('PS_OS_DELIVERED')] as $state) {
             $h = new \OrderHistory();
@@ -108,7 +108,7 @@ final class RealStoreTest extends GlueTestCase
         $this->assertTrue($other['created']);
 
         $cart = $this->makeCart([1 => 1]);
-        $this->runController('validation', ['method' => 'cash_on_delivery', 'token' => \Tools::getToken(false)], [], 'POST');
+        $this->runController('validation', [], ['method' => 'cash_on_delivery', 'token' => \Tools::getToken(false)], 'POST');
         $orderId = (int) \Order::getIdByCartId((int) $cart->id);
         $this->assertSame(6, $orderId);
         $this->assertNull($this->module->links()->find($orderId), 'not linked to the other order 6');

@@ -202,11 +202,42 @@ class Shop extends ObjectModel
     }
 }
 
+/** classes/Country.php: ISO code by id, the active countries (France, Belgium, Switzerland here). */
 class Country
 {
+    private const ACTIVE = [8 => 'FR', 3 => 'BE', 19 => 'CH'];
+
     public static function getIsoById($id_country)
     {
-        return [8 => 'FR', 3 => 'BE', 19 => 'CH'][(int) $id_country] ?? false;
+        return self::ACTIVE[(int) $id_country] ?? false;
+    }
+
+    public static function getCountries($idLang, $active = false, $containStates = false, $listStates = true)
+    {
+        $out = [];
+        foreach (self::ACTIVE as $id => $iso) {
+            $out[$id] = ['id_country' => $id, 'iso_code' => $iso];
+        }
+
+        return $out;
+    }
+}
+
+/** classes/Group.php: the three default groups (1 Visitor, 2 Guest, 3 Customer) and a module's group restrictions. */
+class Group
+{
+    public const DEFAULT_GROUPS = [1, 2, 3];
+
+    /** Group::addRestrictionsForModule(), called by Module::install(): every group may use the module. */
+    public static function addRestrictionsForModule($id_module, $shops = [1])
+    {
+        foreach ((array) $shops as $shop) {
+            foreach (self::DEFAULT_GROUPS as $group) {
+                Db::getInstance()->insert('module_group', ['id_module' => (int) $id_module, 'id_shop' => (int) $shop, 'id_group' => $group], false, true, Db::INSERT_IGNORE);
+            }
+        }
+
+        return true;
     }
 }
 

@@ -69,6 +69,8 @@ abstract class Module
         Db::getInstance()->insert('module', ['name' => $this->name, 'active' => 1]);
         $this->id = Db::getInstance()->Insert_ID();
         $this->active = true;
+        // As Module::install(): every customer group may use the module.
+        Group::addRestrictionsForModule($this->id, [1]);
 
         return true;
     }
@@ -153,9 +155,17 @@ abstract class PaymentModule extends Module
         if (!parent::install()) {
             return false;
         }
-        // As PrestaShop's addCheckboxCurrencyRestrictionsForModule(): every currency allowed.
+        // As PaymentModule::install() (classes/PaymentModule.php): addCheckboxCurrencyRestrictionsForModule(),
+        // addCheckboxCountryRestrictionsForModule() (active countries) and addCheckboxCarrierRestrictionsForModule()
+        // (every carrier's id_reference): everything allowed until the merchant unticks it in Payment > Preferences.
         foreach (Db::getInstance()->executeS('SELECT id_currency FROM `' . _DB_PREFIX_ . 'currency`') as $c) {
             Db::getInstance()->insert('module_currency', ['id_module' => (int) $this->id, 'id_currency' => (int) $c['id_currency']]);
+        }
+        foreach (Country::getCountries(1, true) as $c) {
+            Db::getInstance()->insert('module_country', ['id_module' => (int) $this->id, 'id_shop' => 1, 'id_country' => (int) $c['id_country']]);
+        }
+        foreach (Carrier::getCarriers(1, false, false, false, null, Carrier::ALL_CARRIERS) as $c) {
+            Db::getInstance()->insert('module_carrier', ['id_module' => (int) $this->id, 'id_shop' => 1, 'id_reference' => (int) $c['id_reference']], false, true, Db::INSERT_IGNORE);
         }
 
         return true;

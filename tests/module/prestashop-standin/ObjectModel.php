@@ -89,6 +89,16 @@ class Customer extends ObjectModel
     /** @var string|null password hash (not stored by the stand-in; part of Tools::getToken()) */
     public $passwd;
     public static $definition = ['table' => 'customer', 'primary' => 'id_customer', 'fields' => ['email', 'firstname', 'lastname', 'secure_key']];
+
+    /** Customer::getGroupsStatic(): the customer's groups (customer_group), the Visitor group without a customer. */
+    public static function getGroupsStatic($id_customer)
+    {
+        if (!(int) $id_customer) {
+            return [1];
+        }
+
+        return array_map('intval', array_column(Db::getInstance()->executeS('SELECT id_group FROM `' . _DB_PREFIX_ . 'customer_group` WHERE id_customer = ' . (int) $id_customer), 'id_group'));
+    }
 }
 
 class Address extends ObjectModel
@@ -107,14 +117,16 @@ class Address extends ObjectModel
 class Carrier extends ObjectModel
 {
     public const ALL_CARRIERS = 5;
+    /** @var int the id of the carrier's first version (a carrier edited in the back office gets a new id, same reference) */
+    public $id_reference;
     public $name;
     public $active;
     public $deleted;
-    public static $definition = ['table' => 'carrier', 'primary' => 'id_carrier', 'fields' => ['name', 'active', 'deleted']];
+    public static $definition = ['table' => 'carrier', 'primary' => 'id_carrier', 'fields' => ['id_reference', 'name', 'active', 'deleted']];
 
     public static function getCarriers($id_lang, $active = false, $delete = false, $id_zone = false, $ids_group = null, $modules_filters = self::ALL_CARRIERS)
     {
-        return Db::getInstance()->executeS('SELECT id_carrier, name FROM `' . _DB_PREFIX_ . 'carrier` WHERE deleted = ' . (int) $delete . ($active ? ' AND active = 1' : ''));
+        return Db::getInstance()->executeS('SELECT id_carrier, id_reference, name FROM `' . _DB_PREFIX_ . 'carrier` WHERE deleted = ' . (int) $delete . ($active ? ' AND active = 1' : ''));
     }
 }
 

@@ -47,6 +47,7 @@ class StandInRedirect extends StandInHalt
     }
 }
 
+/** classes/Configuration.php: get(), updateValue(), deleteByName() (one shop, no language: what the module uses). */
 class Configuration
 {
     public static function get($key, $idLang = null, $idShopGroup = null, $idShop = null, $default = false)
@@ -68,6 +69,10 @@ class Configuration
     }
 }
 
+/**
+ * classes/Tools.php: getValue() (POST then GET, stripslashes), getAllValues() ($_POST + $_GET as received),
+ * getIsset(), isSubmit(), getToken()/hash(), redirect() (Location header + exit), ps_round(), passwdGen().
+ */
 class Tools
 {
     /** As PrestaShop: POST then GET, strings urlencoded/decoded and stripslashes'd. */
@@ -158,6 +163,7 @@ class Tools
     }
 }
 
+/** classes/Validate.php: isLoadedObject(), isUnsignedId(). */
 class Validate
 {
     public static function isLoadedObject($object)
@@ -171,6 +177,7 @@ class Validate
     }
 }
 
+/** classes/Language.php: two languages (1 fr, 2 en), getLanguages(). */
 class Language extends ObjectModel
 {
     public $iso_code;
@@ -194,6 +201,7 @@ class Language extends ObjectModel
     }
 }
 
+/** classes/shop/Shop.php: a single shop, id 1. */
 class Shop extends ObjectModel
 {
     public function __construct($id = null, $id_lang = null, $id_shop = null)
@@ -241,6 +249,7 @@ class Group
     }
 }
 
+/** classes/PrestaShopLogger.php: addLog() writes a row the tests read (Advanced Parameters > Logs). */
 class PrestaShopLogger
 {
     public static function addLog($message, $severity = 1, $errorCode = null, $objectType = null, $objectId = null, $allowDuplicate = false, $idEmployee = null)
@@ -249,6 +258,7 @@ class PrestaShopLogger
     }
 }
 
+/** classes/Link.php: getModuleLink() (index.php?fc=module&module=…&controller=…), getPageLink(), getAdminLink(). */
 class Link
 {
     public const BASE = 'https://shop.test/';
@@ -271,7 +281,7 @@ class Link
     }
 }
 
-/** Records assignments and fetched templates instead of compiling Smarty templates. */
+/** Records assignments and fetched templates instead of compiling Smarty templates (vendor/smarty/smarty: assign, getTemplateVars, fetch). */
 class StandInSmarty
 {
     /** @var array<string, mixed> */
@@ -307,6 +317,7 @@ class StandInSmarty
     }
 }
 
+/** classes/Context.php: getContext() singleton (cart, customer, currency, language, shop, link, smarty, controller), getComputingPrecision(). */
 class Context
 {
     /** @var Context|null */

@@ -1,8 +1,5 @@
 <?php
-/**
- * STAND-IN, NOT PRESTASHOP: a minimal ObjectModel (load by id, add, update) and the entities the OC Pizza module
- * uses, with PrestaShop 8.2's property and method names. Multilingual `name` of OrderState is stored as JSON.
- */
+/** classes/ObjectModel.php: load by id, add(), update(), save() over the table of static::$definition. */
 abstract class ObjectModel
 {
     /** @var int|null */
@@ -72,6 +69,7 @@ abstract class ObjectModel
     }
 }
 
+/** classes/Currency.php: iso_code, iso_code_num, precision. */
 class Currency extends ObjectModel
 {
     public $iso_code;
@@ -80,6 +78,7 @@ class Currency extends ObjectModel
     public static $definition = ['table' => 'currency', 'primary' => 'id_currency', 'fields' => ['iso_code', 'iso_code_num', 'precision']];
 }
 
+/** classes/Customer.php: the fields the module reads, getGroupsStatic(). */
 class Customer extends ObjectModel
 {
     public $email;
@@ -101,6 +100,7 @@ class Customer extends ObjectModel
     }
 }
 
+/** classes/Address.php: the fields the module reads. */
 class Address extends ObjectModel
 {
     public $id_customer;
@@ -114,6 +114,7 @@ class Address extends ObjectModel
     public static $definition = ['table' => 'address', 'primary' => 'id_address', 'fields' => ['id_customer', 'address1', 'address2', 'postcode', 'city', 'id_country', 'phone', 'phone_mobile']];
 }
 
+/** classes/Carrier.php: id_reference, getCarriers(). */
 class Carrier extends ObjectModel
 {
     public const ALL_CARRIERS = 5;
@@ -130,6 +131,7 @@ class Carrier extends ObjectModel
     }
 }
 
+/** classes/Message.php: a private message on an order. */
 class Message extends ObjectModel
 {
     public $id_order;
@@ -140,6 +142,7 @@ class Message extends ObjectModel
     public static $definition = ['table' => 'message', 'primary' => 'id_message', 'fields' => ['id_order', 'id_cart', 'id_customer', 'message', 'private']];
 }
 
+/** classes/order/OrderState.php: flags (logable, paid, shipped…), multilingual name, getOrderStates(). */
 class OrderState extends ObjectModel
 {
     public const FLAG_PAID = 'paid';
@@ -173,6 +176,7 @@ class OrderState extends ObjectModel
     }
 }
 
+/** classes/Cart.php: getProducts(), getCartRules(), getOrderTotal() (PS_ROUND_TYPE per line), orderExists(). */
 class Cart extends ObjectModel
 {
     public const ONLY_PRODUCTS = 1;
@@ -245,6 +249,7 @@ class Cart extends ObjectModel
     }
 }
 
+/** classes/order/Order.php: getIdByCartId(), getCurrentState(), hasBeenPaid() (from the history), generateReference() (9 upper-case letters). */
 class Order extends ObjectModel
 {
     public $reference;
@@ -292,6 +297,10 @@ class Order extends ObjectModel
     }
 }
 
+/**
+ * classes/order/OrderHistory.php: changeIdOrderState() fires actionOrderStatusUpdate before and
+ * actionOrderStatusPostUpdate after changing current_state; addWithemail() writes the history row.
+ */
 class OrderHistory extends ObjectModel
 {
     public $id_order;

@@ -90,11 +90,11 @@ final class IpnHttpTest extends GlueTestCase
         $cart = $this->makeCart([1 => 1]);
         $fields = self::notificationFields($cart, 'AUTHORISED');
         $token = $this->module->settings()->cronToken();
-        foreach ([true, false] as $debug) {
-            $this->start(['OCPIZZA_PARSER_DOUBLE' => '1'], $debug);
+        foreach ([['8.1.0', true], ['8.2.0', false], ['9.1.3', true], ['9.1.3', false]] as [$version, $debug]) {
+            $this->start(['OCPIZZA_PARSER_DOUBLE' => '1', 'OCPIZZA_STANDIN_PS_VERSION' => $version], $debug);
             foreach (['' => [], '&ajax=1' => [], ' Accept json' => ['Accept: application/json'], ' Accept html' => ['Accept: text/html,application/xhtml+xml']] as $variant => $headers) {
                 $query = 'controller=ipn' . (strpos($variant, '&') === 0 ? $variant : '');
-                $label = ($debug ? 'debug' : 'production') . $variant;
+                $label = $version . ' ' . ($debug ? 'debug' : 'production') . $variant;
                 $this->assertSame([200, 'KO-Invalid signature'], array_slice($this->post(http_build_query(['signature' => 'forged'] + $fields), 'POST', $query, $headers), 0, 2), $label);
                 $this->assertSame([405, 'KO-POST only'], array_slice($this->post('', 'GET', $query, $headers), 0, 2), $label);
                 [$status, $body, $type] = $this->post('', 'GET', 'controller=cron&token=' . $token . (strpos($variant, '&') === 0 ? $variant : ''), $headers);

@@ -298,7 +298,7 @@ class Order extends ObjectModel
 }
 
 /**
- * classes/order/OrderHistory.php: changeIdOrderState() fires actionOrderStatusUpdate before and
+ * classes/order/OrderHistory.php (9.2.1 read): changeIdOrderState() fires actionOrderStatusUpdate before and
  * actionOrderStatusPostUpdate after changing current_state; addWithemail() writes the history row.
  */
 class OrderHistory extends ObjectModel
@@ -316,12 +316,13 @@ class OrderHistory extends ObjectModel
     {
         $order = $id_order instanceof Order ? $id_order : new Order((int) $id_order);
         $new_os = new OrderState((int) $new_order_state, (int) $order->id_lang);
-        $old_os = $order->current_state ? new OrderState((int) $order->current_state, (int) $order->id_lang) : null;
+        // As PrestaShop (9.2.1 read): oldOrderStatus is always an OrderState, not loaded (id null) for a new order.
+        $old_os = new OrderState((int) $order->current_state, (int) $order->id_lang);
         if (!Validate::isLoadedObject($new_os)) {
             throw new PrestaShopException('Can\'t load Order status');
         }
         Hook::exec('actionOrderStatusUpdate', ['newOrderStatus' => $new_os, 'oldOrderStatus' => $old_os, 'id_order' => (int) $order->id], null, false, true, false, $order->id_shop ?? null);
-        if ($new_os->paid && (!$old_os || !$old_os->paid) && $use_existing_payment === false) {
+        if ($new_os->paid && !$old_os->paid && $use_existing_payment === false) {
             $payment = ['order_reference' => $order->reference, 'amount' => $order->total_paid_tax_incl, 'payment_method' => $order->payment, 'transaction_id' => ''];
             Db::getInstance()->insert('order_payment', $payment);
         }

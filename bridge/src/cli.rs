@@ -32,8 +32,14 @@ pub enum Command {
     Serve,
     /// Apply the embedded OCPizza_DB migrations.
     Migrate,
-    /// Load the fictitious chain (restaurants, staff, menu, stock, customers, past orders); safe to run twice.
-    Seed,
+    /// Load the chain's reference data (restaurants, staff, menu, recipes, stock); safe to run twice, and on a
+    /// database holding real orders (none is changed).
+    Seed {
+        /// Also load fictitious customers and past orders (demo and test databases only), with shop ids
+        /// 9000000001+ and references DEMO-0001… that a real PrestaShop cannot produce.
+        #[arg(long)]
+        demo_orders: bool,
+    },
     /// Print a short summary of what the database holds.
     Summary,
     /// Delete delivered (done) deliveries and inbox rows left without any delivery, once older than the retention;
@@ -175,11 +181,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("Applied {} migration(s): {:?}", applied.len(), applied);
             }
         }
-        Command::Seed => {
+        Command::Seed { demo_orders } => {
             let pool = ocpizza_db::connect(&url()?).await?;
             ensure_current(&pool).await?;
-            ocpizza_db::seed::load(&pool).await?;
-            println!("Fictitious data loaded.");
+            if demo_orders {
+                ocpizza_db::seed::load_demo_orders(&pool).await?;
+                println!("Reference data and demo orders loaded.");
+            } else {
+                ocpizza_db::seed::load(&pool).await?;
+                println!("Reference data loaded (no customer, no order; --demo-orders adds fictitious ones).");
+            }
             print!("{}", ocpizza_db::seed::summary(&pool).await?);
         }
         Command::Summary => {

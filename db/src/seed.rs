@@ -1,8 +1,11 @@
-//! The fictitious chain (the seed document's "données fictives"): five restaurants around Lyon with their delivery
-//! postcodes, staff, a menu with recipes, stock, a few customers and past orders in various states.
+//! The chain's data (the seed document's "données fictives"). [`load`] is the reference data a production database
+//! needs — five restaurants around Lyon with their delivery postcodes, staff, a menu with recipes, stock — and nothing
+//! else; [`load_demo_orders`] adds fictitious customers and past orders in various states, for demos and tests only.
 //!
-//! Every statement of `seed/chain.sql` is keyed on a natural key (`INSERT … ON DUPLICATE KEY UPDATE` or
-//! `INSERT IGNORE`), so loading it twice changes nothing.
+//! Every statement of `seed/*.sql` is keyed on a natural key (`INSERT … ON DUPLICATE KEY UPDATE` or
+//! `INSERT IGNORE`), so loading twice changes nothing, and a database holding real orders keeps them as they are.
+//! The demo rows use ids and references a real PrestaShop cannot produce ([`DEMO_ID_MIN`], `DEMO-0001`…): a real
+//! order never meets one of them.
 
 use std::fmt::Write;
 
@@ -11,11 +14,26 @@ use sqlx::MySqlPool;
 use crate::DbError;
 
 const CHAIN_SQL: &str = include_str!("../seed/chain.sql");
+const DEMO_ORDERS_SQL: &str = include_str!("../seed/demo_orders.sql");
 
-/// Loads the fictitious data in one transaction.
+/// Smallest shop order / customer id of the demo rows: above PrestaShop's INT(10) UNSIGNED ids (max 4294967295).
+pub const DEMO_ID_MIN: i64 = 9_000_000_000;
+
+/// Loads the chain's reference data (restaurants, staff, menu, recipes, stock) in one transaction. No customer, no
+/// order: what `ocpizza-bridge seed` runs on a production database.
 pub async fn load(pool: &MySqlPool) -> Result<(), DbError> {
     let mut tx = pool.begin().await?;
     sqlx::raw_sql(CHAIN_SQL).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The reference data plus the demo customers and past orders (`seed --demo-orders`, `make demo`, tests), in one
+/// transaction.
+pub async fn load_demo_orders(pool: &MySqlPool) -> Result<(), DbError> {
+    let mut tx = pool.begin().await?;
+    sqlx::raw_sql(CHAIN_SQL).execute(&mut *tx).await?;
+    sqlx::raw_sql(DEMO_ORDERS_SQL).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }

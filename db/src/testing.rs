@@ -28,10 +28,10 @@ impl TestDb {
         db
     }
 
-    /// Migrated and seeded with the fictitious chain.
+    /// Migrated and seeded with the chain and its demo customers and orders (`seed --demo-orders`).
     pub async fn seeded() -> TestDb {
         let db = TestDb::new().await;
-        crate::seed::load(&db.pool).await.expect("seed loads");
+        crate::seed::load_demo_orders(&db.pool).await.expect("seed loads");
         db
     }
 

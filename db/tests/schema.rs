@@ -113,9 +113,9 @@ async fn connection_errors_are_precise() {
 #[tokio::test]
 async fn seeding_twice_gives_the_same_row_counts() {
     let db = TestDb::new().await;
-    seed::load(&db.pool).await.unwrap();
+    seed::load_demo_orders(&db.pool).await.unwrap();
     let first = seed::counts(&db.pool).await.unwrap();
-    seed::load(&db.pool).await.unwrap();
+    seed::load_demo_orders(&db.pool).await.unwrap();
     let second = seed::counts(&db.pool).await.unwrap();
     assert_eq!(first, second);
     let summary = seed::summary(&db.pool).await.unwrap();
@@ -178,9 +178,9 @@ async fn the_seeded_history_follows_the_state_machine() {
 async fn bad_rows_are_refused_by_the_database_itself() {
     let db = TestDb::seeded().await;
     let bel = r("BELLECOUR");
-    let cust = "(SELECT id FROM customers WHERE shop_customer_id = 101)";
+    let cust = "(SELECT id FROM customers WHERE shop_customer_id = 9000000101)";
     let pizza = "(SELECT id FROM products WHERE sku = 'PIZZA-REINE')";
-    let order1 = "(SELECT id FROM orders WHERE shop_order_id = 1)";
+    let order1 = "(SELECT id FROM orders WHERE shop_order_id = 9000000001)";
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
     let order_sql = |fulfilment: &str, addr: &str, method: &str, currency: &str, total: &str, status: &str| {
         leak(format!(
@@ -229,7 +229,7 @@ async fn bad_rows_are_refused_by_the_database_itself() {
         Case { what: "closing before opening", sql: leak(format!("INSERT INTO restaurant_opening_hours (restaurant_id, weekday, opens_at, closes_at) VALUES ({bel}, 1, '15:00', '11:00')")), expect: Expect::Check("ck_opening_hours_order") },
         // enumerations
         Case { what: "unknown order status", sql: order_sql("takeaway", "NULL", "at_restaurant", "EUR", "100", "shipped"), expect: Expect::Check("ck_orders_status") },
-        Case { what: "unknown status on update", sql: "UPDATE orders SET status = 'lost' WHERE shop_order_id = 1", expect: Expect::Check("ck_orders_status") },
+        Case { what: "unknown status on update", sql: "UPDATE orders SET status = 'lost' WHERE shop_order_id = 9000000001", expect: Expect::Check("ck_orders_status") },
         Case { what: "unknown fulfilment", sql: order_sql("drone", "NULL", "at_restaurant", "EUR", "100", "received"), expect: Expect::Check("ck_orders_fulfilment") },
         Case { what: "unknown payment method", sql: order_sql("takeaway", "NULL", "bitcoin", "EUR", "100", "received"), expect: Expect::Check("ck_orders_payment_method") },
         Case { what: "lowercase currency", sql: order_sql("takeaway", "NULL", "at_restaurant", "eur", "100", "received"), expect: Expect::Check("ck_orders_currency") },
@@ -263,10 +263,10 @@ async fn bad_rows_are_refused_by_the_database_itself() {
         Case { what: "payment of an unknown order", sql: "INSERT INTO payments (order_id, provider, transaction_key, amount_cents, currency, status, raw_status, occurred_at) VALUES (999999, 'cash', 'k-fk', 5, 'EUR', 'paid', 'PAID', NOW())", expect: Expect::Code(ER_NO_REFERENCED_ROW) },
         Case { what: "deleting a restaurant that has orders", sql: "DELETE FROM restaurants WHERE code = 'BELLECOUR'", expect: Expect::Code(ER_ROW_IS_REFERENCED) },
         // uniqueness
-        Case { what: "duplicate shop order id", sql: leak(format!("INSERT INTO orders (shop_order_id, reference, restaurant_id, customer_id, fulfilment, payment_method, currency, total_cents, placed_at) VALUES (1, 'OTHERREF1', {bel}, {cust}, 'takeaway', 'at_restaurant', 'EUR', 100, NOW())")), expect: Expect::Code(ER_DUP_ENTRY) },
-        Case { what: "duplicate order reference", sql: leak(format!("INSERT INTO orders (shop_order_id, reference, restaurant_id, customer_id, fulfilment, payment_method, currency, total_cents, placed_at) VALUES (9005, 'QWERTYUIA', {bel}, {cust}, 'takeaway', 'at_restaurant', 'EUR', 100, NOW())")), expect: Expect::Code(ER_DUP_ENTRY) },
+        Case { what: "duplicate shop order id", sql: leak(format!("INSERT INTO orders (shop_order_id, reference, restaurant_id, customer_id, fulfilment, payment_method, currency, total_cents, placed_at) VALUES (9000000001, 'OTHERREF1', {bel}, {cust}, 'takeaway', 'at_restaurant', 'EUR', 100, NOW())")), expect: Expect::Code(ER_DUP_ENTRY) },
+        Case { what: "duplicate order reference", sql: leak(format!("INSERT INTO orders (shop_order_id, reference, restaurant_id, customer_id, fulfilment, payment_method, currency, total_cents, placed_at) VALUES (9005, 'DEMO-0001', {bel}, {cust}, 'takeaway', 'at_restaurant', 'EUR', 100, NOW())")), expect: Expect::Code(ER_DUP_ENTRY) },
         Case { what: "duplicate SKU", sql: product_sql("PIZZA-REINE", "pizza", "100", "10"), expect: Expect::Code(ER_DUP_ENTRY) },
-        Case { what: "duplicate customer", sql: customer_sql("101", "other@example.fr"), expect: Expect::Code(ER_DUP_ENTRY) },
+        Case { what: "duplicate customer", sql: customer_sql("9000000101", "other@example.fr"), expect: Expect::Code(ER_DUP_ENTRY) },
         Case { what: "duplicate payment transaction key", sql: leak(format!("INSERT INTO payments (order_id, provider, transaction_key, amount_cents, currency, status, raw_status, occurred_at) VALUES ({order1}, 'sogecommerce', 'seed-12345678-20261120-702131-DEBIT-1-CAPTURED', 2930, 'EUR', 'paid', 'CAPTURED', NOW())")), expect: Expect::Code(ER_DUP_ENTRY) },
         Case { what: "postcode served twice", sql: leak(format!("INSERT INTO restaurant_delivery_postcodes (postcode, restaurant_id) VALUES ('69002', {})", r("GERLAND"))), expect: Expect::Code(ER_DUP_ENTRY) },
         // append-only history
@@ -290,7 +290,7 @@ async fn valid_rows_of_the_same_shapes_are_accepted() {
         "INSERT INTO products (sku, name, kind, price_cents, vat_rate) VALUES ('PIZZA-X1', 'Test', 'pizza', 0, 5.5)",
         "INSERT INTO customers (shop_customer_id, email, first_name, last_name) VALUES (9001, 'a.b+c@example.co.uk', 'A', 'B')",
         "INSERT INTO staff (restaurant_id, role, first_name, last_name, email) VALUES ((SELECT id FROM restaurants WHERE code = 'VAISE'), 'cashier', 'Jo', 'Lee', 'jo@ocpizza.fr')",
-        "INSERT INTO order_lines (order_id, line_no, kind, product_id, name, quantity, unit_price_cents, vat_rate) VALUES ((SELECT id FROM orders WHERE shop_order_id = 1), 99, 'discount', NULL, 'Remise', 1, -100, 10)",
+        "INSERT INTO order_lines (order_id, line_no, kind, product_id, name, quantity, unit_price_cents, vat_rate) VALUES ((SELECT id FROM orders WHERE shop_order_id = 9000000001), 99, 'discount', NULL, 'Remise', 1, -100, 10)",
         "INSERT INTO outbox (event_id, event_type, payload) VALUES ('evt-ok', 'order.created', '{\"a\":1}')",
     ] {
         sqlx::query(sql).execute(&db.pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"));

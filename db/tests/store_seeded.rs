@@ -32,7 +32,7 @@ async fn the_seeded_chain_routes_offers_and_records_orders() {
         "shop_order_id": 90001, "reference": "SEEDTEST1", "restaurant": "VAISE",
         "placed_at": "2026-11-29T20:00:00+01:00", "fulfilment": "takeaway", "payment_method": "at_restaurant",
         "currency": "EUR", "total_cents": 3 * 1450 + 300,
-        "customer": {"shop_customer_id": 105, "email": "aurelie.vidal@example.com", "first_name": "Aurélie",
+        "customer": {"shop_customer_id": 9_000_000_105_i64, "email": "aurelie.vidal@example.com", "first_name": "Aurélie",
                      "last_name": "Vidal", "phone": "+33 6 21 22 23 24"},
         "lines": [
             {"sku": "PIZZA-SAUMON", "name": "Pizza Saumon", "quantity": 3, "unit_price_cents": 1450, "vat_rate": "10.00"},
@@ -41,7 +41,7 @@ async fn the_seeded_chain_routes_offers_and_records_orders() {
     });
     let r = store::record_order(&db.pool, &order).await.unwrap();
     assert!(r.created);
-    let (customers,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM customers WHERE shop_customer_id = 105")
+    let (customers,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM customers WHERE shop_customer_id = 9000000105")
         .fetch_one(&db.pool)
         .await
         .unwrap();
@@ -66,6 +66,6 @@ async fn the_seeded_chain_routes_offers_and_records_orders() {
             .contains(&"PIZZA-SAUMON".to_owned())
     );
 
-    // The seeded order 8 is `received`: the staff accept it.
-    assert!(store::set_status(&db.pool, 8, "accepted", None).await.unwrap());
+    // The demo order 9000000008 is `received`: the staff accept it.
+    assert!(store::set_status(&db.pool, 9_000_000_008, "accepted", None).await.unwrap());
 }

@@ -70,7 +70,7 @@ class Ocpizza extends PaymentModule
     {
         $this->name = 'ocpizza';
         $this->tab = 'payments_gateways';
-        $this->version = '1.0.0';
+        $this->version = '1.1.0';
         $this->author = 'OC Pizza';
         $this->need_instance = 0;
         $this->ps_versions_compliancy = ['min' => '8.1.0', 'max' => '9.99.99'];
@@ -107,14 +107,15 @@ class Ocpizza extends PaymentModule
         }
         // Order states stay (orders use them; PrestaShop's order page breaks on a deleted state) with their ids.
         $db = Db::getInstance();
-        foreach (['ocpizza_transaction', 'ocpizza_cart', 'ocpizza_order'] as $table) {
+        foreach (['ocpizza_transaction', 'ocpizza_cart', 'ocpizza_order', 'ocpizza_refused'] as $table) {
             $db->execute('DROP TABLE IF EXISTS `' . _DB_PREFIX_ . bqSQL($table) . '`');
         }
 
         return parent::uninstall();
     }
 
-    private function installTables(): bool
+    /** The side tables (CREATE TABLE IF NOT EXISTS: install and upgrades both call it). */
+    public function installTables(): bool
     {
         $sql = (string) file_get_contents(__DIR__ . '/sql/install.sql');
         $sql = str_replace(['PREFIX_', 'ENGINE_TYPE'], [_DB_PREFIX_, _MYSQL_ENGINE_], $sql);
@@ -291,6 +292,8 @@ class Ocpizza extends PaymentModule
         foreach ($cart->getProducts() as $p) {
             $lines[] = ['name' => (string) $p['name'], 'sku' => (string) $p['reference']];
         }
+        // A code from the configuration reaches an ascii_bin column: checked here, never sent as is (issue 14).
+        \OCPizzaModule\Order\AsciiFields::restaurant($route->restaurant);
         $unavailable = (new AvailabilityCheck())->unavailable($lines, $this->gateway()->availableProducts($route->restaurant));
 
         return $this->cartChecks[$cacheKey] = ['route' => $route, 'unavailable' => $unavailable];
@@ -328,7 +331,7 @@ class Ocpizza extends PaymentModule
     public function hookPaymentOptions($params)
     {
         $cart = $params['cart'] ?? $this->context->cart;
-        if (!$this->isPaymentAvailable() || !Validate::isLoadedObject($cart) || !$this->checkCurrency($cart)) {
+        if (!$this->isPaymentAvailable() || !Validate::isLoadedObject($cart) || !$this->isAllowedForCart($cart)) {
             return [];
         }
         $problems = $this->cartProblems($cart);
@@ -344,10 +347,14 @@ class Ocpizza extends PaymentModule
         }
         $route = $this->checkCart($cart)['route'];
         $options = [];
+        // The checkout posts each option's inputs to its action (themes/classic checkout/_partials/steps/payment.tpl):
+        // the static token makes the POST one the shop's own page sent.
+        $token = ['type' => 'hidden', 'name' => 'token', 'value' => Tools::getToken(false)];
         if ($this->settings()->isCardPaymentReady()) {
             $options[] = (new PaymentOption())->setModuleName($this->name)
                 ->setCallToActionText($this->l('Pay by card now (secure SogeCommerce page)'))
-                ->setAction($this->context->link->getModuleLink($this->name, 'redirect', [], true));
+                ->setAction($this->context->link->getModuleLink($this->name, 'redirect', [], true))
+                ->setInputs([$token]);
         }
         $offline = $route->fulfilment === 'takeaway'
             ? ['at_restaurant' => $this->l('Pay at the restaurant when you pick up your order')]
@@ -355,10 +362,53 @@ class Ocpizza extends PaymentModule
         foreach ($offline as $method => $label) {
             $options[] = (new PaymentOption())->setModuleName($this->name)
                 ->setCallToActionText($label)
-                ->setAction($this->context->link->getModuleLink($this->name, 'validation', ['method' => $method], true));
+                ->setAction($this->context->link->getModuleLink($this->name, 'validation', ['method' => $method], true))
+                ->setInputs([['type' => 'hidden', 'name' => 'method', 'value' => $method], $token]);
         }
 
         return $options;
+    }
+
+    /**
+     * The restrictions PrestaShop applies before calling paymentOptions (Hook::getHookModuleExecList in
+     * classes/Hook.php, 8.x and 9.x): the cart's currency (module_currency), the country (module_country; the
+     * delivery address's, which FrontController::init() puts in the context by default), the customer's groups
+     * (module_group) and the cart's carrier reference (module_carrier). The validation and redirect controllers,
+     * which a customer can reach without going through the payment step, check the same.
+     */
+    public function isAllowedForCart(Cart $cart): bool
+    {
+        if (!$this->checkCurrency($cart)) {
+            return false;
+        }
+        $db = Db::getInstance();
+        $shop = (int) $this->context->shop->id;
+        $module = (int) $this->id;
+        $address = new Address((int) $cart->id_address_delivery);
+        $country = Validate::isLoadedObject($address) ? (int) $address->id_country : (int) ($this->context->country->id ?? 0);
+        if (!$db->getValue('SELECT 1 FROM `' . _DB_PREFIX_ . 'module_country` WHERE id_module = ' . $module . ' AND id_shop = ' . $shop . ' AND id_country = ' . $country, false)) {
+            return false;
+        }
+        $carrier = new Carrier((int) $cart->id_carrier);
+        if (Validate::isLoadedObject($carrier)
+            && !$db->getValue('SELECT 1 FROM `' . _DB_PREFIX_ . 'module_carrier` WHERE id_module = ' . $module . ' AND id_shop = ' . $shop . ' AND id_reference = ' . (int) $carrier->id_reference, false)) {
+            return false;
+        }
+        $groups = array_map('intval', Customer::getGroupsStatic((int) $cart->id_customer)) ?: [0];
+
+        return (bool) $db->getValue('SELECT 1 FROM `' . _DB_PREFIX_ . 'module_group` WHERE id_module = ' . $module . ' AND id_shop = ' . $shop
+            . ' AND id_group IN (' . implode(',', $groups) . ')', false);
+    }
+
+    /**
+     * A payment step submission: POST with the customer's static token (Tools::getToken(false), the one
+     * FrontController::isTokenValid() checks), compared in constant time whatever PS_TOKEN_ENABLE says — a link or
+     * a form on another site cannot place an order from a signed-in customer's cart.
+     */
+    public function isPaymentSubmission(): bool
+    {
+        return strtoupper((string) ($_SERVER['REQUEST_METHOD'] ?? '')) === 'POST'
+            && \OCPizzaModule\Security\TokenGuard::matches(Tools::getToken(false), Tools::getValue('token'));
     }
 
     public function checkCurrency(Cart $cart): bool
@@ -434,6 +484,10 @@ class Ocpizza extends PaymentModule
         }
         try {
             $this->recorder()->record($order);
+        } catch (\OCPizzaModule\Order\OrderRefused $e) {
+            // Refused as invalid (e.g. its shop order id is already recorded for a different order): kept unlinked,
+            // listed with the reason on the configuration page; never linked to another order.
+            $this->logger()->error('Order ' . (int) $order->id . ' not sent to the restaurants, kept unlinked: ' . mb_substr($e->getMessage(), 0, 200));
         } catch (\Throwable $e) {
             // Never break validateOrder: the IPN retries (non-200) and the cron records what is missing.
             $this->logger()->error('Order ' . (int) $order->id . ' not recorded in OCPizza_DB: ' . get_class($e) . ': ' . mb_substr($e->getMessage(), 0, 200));
@@ -493,7 +547,7 @@ class Ocpizza extends PaymentModule
     private function recordOfflinePayment(Order $order, string $method): void
     {
         $currency = new Currency((int) $order->id_currency);
-        $this->gateway()->recordPayment([
+        $payment = [
             'shop_order_id' => (int) $order->id,
             'provider' => self::OFFLINE_PROVIDERS[$method],
             'transaction_key' => 'prestashop-order-' . (int) $order->id . '-paid',
@@ -502,7 +556,9 @@ class Ocpizza extends PaymentModule
             'status' => 'paid',
             'raw_status' => 'PS_STATE_' . (int) $order->getCurrentState(),
             'occurred_at' => gmdate('Y-m-d\TH:i:s\Z'),
-        ]);
+        ];
+        \OCPizzaModule\Order\AsciiFields::payment($payment);
+        $this->gateway()->recordPayment($payment);
     }
 
     /**
@@ -562,10 +618,16 @@ class Ocpizza extends PaymentModule
         }
         $ipnUrl = $this->context->link->getModuleLink($this->name, 'ipn', [], true);
         $cronUrl = $this->context->link->getModuleLink($this->name, 'cron', ['token' => $this->settings()->cronToken()], true);
+        $links = $this->links();
+        $probe = (new StatusProbe($this->settings(), $this->gateway()))->run();
+        $refusedCount = $links->refusedCount();
+        $probe['refused'] = ['ok' => $refusedCount === 0, 'detail' => (string) $refusedCount];
         $this->context->smarty->assign([
             'ocpizza_ipn_url' => $ipnUrl,
             'ocpizza_cron_url' => $cronUrl,
-            'ocpizza_status' => $this->statusLabels((new StatusProbe($this->settings(), $this->gateway()))->run()),
+            'ocpizza_status' => $this->statusLabels($probe),
+            // The shop orders OCPizza_DB refused, with the reason (the latest 20).
+            'ocpizza_refused' => $links->refused(20),
         ]);
 
         return $output . $this->display(__FILE__, 'views/templates/admin/status.tpl') . $this->renderForm();
@@ -579,6 +641,7 @@ class Ocpizza extends PaymentModule
             'database' => $this->l('OCPizza_DB'),
             'outbox' => $this->l('Events waiting for the bridge'),
             'bridge' => $this->l('Bridge (/readyz)'),
+            'refused' => $this->l('Shop orders not sent to the restaurants'),
         ];
         $out = [];
         foreach ($probe as $key => $r) {

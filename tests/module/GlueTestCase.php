@@ -47,9 +47,11 @@ abstract class GlueTestCase extends TestCase
         $this->module = \Module::getInstanceByName('ocpizza');
         $this->gateway = JournalGateway::lyon();
         $this->module->setGateway($this->gateway);
+        // The shop exists before the module is installed (carriers, countries, customers): PaymentModule::install()
+        // allows the carriers that exist then.
+        $this->fixtures();
         $this->assertTrue($this->module->install(), 'module install');
         $this->configure();
-        $this->fixtures();
     }
 
     protected static function databaseName(): string
@@ -80,8 +82,9 @@ abstract class GlueTestCase extends TestCase
         $db->insert('customer', ['id_customer' => 1, 'email' => 'camille.martin@example.org', 'firstname' => 'Camille', 'lastname' => 'Martin', 'secure_key' => str_repeat('a', 32)]);
         $db->insert('address', ['id_address' => 1, 'id_customer' => 1, 'address1' => '12 rue de la République', 'address2' => '3e étage', 'postcode' => '69002', 'city' => 'Lyon', 'id_country' => 8, 'phone_mobile' => '06 12 34 56 78']);
         $db->insert('address', ['id_address' => 2, 'id_customer' => 1, 'address1' => '1 place de la Comédie', 'postcode' => '75001', 'city' => 'Paris', 'id_country' => 8]);
-        $db->insert('carrier', ['id_carrier' => self::CARRIER_DELIVERY, 'name' => 'Livraison OC Pizza']);
-        $db->insert('carrier', ['id_carrier' => self::CARRIER_PICKUP_BELLECOUR, 'name' => 'Retrait Bellecour']);
+        $db->insert('customer_group', ['id_customer' => 1, 'id_group' => 3]);
+        $db->insert('carrier', ['id_carrier' => self::CARRIER_DELIVERY, 'id_reference' => self::CARRIER_DELIVERY, 'name' => 'Livraison OC Pizza']);
+        $db->insert('carrier', ['id_carrier' => self::CARRIER_PICKUP_BELLECOUR, 'id_reference' => self::CARRIER_PICKUP_BELLECOUR, 'name' => 'Retrait Bellecour']);
         $db->insert('product', ['id_product' => 1, 'reference' => 'PIZZA-MARGHERITA', 'name' => 'Pizza Margherita', 'price_wt' => '11.50', 'rate' => '10']);
         $db->insert('product', ['id_product' => 2, 'reference' => 'PIZZA-REINE', 'name' => 'Pizza Reine', 'price_wt' => '13.90', 'rate' => '10']);
         $db->insert('product', ['id_product' => 3, 'reference' => 'DRINK-COLA-33', 'name' => 'Cola 33 cl', 'price_wt' => '2.50', 'rate' => '5.5']);
@@ -163,27 +166,43 @@ abstract class GlueTestCase extends TestCase
         ];
     }
 
-    /** Runs a module front controller like PrestaShop's dispatcher; returns [http body, redirect url or null]. */
-    protected function runController(string $name, array $get = [], array $post = [], string $method = 'GET'): array
+    /**
+     * Runs a module front controller like PrestaShop's dispatcher (one new request: FrontController::$initialized
+     * reset); returns [http body, redirect url or null, controller]. $headers sets $_SERVER entries (HTTP_ACCEPT…).
+     */
+    protected function runController(string $name, array $get = [], array $post = [], string $method = 'GET', array $headers = []): array
     {
         $_GET = $get + ['fc' => 'module', 'module' => 'ocpizza', 'controller' => $name];
         $_POST = $post;
         $_SERVER['REQUEST_METHOD'] = $method;
+        unset($_SERVER['HTTP_ACCEPT']);
+        foreach ($headers as $k => $v) {
+            $_SERVER[$k] = $v;
+        }
+        \FrontController::$initialized = false;
         require_once OCPIZZA_MODULE_DIR . '/controllers/front/' . $name . '.php';
         $class = 'Ocpizza' . ucfirst($name) . 'ModuleFrontController';
-        $controller = new $class();
-        if (property_exists($controller, 'pollAttempts')) {
-            $controller->pollAttempts = 2;
-            $controller->pollDelayMicros = 1000;
-        }
+        $level = ob_get_level();
         ob_start();
+        $controller = null;
         try {
+            $controller = new $class();
+            if (property_exists($controller, 'pollAttempts')) {
+                $controller->pollAttempts = 2;
+                $controller->pollDelayMicros = 1000;
+            }
             $controller->run();
             $redirect = null;
         } catch (\StandInRedirect $r) {
             $redirect = $r->url;
         } finally {
-            $body = (string) ob_get_clean();
+            // FrontController::init() opened its own buffer, as PrestaShop does: collect every level.
+            $parts = [];
+            while (ob_get_level() > $level) {
+                array_unshift($parts, (string) ob_get_clean());
+            }
+            $body = implode('', $parts);
+            unset($_SERVER['HTTP_ACCEPT']);
         }
 
         return [$body, $redirect, $controller];

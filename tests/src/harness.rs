@@ -1035,10 +1035,12 @@ async fn start_shop(
     let setup = shop.run(&["setup"]).await?;
     shop.states = setup["states"].clone();
     // The stand-in numbers orders and carts from 1 in every new shop database, but shop_order_id is unique in
-    // OCPizza_DB (the seed holds 1–8, an earlier demo run more) and the IPN's uuid comes from the cart id: start
-    // both at the next thousand above what the database holds.
+    // OCPizza_DB (an earlier demo run holds some) and the IPN's uuid comes from the cart id: start both at the next
+    // thousand above the shop-range ids the database holds (the demo orders' ids, from 9000000001, are above any
+    // PrestaShop id and are left out).
     let (max,): (i64,) =
-        sqlx::query_as("SELECT CAST(COALESCE(MAX(shop_order_id), 0) AS SIGNED) FROM orders")
+        sqlx::query_as("SELECT CAST(COALESCE(MAX(shop_order_id), 0) AS SIGNED) FROM orders WHERE shop_order_id < ?")
+            .bind(ocpizza_db::seed::DEMO_ID_MIN)
             .fetch_one(db.pool())
             .await?;
     let base = (max / 1000 + 1) * 1000;

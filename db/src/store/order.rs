@@ -32,7 +32,7 @@ pub async fn record_parsed(pool: &MySqlPool, order: &NewOrder) -> Result<Recorde
     loop {
         let known = lookup(&mut conn, order).await?;
         if let Some(found) = known.existing(order)? {
-            return Ok(found);
+            return same_order(&mut conn, order, found).await;
         }
         let restaurant_id = known.restaurant(order)?;
         let product_ids = known.product_ids(order)?;
@@ -44,7 +44,7 @@ pub async fn record_parsed(pool: &MySqlPool, order: &NewOrder) -> Result<Recorde
             // rolled back, and the order now exists.
             Err(e) if errno(&e) == Some(ER_DUP_ENTRY) => {
                 return match lookup(&mut conn, order).await?.existing(order)? {
-                    Some(found) => Ok(found),
+                    Some(found) => same_order(&mut conn, order, found).await,
                     None => Err(e),
                 };
             }
@@ -52,6 +52,43 @@ pub async fn record_parsed(pool: &MySqlPool, order: &NewOrder) -> Result<Recorde
             Err(e) => return Err(e),
         }
     }
+}
+
+/// `found` (already recorded under this shop order id) when it is this very order — same reference, customer, order
+/// type and total — else a refusal naming `shop_order_id` and what differs. Never `created = false` for another
+/// order: a real shop order must not be linked to a different one (e.g. a fictitious order of a demo seed).
+async fn same_order(conn: &mut MySqlConnection, order: &NewOrder, found: Recorded) -> Result<Recorded, StoreError> {
+    let (reference, customer, fulfilment, total): (String, i64, String, i64) = sqlx::query_as(
+        "SELECT CAST(o.reference AS CHAR), c.shop_customer_id, CAST(o.fulfilment AS CHAR), o.total_cents \
+         FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = ?",
+    )
+    .bind(found.order_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut differences = Vec::new();
+    if reference != order.reference {
+        differences.push(format!("reference {reference:?}, not {:?}", order.reference));
+    }
+    if customer != order.customer.shop_customer_id {
+        differences.push(format!("customer.shop_customer_id {customer}, not {}", order.customer.shop_customer_id));
+    }
+    if fulfilment != order.fulfilment.as_str() {
+        differences.push(format!("fulfilment {fulfilment}, not {}", order.fulfilment.as_str()));
+    }
+    if total != order.total_cents {
+        differences.push(format!("total_cents {total}, not {}", order.total_cents));
+    }
+    if differences.is_empty() {
+        return Ok(found);
+    }
+    Err(invalid(
+        "shop_order_id",
+        format!(
+            "{} is already recorded for a different order ({})",
+            order.shop_order_id,
+            differences.join("; ")
+        ),
+    ))
 }
 
 /// What the database already knows of this order, in one round trip: orders with its shop order id or its

@@ -25,3 +25,11 @@ CREATE TABLE IF NOT EXISTS `PREFIX_ocpizza_order` (
     `date_upd` DATETIME NOT NULL,
     PRIMARY KEY (`id_order`)
 ) ENGINE=ENGINE_TYPE DEFAULT CHARSET=utf8mb4
+;
+
+CREATE TABLE IF NOT EXISTS `PREFIX_ocpizza_refused` (
+    `id_order` INT UNSIGNED NOT NULL,
+    `reason` VARCHAR(255) NOT NULL,
+    `date_upd` DATETIME NOT NULL,
+    PRIMARY KEY (`id_order`)
+) ENGINE=ENGINE_TYPE DEFAULT CHARSET=utf8mb4

@@ -59,7 +59,7 @@ final class CheckoutTest extends GlueTestCase
             \Context::getContext()->smarty->getTemplateVars('ocpizza_problems'));
 
         // The redirect refuses it too (a customer posting the form directly).
-        [, $redirect, $c] = $this->runController('redirect');
+        [, $redirect, $c] = $this->runController('redirect', [], ['token' => \Tools::getToken(false)], 'POST');
         $this->assertNull($redirect);
         $this->assertSame('module:ocpizza/views/templates/front/unavailable.tpl', $c->template);
     }
@@ -82,7 +82,7 @@ final class CheckoutTest extends GlueTestCase
             return 'SIGNED-BY-DOUBLE';
         };
         $cart = $this->makeCart([1 => 2, 3 => 1]);
-        [, $redirect, $c] = $this->runController('redirect');
+        [, $redirect, $c] = $this->runController('redirect', [], ['token' => \Tools::getToken(false)], 'POST');
         $this->assertNull($redirect);
         $this->assertSame('module:ocpizza/views/templates/front/redirect.tpl', $c->template);
         $vars = \Context::getContext()->smarty->getTemplateVars();
@@ -100,7 +100,7 @@ final class CheckoutTest extends GlueTestCase
         $this->assertSame(0, $this->orderCount((int) $cart->id), 'no order before the gateway reports the payment');
 
         // A second visit (back button) gets a new transaction id.
-        $this->runController('redirect');
+        $this->runController('redirect', [], ['token' => \Tools::getToken(false)], 'POST');
         $this->assertNotSame($f['vads_trans_id'], \Context::getContext()->smarty->getTemplateVars('ocpizza_fields')['vads_trans_id']);
     }
 
@@ -108,7 +108,7 @@ final class CheckoutTest extends GlueTestCase
     {
         self::requireExtension();
         $cart = $this->makeCart([1 => 1]);
-        $this->runController('redirect');
+        $this->runController('redirect', [], ['token' => \Tools::getToken(false)], 'POST');
         $fields = \Context::getContext()->smarty->getTemplateVars('ocpizza_fields');
         $this->assertTrue(\OCPizza\SogeCommerce::verify($fields, self::TEST_KEY, 'HMAC-SHA-256'));
         $this->assertSame('1400', $fields['vads_amount']);
@@ -121,7 +121,7 @@ final class CheckoutTest extends GlueTestCase
         };
         $this->makeCart([1 => 1], self::CARRIER_DELIVERY, 1, 0.0, [], 2);
         \Db::getInstance()->execute('UPDATE ps_product SET price_wt = 1250 WHERE id_product = 1');
-        $this->runController('redirect');
+        $this->runController('redirect', [], ['token' => \Tools::getToken(false)], 'POST');
         $f = \Context::getContext()->smarty->getTemplateVars('ocpizza_fields');
         $this->assertSame(['1250', '392'], [$f['vads_amount'], $f['vads_currency']]);
     }
@@ -140,10 +140,19 @@ final class CheckoutTest extends GlueTestCase
     {
         $this->useParserDouble();
         $cart = $this->makeCart([1 => 1]);
-        $fields = self::notificationFields($cart, 'AUTHORISED');
+        // A backslash and quotes in a signed value: read as sent (Tools::getAllValues), not stripslashes'd.
+        $fields = self::notificationFields($cart, 'AUTHORISED', ['vads_cust_address' => 'a\\b "c"']);
         unset($fields['vads_url_check_src'], $fields['vads_hash']);
+        $seen = null;
+        $parser = $this->gateway->parser;
+        $this->gateway->parser = static function (array $post, ...$rest) use ($parser, &$seen) {
+            $seen = $post;
+
+            return $parser($post, ...$rest);
+        };
         [, $redirect] = $this->runController('return', $fields + ['id_cart' => (string) $cart->id, 'key' => $cart->secure_key]);
         $this->assertStringContainsString('controller=order-confirmation', (string) $redirect);
+        $this->assertSame($fields, $seen, 'exactly the gateway\'s fields, values untouched (no id_cart, key, fc…)');
         $this->assertSame(1, $this->orderCount((int) $cart->id));
         // The IPN then arrives: same order, nothing new.
         [$body] = $this->runController('ipn', [], self::notificationFields($cart, 'AUTHORISED'), 'POST');
@@ -189,7 +198,7 @@ final class CheckoutTest extends GlueTestCase
     public function testPaymentReturnHook(): void
     {
         $cart = $this->makeCart([1 => 1]);
-        $this->runController('validation', ['method' => 'cash_on_delivery']);
+        $this->runController('validation', [], ['method' => 'cash_on_delivery', 'token' => \Tools::getToken(false)], 'POST');
         $order = new \Order((int) \Order::getIdByCartId((int) $cart->id));
         $html = $this->module->hookDisplayPaymentReturn(['order' => $order]);
         $this->assertStringContainsString('payment_return.tpl', $html);

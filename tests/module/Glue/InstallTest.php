@@ -39,7 +39,12 @@ final class InstallTest extends GlueTestCase
         $this->assertSame('in_preparation', $map[(int) \Configuration::get(Keys::OS_PREPARING)]);
         $this->assertSame('delivered', $map[5]);
         $tables = array_column(\Db::getInstance()->executeS("SHOW TABLES LIKE 'ps_ocpizza_%'"), null);
-        $this->assertCount(3, $tables);
+        $this->assertCount(4, $tables, 'ocpizza_transaction, ocpizza_cart, ocpizza_order, ocpizza_refused');
+        // The 1.1.0 upgrade (PrestaShop runs upgrade/upgrade-1.1.0.php on a 1.0.0 install) creates the new table.
+        \Db::getInstance()->execute('DROP TABLE ps_ocpizza_refused');
+        require_once OCPIZZA_MODULE_DIR . '/upgrade/upgrade-1.1.0.php';
+        $this->assertTrue(upgrade_module_1_1_0($this->module));
+        $this->assertCount(4, array_column(\Db::getInstance()->executeS("SHOW TABLES LIKE 'ps_ocpizza_%'"), null));
         $this->assertSame(2, count($this->module->getCurrency(1)), 'every currency allowed');
     }
 

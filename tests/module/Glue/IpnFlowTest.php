@@ -93,7 +93,11 @@ final class IpnFlowTest extends GlueTestCase
         ];
     }
 
-    /** @dataProvider mismatchProvider */
+    /**
+     * Verified and recorded (in payment error) → OK-, the documented rule (issue 10: it used to answer KO-).
+     *
+     * @dataProvider mismatchProvider
+     */
     public function testMismatchPutsTheOrderInPaymentErrorWithAMessage(array $over, string $message): void
     {
         $this->useParserDouble();
@@ -101,7 +105,7 @@ final class IpnFlowTest extends GlueTestCase
         [$status, $body] = $this->ipn(self::notificationFields($cart, 'AUTHORISED', $over));
         $orderId = (int) \Order::getIdByCartId((int) $cart->id);
         $this->assertSame(200, $status);
-        $this->assertStringStartsWith('KO-' . $message, $body);
+        $this->assertStringStartsWith('OK-' . $message, $body);
         $this->assertSame(8, $this->stateOf($orderId), 'Payment error');
         $this->assertStringContainsString($message, (string) \Db::getInstance()->getValue('SELECT message FROM ps_message WHERE id_order = ' . $orderId, false));
         $this->assertSame([], JournalGateway::journalled('recordOrder'), 'not sent to the restaurant');

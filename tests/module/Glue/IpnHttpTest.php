@@ -16,7 +16,7 @@ final class IpnHttpTest extends GlueTestCase
     /** @var int */
     private $port = 0;
 
-    private function start(array $env): void
+    private function start(array $env, bool $debug = true): void
     {
         $sock = stream_socket_server('tcp://127.0.0.1:0');
         $name = (string) stream_socket_get_name($sock, false);
@@ -26,7 +26,8 @@ final class IpnHttpTest extends GlueTestCase
         if (Extension::usable()) {
             $cmd = array_merge($cmd, ['-d', 'extension=' . Extension::path()]);
         }
-        $cmd = array_merge($cmd, ['-S', '127.0.0.1:' . $this->port, dirname(__DIR__) . '/bin/http-router.php']);
+        // Debug mode shows PHP's errors in the page; production mode hides them (an uncaught error is an empty 500).
+        $cmd = array_merge($cmd, ['-d', 'display_errors=' . ($debug ? '1' : '0'), '-S', '127.0.0.1:' . $this->port, dirname(__DIR__) . '/bin/http-router.php']);
         $env += ['OCPIZZA_STANDIN_DB' => self::databaseName(), 'PATH' => (string) getenv('PATH')];
         $this->server = proc_open($cmd, [1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes, null, $env);
         for ($i = 0; $i < 100 && @fsockopen('127.0.0.1', $this->port) === false; ++$i) {
@@ -44,11 +45,11 @@ final class IpnHttpTest extends GlueTestCase
     }
 
     /** @return array{0:int, 1:string, 2:string} status, body, content type */
-    private function post(string $body, string $method = 'POST'): array
+    private function post(string $body, string $method = 'POST', string $query = 'controller=ipn', array $headers = []): array
     {
-        $ch = curl_init('http://127.0.0.1:' . $this->port . '/index.php?fc=module&module=ocpizza&controller=ipn');
+        $ch = curl_init('http://127.0.0.1:' . $this->port . '/index.php?fc=module&module=ocpizza&' . $query);
         curl_setopt_array($ch, [CURLOPT_RETURNTRANSFER => true, CURLOPT_TIMEOUT => 20, CURLOPT_CUSTOMREQUEST => $method,
-            CURLOPT_HTTPHEADER => ['Content-Type: application/x-www-form-urlencoded']]);
+            CURLOPT_HTTPHEADER => array_merge(['Content-Type: application/x-www-form-urlencoded'], $headers)]);
         if ($method === 'POST') {
             curl_setopt($ch, CURLOPT_POSTFIELDS, $body);
         }
@@ -77,6 +78,40 @@ final class IpnHttpTest extends GlueTestCase
         $this->assertSame([200, 'OK-Already registered'], array_slice($this->post(http_build_query($fields)), 0, 2));
         $this->assertSame([405, 'KO-POST only'], array_slice($this->post('', 'GET'), 0, 2));
         $this->assertSame(1, $this->orderCount((int) $cart->id));
+    }
+
+    /**
+     * Issue 10: PrestaShop's Controller::__construct() replaces the declared `$ajax = true` with isAjax(), so without
+     * an `ajax` parameter or an `Accept: application/json` header run() called display() → Smarty fatal (200 with the
+     * error in debug mode, empty 500 in production). Every combination must give the documented answer.
+     */
+    public function testIpnAndCronAnswerTheSameWhateverAjaxOrAcceptSays(): void
+    {
+        $cart = $this->makeCart([1 => 1]);
+        $fields = self::notificationFields($cart, 'AUTHORISED');
+        $token = $this->module->settings()->cronToken();
+        foreach ([['8.1.0', true], ['8.2.0', false], ['9.1.3', true], ['9.1.3', false]] as [$version, $debug]) {
+            $this->start(['OCPIZZA_PARSER_DOUBLE' => '1', 'OCPIZZA_STANDIN_PS_VERSION' => $version], $debug);
+            foreach (['' => [], '&ajax=1' => [], ' Accept json' => ['Accept: application/json'], ' Accept html' => ['Accept: text/html,application/xhtml+xml']] as $variant => $headers) {
+                $query = 'controller=ipn' . (strpos($variant, '&') === 0 ? $variant : '');
+                $label = $version . ' ' . ($debug ? 'debug' : 'production') . $variant;
+                $this->assertSame([200, 'KO-Invalid signature'], array_slice($this->post(http_build_query(['signature' => 'forged'] + $fields), 'POST', $query, $headers), 0, 2), $label);
+                $this->assertSame([405, 'KO-POST only'], array_slice($this->post('', 'GET', $query, $headers), 0, 2), $label);
+                [$status, $body, $type] = $this->post('', 'GET', 'controller=cron&token=' . $token . (strpos($variant, '&') === 0 ? $variant : ''), $headers);
+                $this->assertSame(200, $status, $label . ': ' . $body);
+                $this->assertStringStartsWith('{"published":', $body, $label);
+                $this->assertStringStartsWith('application/json', $type, $label);
+                $this->assertSame([403, '{"error":"forbidden"}'], array_slice($this->post('', 'GET', 'controller=cron&token=wrong', $headers), 0, 2), $label);
+            }
+            $this->tearDown();
+        }
+        [$status, $body] = array_slice((function () use ($fields) {
+            $this->start(['OCPIZZA_PARSER_DOUBLE' => '1'], false);
+
+            return $this->post(http_build_query($fields));
+        })(), 0, 2);
+        $this->assertSame(200, $status, 'production mode, valid notification: ' . $body);
+        $this->assertMatchesRegularExpression('/^OK-Order \d+ created$/', $body);
     }
 
     public function testDatabaseDownAnswers500SoTheGatewayRetries(): void

@@ -12,7 +12,7 @@ final class OrderLifeTest extends GlueTestCase
     private function offlineOrder(string $method, int $carrier = self::CARRIER_DELIVERY): int
     {
         $cart = $this->makeCart([1 => 1, 2 => 1], $carrier);
-        [, $redirect] = $this->runController('validation', ['method' => $method]);
+        [, $redirect] = $this->runController('validation', [], ['method' => $method, 'token' => \Tools::getToken(false)], 'POST');
         $this->assertNotNull($redirect);
         $this->assertStringContainsString('controller=order-confirmation', $redirect);
         $orderId = (int) \Order::getIdByCartId((int) $cart->id);
@@ -78,20 +78,20 @@ final class OrderLifeTest extends GlueTestCase
     public function testWrongOfflineMethodForTheFulfilmentIsRefused(): void
     {
         $cart = $this->makeCart([1 => 1], self::CARRIER_PICKUP_BELLECOUR);
-        [, $redirect, $c] = $this->runController('validation', ['method' => 'cash_on_delivery']);
+        [, $redirect, $c] = $this->runController('validation', [], ['method' => 'cash_on_delivery', 'token' => \Tools::getToken(false)], 'POST');
         $this->assertNull($redirect);
         $this->assertSame('module:ocpizza/views/templates/front/unavailable.tpl', $c->template);
         $this->assertSame(['Le paiement à la livraison est réservé aux commandes livrées.'], \Context::getContext()->smarty->getTemplateVars('ocpizza_problems'));
         $this->assertSame(0, $this->orderCount((int) $cart->id));
-        [, $redirect] = $this->runController('validation', ['method' => 'bitcoin']);
+        [, $redirect] = $this->runController('validation', [], ['method' => 'bitcoin', 'token' => \Tools::getToken(false)], 'POST');
         $this->assertStringContainsString('controller=order', (string) $redirect);
     }
 
     public function testDoubleClickOnOfflinePaymentCreatesOneOrder(): void
     {
         $cart = $this->makeCart([1 => 1]);
-        $this->runController('validation', ['method' => 'cash_on_delivery']);
-        [, $redirect] = $this->runController('validation', ['method' => 'cash_on_delivery']);
+        $this->runController('validation', [], ['method' => 'cash_on_delivery', 'token' => \Tools::getToken(false)], 'POST');
+        [, $redirect] = $this->runController('validation', [], ['method' => 'cash_on_delivery', 'token' => \Tools::getToken(false)], 'POST');
         $this->assertStringContainsString('controller=order-confirmation', (string) $redirect);
         $this->assertSame(1, $this->orderCount((int) $cart->id));
     }

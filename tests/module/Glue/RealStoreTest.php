@@ -70,7 +70,7 @@ final class RealStoreTest extends GlueTestCase
 
         // Cash on delivery, through the kitchen to delivered: statuses walk the state machine, the cash is recorded.
         $cash = $this->makeCart([1 => 1]);
-        $this->runController('validation', ['method' => 'cash_on_delivery']);
+        $this->runController('validation', [], ['method' => 'cash_on_delivery', 'token' => \Tools::getToken(false)], 'POST');
         $cashOrder = (int) \Order::getIdByCartId((int) $cash->id);
         foreach ([\Configuration::get(Keys::OS_READY), \Configuration::get(Keys::OS_DELIVERING), \Configuration::get('PS_OS_DELIVERED')] as $state) {
             $h = new \OrderHistory();
@@ -87,5 +87,53 @@ final class RealStoreTest extends GlueTestCase
         $this->assertNotNull($counts);
         $this->assertSame(0, (int) $counts['published']);
         $this->assertSame(0, (int) $this->ocp->query('SELECT COUNT(*) FROM outbox WHERE published_at IS NOT NULL')->fetchColumn());
+    }
+
+    /**
+     * Issue 10: OCPizza_DB already holds a different order under the id PrestaShop gives its next order (a seed's
+     * fictitious order 6, or another shop's). The module must not link the real order to it: the Store refuses,
+     * the order stays unlinked, the log says why, the status panel lists it with the reason, the cron does not
+     * retry it, and the IPN of a card payment answers 200 KO- naming the field (not 500 forever).
+     */
+    public function testAShopOrderIdAlreadyUsedByAnotherOrderIsKeptUnlinkedLoggedAndListed(): void
+    {
+        \Db::getInstance()->execute('ALTER TABLE ps_orders AUTO_INCREMENT = 6');
+        $store = new \OCPizza\Store((string) \Configuration::get(Keys::DB_URL));
+        $other = $store->recordOrder([
+            'shop_order_id' => 6, 'reference' => 'AZERTYUIO', 'restaurant' => 'BELLECOUR', 'placed_at' => '2026-11-28T20:01:30+01:00',
+            'fulfilment' => 'takeaway', 'payment_method' => 'at_restaurant', 'currency' => 'EUR', 'total_cents' => 1150,
+            'customer' => ['shop_customer_id' => 104, 'email' => 'jean-luc.roche@example.fr', 'first_name' => 'Jean-Luc', 'last_name' => 'Roche'],
+            'lines' => [['sku' => 'PIZZA-MARGHERITA', 'name' => 'Pizza Margherita', 'quantity' => 1, 'unit_price_cents' => 1150, 'vat_rate' => '10.00']],
+        ]);
+        $this->assertTrue($other['created']);
+
+        $cart = $this->makeCart([1 => 1]);
+        $this->runController('validation', [], ['method' => 'cash_on_delivery', 'token' => \Tools::getToken(false)], 'POST');
+        $orderId = (int) \Order::getIdByCartId((int) $cart->id);
+        $this->assertSame(6, $orderId);
+        $this->assertNull($this->module->links()->find($orderId), 'not linked to the other order 6');
+        $this->assertSame('AZERTYUIO', $this->ocp->query('SELECT reference FROM orders WHERE shop_order_id = 6')->fetchColumn(), 'the other order is untouched');
+        $log = (string) \Db::getInstance()->getValue("SELECT message FROM ps_log WHERE message LIKE 'ocpizza: Order 6 not sent%' ORDER BY id_log DESC", false);
+        $this->assertStringContainsString('kept unlinked: shop_order_id: 6 is already recorded for a different order', $log);
+
+        $this->module->getContent();
+        $refused = \Context::getContext()->smarty->getTemplateVars('ocpizza_refused');
+        $this->assertCount(1, $refused);
+        $this->assertSame(6, $refused[0]['id_order']);
+        $this->assertStringStartsWith('shop_order_id: 6 is already recorded for a different order (reference "AZERTYUIO", not "', $refused[0]['reason']);
+        $this->assertStringContainsString('customer.shop_customer_id 104, not 1', $refused[0]['reason']);
+        $status = array_column(\Context::getContext()->smarty->getTemplateVars('ocpizza_status'), null, 'name');
+        $this->assertSame(['ok' => false, 'detail' => '1'], array_intersect_key($status['Commandes de la boutique non transmises aux restaurants'], ['ok' => 1, 'detail' => 1]));
+
+        // The cron leaves it alone (a retry would be refused again).
+        $this->assertSame([], $this->module->links()->unrecorded('ocpizza', [], 20));
+
+        // A card order whose PrestaShop id is taken too (order 7): the IPN answers 200 KO- with the field.
+        $this->ocp->exec("UPDATE orders SET shop_order_id = 7 WHERE shop_order_id = 6");
+        $card = $this->makeCart([1 => 1]);
+        $fields = self::signedNotification(['vads_order_id' => (string) $card->id, 'vads_amount' => '1400', 'vads_trans_status' => 'CAPTURED']);
+        [$body] = $this->runController('ipn', [], $fields, 'POST');
+        $this->assertStringStartsWith('KO-Order 7 not sent to the restaurants: shop_order_id: 7 is already recorded for a different order', $body);
+        $this->assertSame(0, (int) $this->ocp->query('SELECT COUNT(*) FROM payments')->fetchColumn(), 'no payment on the other order');
     }
 }

@@ -197,12 +197,17 @@ final class IpnProcessorTest extends TestCase
     public function mismatchProvider(): array
     {
         return [
-            'amount' => [['amount_cents' => 2500], 'KO-Amount mismatch (paid 2500, cart 2590 minor units), order 100 in payment error'],
-            'currency' => [['currency' => 'USD', 'currency_numeric' => '840'], 'KO-Currency mismatch (paid USD, cart EUR), order 100 in payment error'],
+            'amount' => [['amount_cents' => 2500], 'OK-Amount mismatch (paid 2500, cart 2590 minor units), order 100 in payment error'],
+            'currency' => [['currency' => 'USD', 'currency_numeric' => '840'], 'OK-Currency mismatch (paid USD, cart EUR), order 100 in payment error'],
         ];
     }
 
-    /** @dataProvider mismatchProvider */
+    /**
+     * Issue 10: the documented rule — verified and recorded → OK- — holds for a mismatch too: the order exists, in
+     * payment error with a private message; the OK- body still names the mismatch for the gateway's history.
+     *
+     * @dataProvider mismatchProvider
+     */
     public function testMismatchCreatesTheOrderInPaymentErrorWithAMessage(array $over, string $body): void
     {
         $this->n = self::notification('paid', $over);
@@ -220,7 +225,8 @@ final class IpnProcessorTest extends TestCase
         $this->existing(self::PENDING, false);
         $this->n = self::notification('paid', ['amount_cents' => 1]);
         $r = $this->processor()->process([]);
-        $this->assertStringStartsWith('KO-Amount mismatch', $r->body);
+        $this->assertSame(200, $r->httpStatus);
+        $this->assertStringStartsWith('OK-Amount mismatch', $r->body, 'verified and recorded');
         $this->assertSame(self::ERROR, $this->orders->changes[0]['stateId']);
         $this->assertStringContainsString('Amount mismatch', (string) $this->orders->changes[0]['note']);
     }
@@ -285,6 +291,30 @@ final class IpnProcessorTest extends TestCase
         $this->assertSame([200, 'OK-Already registered'], [$retry->httpStatus, $retry->body]);
         $this->assertCount(1, $this->orders->created);
         $this->assertSame([100], $this->orders->recorded);
+    }
+
+    /**
+     * Issue 10: an order OCPizza_DB refuses as invalid (its shop order id recorded for a different order) used to be
+     * answered 500 forever. A retry cannot help: 200 KO- naming the field, the order kept unlinked, no payment row.
+     */
+    public function testAnOrderRefusedAsInvalidIsAnswered200KoNamingTheField(): void
+    {
+        $reason = 'shop_order_id: 100 is already recorded for a different order (reference "DEMO-0006", not "XKBKNABJK")';
+        $this->orders->recordFailure = new \OCPizzaModule\Order\OrderRefused(100, 'shop_order_id', $reason);
+        $r = $this->processor()->process([]);
+        $this->assertSame([200, 'KO-Order 100 not sent to the restaurants: ' . mb_substr($reason, 0, 160)], [$r->httpStatus, $r->body]);
+        $this->assertSame([], $this->gateway->callsTo('recordPayment'), 'no payment for an order OCPizza_DB does not hold');
+        $this->assertCount(1, $this->orders->created, 'the PrestaShop order exists (paid), unlinked');
+    }
+
+    /** Issue 14: a value for an ascii_bin column that is not ASCII is refused by the module itself, naming the field. */
+    public function testANonAsciiPaymentValueIsRefused200NamingTheField(): void
+    {
+        $this->n = self::notification('paid', ['currency' => 'EUR', 'idempotency_key' => "12345678:paid:\u{e9}t\u{e9}"]);
+        $r = $this->processor()->process([]);
+        $this->assertSame(200, $r->httpStatus);
+        $this->assertStringStartsWith('KO-Refused: transaction_key: must be 1 to 128 printable ASCII characters', $r->body);
+        $this->assertSame([], $this->gateway->callsTo('recordPayment'));
     }
 
     public function testBusyCartAnswers503(): void

@@ -86,6 +86,18 @@ function useCart(int $cartId): Cart
 $cmd = $argv[1] ?? '';
 if ($cmd === 'setup') {
     StandInDatabase::create($db);
+    // The shop exists before the module is installed: PaymentModule::install() allows the carriers there are.
+    $pdo = Db::getInstance();
+    $pdo->insert('customer', ['id_customer' => 1, 'email' => 'camille.martin@example.org', 'firstname' => 'Camille', 'lastname' => 'Martin', 'secure_key' => md5('demo-customer')]);
+    $pdo->insert('customer_group', ['id_customer' => 1, 'id_group' => 3]);
+    $pdo->insert('carrier', ['id_carrier' => 1, 'id_reference' => 1, 'name' => 'Livraison OC Pizza']);
+    foreach (PICKUP as $code => $id) {
+        $pdo->insert('carrier', ['id_carrier' => $id, 'id_reference' => $id, 'name' => 'Retrait ' . $code]);
+    }
+    $i = 0;
+    foreach (PRODUCTS as $sku => [$name, $price, $rate]) {
+        $pdo->insert('product', ['id_product' => ++$i, 'reference' => $sku, 'name' => $name, 'price_wt' => $price, 'rate' => $rate]);
+    }
     $m = module();
     if (!$m->install()) {
         fwrite(STDERR, "module install failed\n");
@@ -97,16 +109,6 @@ if ($cmd === 'setup') {
         Keys::WEBHOOK_SECRET => (string) getenv('OCPIZZA_WEBHOOK_SECRET'), Keys::PICKUP_CARRIERS => json_encode(array_flip(PICKUP)),
     ] as $k => $v) {
         Configuration::updateValue($k, $v);
-    }
-    $pdo = Db::getInstance();
-    $pdo->insert('customer', ['id_customer' => 1, 'email' => 'camille.martin@example.org', 'firstname' => 'Camille', 'lastname' => 'Martin', 'secure_key' => md5('demo-customer')]);
-    $pdo->insert('carrier', ['id_carrier' => 1, 'name' => 'Livraison OC Pizza']);
-    foreach (PICKUP as $code => $id) {
-        $pdo->insert('carrier', ['id_carrier' => $id, 'name' => 'Retrait ' . $code]);
-    }
-    $i = 0;
-    foreach (PRODUCTS as $sku => [$name, $price, $rate]) {
-        $pdo->insert('product', ['id_product' => ++$i, 'reference' => $sku, 'name' => $name, 'price_wt' => $price, 'rate' => $rate]);
     }
     out(['setup' => $db, 'module_id' => (int) $m->id, 'states' => [
         'OCPIZZA_OS_PREPARING' => (int) Configuration::get(Keys::OS_PREPARING), 'OCPIZZA_OS_READY' => (int) Configuration::get(Keys::OS_READY),
@@ -147,7 +149,8 @@ try {
             break;
         case 'checkout-card':
             useCart((int) $argv[2]);
-            [, $redirect, $c] = run('redirect', [], [], 'GET');
+            // The checkout's payment form posts the option's inputs with the customer's static token.
+            [, $redirect, $c] = run('redirect', [], ['token' => Tools::getToken(false)], 'POST');
             out(['action' => Context::getContext()->smarty->getTemplateVars('ocpizza_action'), 'fields' => Context::getContext()->smarty->getTemplateVars('ocpizza_fields'), 'template' => $c->template, 'redirect' => $redirect]);
             break;
         case 'ipn':
@@ -169,7 +172,7 @@ try {
             break;
         case 'offline':
             $cart = useCart((int) $argv[2]);
-            [, $redirect, $c] = run('validation', ['method' => (string) $argv[3]], [], 'GET');
+            [, $redirect, $c] = run('validation', [], ['method' => (string) $argv[3], 'token' => Tools::getToken(false)], 'POST');
             out(['order_id' => (int) Order::getIdByCartId((int) $cart->id), 'redirect' => $redirect, 'problems' => Context::getContext()->smarty->getTemplateVars('ocpizza_problems')]);
             break;
         case 'state':

@@ -80,4 +80,10 @@ return [
     'Card on delivery' => 'Carte à la livraison',
     'Payment on delivery is for delivered orders.' => 'Le paiement à la livraison est réservé aux commandes livrées.',
     'Payment at the restaurant' => 'Paiement au restaurant',
+    'Shop orders not sent to the restaurants' => 'Commandes de la boutique non transmises aux restaurants',
+    'OCPizza_DB refused these orders: they are not linked to any restaurant order. Prepare them by hand, then fix the cause (module README, section Going live on a shop that already has orders).' => 'OCPizza_DB a refusé ces commandes : elles ne sont liées à aucune commande des restaurants. Préparez-les à la main, puis corrigez la cause (README du module, section « Going live on a shop that already has orders »).',
+    'Order' => 'Commande',
+    'Reference' => 'Référence',
+    'Reason' => 'Motif',
+    'Date (UTC)' => 'Date (heure UTC)',
 ];

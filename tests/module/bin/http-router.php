@@ -5,6 +5,7 @@
  * plus OCPIZZA_FAIL_RECORD=1 to make OCPizza_DB refuse recordOrder (database down).
  */
 require __DIR__ . '/child-bootstrap.php';
+StandIn::$throwOnRedirect = false; // a real Location header and exit, as PrestaShop over HTTP
 if (getenv('OCPIZZA_FAIL_RECORD') === '1') {
     $gateway->failAlways['recordOrder'] = new \OCPizza\DbException('OCPizza_DB: connection refused');
 }
@@ -15,6 +16,7 @@ if (($_GET['fc'] ?? '') !== 'module' || ($_GET['module'] ?? '') !== 'ocpizza' ||
 }
 require OCPIZZA_MODULE_DIR . '/controllers/front/' . $name . '.php';
 $class = 'Ocpizza' . ucfirst($name) . 'ModuleFrontController';
+FrontController::$initialized = false;
 $controller = new $class();
 if (property_exists($controller, 'pollAttempts')) {
     $controller->pollAttempts = 1;

@@ -16,17 +16,20 @@ for ($i = 0; $i < 10000 && !file_exists($startFile); ++$i) {
 }
 require OCPIZZA_MODULE_DIR . '/controllers/front/' . $name . '.php';
 $class = 'Ocpizza' . ucfirst($name) . 'ModuleFrontController';
-$controller = new $class();
-if (property_exists($controller, 'pollAttempts')) {
-    $controller->pollAttempts = 1; // race the IPN instead of waiting for it
-}
 ob_start();
 $redirect = null;
 try {
+    $controller = new $class();
+    if (property_exists($controller, 'pollAttempts')) {
+        $controller->pollAttempts = 1; // race the IPN instead of waiting for it
+    }
     $controller->run();
 } catch (StandInRedirect $r) {
     $redirect = $r->url;
 }
-$body = (string) ob_get_clean();
+$body = '';
+while (ob_get_level() > 0) { // FrontController::init() opened a buffer of its own
+    $body = (string) ob_get_clean() . $body;
+}
 $status = property_exists($controller, 'ipnResponse') && $controller->ipnResponse ? $controller->ipnResponse->httpStatus : 200;
 echo json_encode(['status' => $status, 'body' => $body, 'redirect' => $redirect]);

@@ -7,11 +7,18 @@ class PrestaShopException extends Exception
 {
 }
 
+/** Smarty's exception class (vendor/smarty/smarty). */
+class SmartyException extends Exception
+{
+}
+
 /** How the stand-in reproduces die()/exit/redirects: in phpunit they become exceptions the test can inspect. */
 final class StandIn
 {
     /** @var bool true in the phpunit process; child processes really exit, as PHP-FPM would */
     public static $throwOnHalt = true;
+    /** @var bool redirects become StandInRedirect (false: a real Location header and exit, as over HTTP) */
+    public static $throwOnRedirect = true;
 
     public static function halt(string $output): void
     {
@@ -40,6 +47,7 @@ class StandInRedirect extends StandInHalt
     }
 }
 
+/** classes/Configuration.php: get(), updateValue(), deleteByName() (one shop, no language: what the module uses). */
 class Configuration
 {
     public static function get($key, $idLang = null, $idShopGroup = null, $idShop = null, $default = false)
@@ -61,6 +69,10 @@ class Configuration
     }
 }
 
+/**
+ * classes/Tools.php: getValue() (POST then GET, stripslashes), getAllValues() ($_POST + $_GET as received),
+ * getIsset(), isSubmit(), getToken()/hash(), redirect() (Location header + exit), ps_round(), passwdGen().
+ */
 class Tools
 {
     /** As PrestaShop: POST then GET, strings urlencoded/decoded and stripslashes'd. */
@@ -92,9 +104,36 @@ class Tools
         return 'standin-admin-token-' . $tab;
     }
 
+    /** Tools::redirect(): a Location header, then exit (an exception the test catches in phpunit). */
     public static function redirect($url, $base_uri = '/', $link = null, $headers = null)
     {
-        throw new StandInRedirect((string) $url);
+        if (StandIn::$throwOnRedirect) {
+            throw new StandInRedirect((string) $url);
+        }
+        header('Location: ' . $url);
+        exit;
+    }
+
+    /** Tools::getAllValues(): $_POST + $_GET as received (no stripslashes, unlike getValue()). */
+    public static function getAllValues()
+    {
+        return $_POST + $_GET;
+    }
+
+    /** Tools::getToken(): hash of customer id, password hash and page; getToken(false) is the static token. */
+    public static function getToken($page = true, $context = null)
+    {
+        $context = $context ?: Context::getContext();
+        $customer = $context->customer;
+        $prefix = ($customer->id ?? '') . ($customer->passwd ?? '');
+
+        return self::hash($prefix . ($page === true ? ($_SERVER['SCRIPT_NAME'] ?? '') : $page));
+    }
+
+    /** Tools::hash(): md5 of _COOKIE_KEY_ and the value. */
+    public static function hash($passwd)
+    {
+        return md5(_COOKIE_KEY_ . $passwd);
     }
 
     public static function displayError($errorMessage = null, $htmlentities = null, $context = null)
@@ -124,6 +163,7 @@ class Tools
     }
 }
 
+/** classes/Validate.php: isLoadedObject(), isUnsignedId(). */
 class Validate
 {
     public static function isLoadedObject($object)
@@ -137,6 +177,7 @@ class Validate
     }
 }
 
+/** classes/Language.php: two languages (1 fr, 2 en), getLanguages(). */
 class Language extends ObjectModel
 {
     public $iso_code;
@@ -160,6 +201,7 @@ class Language extends ObjectModel
     }
 }
 
+/** classes/shop/Shop.php: a single shop, id 1. */
 class Shop extends ObjectModel
 {
     public function __construct($id = null, $id_lang = null, $id_shop = null)
@@ -168,14 +210,46 @@ class Shop extends ObjectModel
     }
 }
 
+/** classes/Country.php: ISO code by id, the active countries (France, Belgium, Switzerland here). */
 class Country
 {
+    private const ACTIVE = [8 => 'FR', 3 => 'BE', 19 => 'CH'];
+
     public static function getIsoById($id_country)
     {
-        return [8 => 'FR', 3 => 'BE', 19 => 'CH'][(int) $id_country] ?? false;
+        return self::ACTIVE[(int) $id_country] ?? false;
+    }
+
+    public static function getCountries($idLang, $active = false, $containStates = false, $listStates = true)
+    {
+        $out = [];
+        foreach (self::ACTIVE as $id => $iso) {
+            $out[$id] = ['id_country' => $id, 'iso_code' => $iso];
+        }
+
+        return $out;
     }
 }
 
+/** classes/Group.php: the three default groups (1 Visitor, 2 Guest, 3 Customer) and a module's group restrictions. */
+class Group
+{
+    public const DEFAULT_GROUPS = [1, 2, 3];
+
+    /** Group::addRestrictionsForModule(), called by Module::install(): every group may use the module. */
+    public static function addRestrictionsForModule($id_module, $shops = [1])
+    {
+        foreach ((array) $shops as $shop) {
+            foreach (self::DEFAULT_GROUPS as $group) {
+                Db::getInstance()->insert('module_group', ['id_module' => (int) $id_module, 'id_shop' => (int) $shop, 'id_group' => $group], false, true, Db::INSERT_IGNORE);
+            }
+        }
+
+        return true;
+    }
+}
+
+/** classes/PrestaShopLogger.php: addLog() writes a row the tests read (Advanced Parameters > Logs). */
 class PrestaShopLogger
 {
     public static function addLog($message, $severity = 1, $errorCode = null, $objectType = null, $objectId = null, $allowDuplicate = false, $idEmployee = null)
@@ -184,6 +258,7 @@ class PrestaShopLogger
     }
 }
 
+/** classes/Link.php: getModuleLink() (index.php?fc=module&module=…&controller=…), getPageLink(), getAdminLink(). */
 class Link
 {
     public const BASE = 'https://shop.test/';
@@ -206,7 +281,7 @@ class Link
     }
 }
 
-/** Records assignments and fetched templates instead of compiling Smarty templates. */
+/** Records assignments and fetched templates instead of compiling Smarty templates (vendor/smarty/smarty: assign, getTemplateVars, fetch). */
 class StandInSmarty
 {
     /** @var array<string, mixed> */
@@ -230,14 +305,19 @@ class StandInSmarty
         return $name === null ? $this->vars : ($this->vars[$name] ?? null);
     }
 
+    /** As Smarty's fetch(): no template name is Smarty's "Missing '$template' parameter" exception. */
     public function fetch($template)
     {
+        if ($template === null || $template === '') {
+            throw new SmartyException("0(): Missing '\$template' parameter");
+        }
         $this->fetched[] = (string) $template;
 
         return '<!-- stand-in render of ' . $template . ' -->';
     }
 }
 
+/** classes/Context.php: getContext() singleton (cart, customer, currency, language, shop, link, smarty, controller), getComputingPrecision(). */
 class Context
 {
     /** @var Context|null */

@@ -1,8 +1,5 @@
 <?php
-/**
- * STAND-IN, NOT PRESTASHOP: Module, PaymentModule (validateOrder as in PrestaShop 8.2), Hook, ModuleFrontController,
- * HelperForm and PaymentOption, reduced to what the OC Pizza module calls.
- */
+/** classes/module/Module.php: install() (module row, group restrictions), uninstall(), registerHook(), l() (legacy translations), display()/fetch(). */
 abstract class Module
 {
     /** @var Module[] */
@@ -69,6 +66,8 @@ abstract class Module
         Db::getInstance()->insert('module', ['name' => $this->name, 'active' => 1]);
         $this->id = Db::getInstance()->Insert_ID();
         $this->active = true;
+        // As Module::install(): every customer group may use the module.
+        Group::addRestrictionsForModule($this->id, [1]);
 
         return true;
     }
@@ -143,6 +142,7 @@ abstract class Module
     }
 }
 
+/** classes/PaymentModule.php: install() with currency/country/carrier restrictions, getCurrency(), validateOrder(). */
 abstract class PaymentModule extends Module
 {
     /** @var int */
@@ -153,9 +153,17 @@ abstract class PaymentModule extends Module
         if (!parent::install()) {
             return false;
         }
-        // As PrestaShop's addCheckboxCurrencyRestrictionsForModule(): every currency allowed.
+        // As PaymentModule::install() (classes/PaymentModule.php): addCheckboxCurrencyRestrictionsForModule(),
+        // addCheckboxCountryRestrictionsForModule() (active countries) and addCheckboxCarrierRestrictionsForModule()
+        // (every carrier's id_reference): everything allowed until the merchant unticks it in Payment > Preferences.
         foreach (Db::getInstance()->executeS('SELECT id_currency FROM `' . _DB_PREFIX_ . 'currency`') as $c) {
             Db::getInstance()->insert('module_currency', ['id_module' => (int) $this->id, 'id_currency' => (int) $c['id_currency']]);
+        }
+        foreach (Country::getCountries(1, true) as $c) {
+            Db::getInstance()->insert('module_country', ['id_module' => (int) $this->id, 'id_shop' => 1, 'id_country' => (int) $c['id_country']]);
+        }
+        foreach (Carrier::getCarriers(1, false, false, false, null, Carrier::ALL_CARRIERS) as $c) {
+            Db::getInstance()->insert('module_carrier', ['id_module' => (int) $this->id, 'id_shop' => 1, 'id_reference' => (int) $c['id_reference']], false, true, Db::INSERT_IGNORE);
         }
 
         return true;
@@ -168,12 +176,14 @@ abstract class PaymentModule extends Module
     }
 
     /**
-     * PrestaShop 8.2's validateOrder, in the parts that matter to a payment module:
-     * - dies ("Cart cannot be loaded or an order has already been placed using this cart") when the cart is not
-     *   loaded or already has an order, and on a secure_key mismatch;
-     * - forces PS_OS_ERROR when the state is logable and the amount paid differs from the cart total, compared with
-     *   number_format at the context's computing precision;
-     * - creates the order, fires actionValidateOrder, then sets the state through OrderHistory (status hooks).
+     * PaymentModule::validateOrder() (classes/PaymentModule.php; read: 9.2.1 in gRoussac/PrestaShop, and the 8.x
+     * line as documented in /work/shared/reference/prestashop-modules.md), in the parts a payment module meets:
+     * - the cart not loaded or already ordered, the module inactive, or a secure_key mismatch stop it: PrestaShop
+     *   8.x die()s with the message (the caller gets an HTML error page), 9.x throws PrestaShopException;
+     * - when the REQUESTED state is logable and the amount paid differs from the cart total (number_format at the
+     *   context's computing precision), only the id of the state to set becomes PS_OS_ERROR: actionValidateOrder
+     *   still receives the requested OrderState as 'orderStatus', and the payment row is still added;
+     * - it creates the order, fires actionValidateOrder, then sets the state through OrderHistory (status hooks).
      */
     public function validateOrder($id_cart, $id_order_state, $amount_paid, $payment_method = 'Unknown', $message = null, $extra_vars = [], $currency_special = null, $dont_touch_amount = false, $secure_key = false, Shop $shop = null, ?string $order_reference = null)
     {
@@ -184,6 +194,12 @@ abstract class PaymentModule extends Module
         $id_currency = $currency_special ? (int) $currency_special : (int) $this->context->cart->id_currency;
         $this->context->currency = new Currency($id_currency);
         $computingPrecision = $this->context->getComputingPrecision();
+        $stop = static function (string $error): void {
+            if (version_compare(_PS_VERSION_, '9.0.0', '>=')) {
+                throw new PrestaShopException($error);
+            }
+            StandIn::halt(Tools::displayError($error));
+        };
 
         $order_status = new OrderState((int) $id_order_state, (int) $this->context->language->id);
         if (!Validate::isLoadedObject($order_status)) {
@@ -192,17 +208,17 @@ abstract class PaymentModule extends Module
         }
         if (!$this->active) {
             PrestaShopLogger::addLog('PaymentModule::validateOrder - Module is not active', 3, null, 'Cart', (int) $id_cart, true);
-            StandIn::halt(Tools::displayError('Module is not active'));
+            $stop('Module is not active');
         }
         $cart = $this->context->cart;
         if (!Validate::isLoadedObject($cart) || $cart->orderExists()) {
             $error = 'Cart cannot be loaded or an order has already been placed using this cart';
             PrestaShopLogger::addLog($error, 4, '0000001', 'Cart', (int) $cart->id);
-            StandIn::halt(Tools::displayError($error));
+            $stop($error);
         }
-        if ($secure_key !== false && $secure_key != $cart->secure_key) {
+        if ($secure_key !== false && !hash_equals((string) $cart->secure_key, (string) $secure_key)) {
             PrestaShopLogger::addLog('PaymentModule::validateOrder - Secure key does not match', 3, null, 'Cart', (int) $id_cart, true);
-            StandIn::halt(Tools::displayError('Secure key does not match'));
+            $stop('Secure key does not match');
         }
         // PrestaShop spends a while here (order details, stock, mails) before the order row exists: the window in which
         // two callers both pass orderExists(). The concurrency test widens it to make the race certain.
@@ -211,9 +227,9 @@ abstract class PaymentModule extends Module
             usleep(min($delay, 2000) * 1000);
         }
         $cart_total_paid = (float) Tools::ps_round((float) $cart->getOrderTotal(true, Cart::BOTH), $computingPrecision);
-        if ($order_status->logable && number_format($cart_total_paid, $computingPrecision) != number_format((float) $amount_paid, $computingPrecision)) {
+        if ($order_status->logable && number_format($cart_total_paid, $computingPrecision) !== number_format((float) $amount_paid, $computingPrecision)) {
+            PrestaShopLogger::addLog('PaymentModule::validateOrder - Total paid amount does not match cart total', 3, null, 'Cart', (int) $id_cart, true);
             $id_order_state = (int) Configuration::get('PS_OS_ERROR');
-            $order_status = new OrderState($id_order_state, (int) $this->context->language->id);
         }
 
         $order = new Order();
@@ -269,6 +285,7 @@ abstract class PaymentModule extends Module
     }
 }
 
+/** classes/Hook.php: exec() calls hook<Name>() of the modules registered for the hook (dev mode: a missing method is an error). */
 class Hook
 {
     /**
@@ -295,64 +312,7 @@ class Hook
     }
 }
 
-abstract class ModuleFrontController
-{
-    public $module;
-    /** @var Context */
-    public $context;
-    public $ajax = false;
-    public $errors = [];
-    /** @var string|null stand-in only: the template set by setTemplate() */
-    public $template;
-
-    public function __construct()
-    {
-        $this->context = Context::getContext();
-        $this->context->controller = $this;
-        $this->module = Module::getInstanceByName(Tools::getValue('module'));
-        if (!$this->module || !$this->module->active) {
-            Tools::redirect('index');
-        }
-    }
-
-    /** As Controller::run(): init, postProcess, then displayAjax() for ajax controllers or initContent() + display(). */
-    public function run()
-    {
-        $this->init();
-        $this->postProcess();
-        if ($this->ajax) {
-            if (method_exists($this, 'displayAjax')) {
-                $this->displayAjax();
-            }
-        } else {
-            $this->initContent();
-            $this->display();
-        }
-    }
-
-    public function init()
-    {
-    }
-
-    public function postProcess()
-    {
-    }
-
-    public function initContent()
-    {
-    }
-
-    public function setTemplate($template, $params = [], $locale = null)
-    {
-        $this->template = $template;
-    }
-
-    public function display()
-    {
-        return true;
-    }
-}
-
+/** classes/helper/HelperForm.php: generateForm() (here: a JSON description instead of the Smarty form). */
 class HelperForm
 {
     public $module;

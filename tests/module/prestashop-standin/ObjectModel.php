@@ -1,8 +1,5 @@
 <?php
-/**
- * STAND-IN, NOT PRESTASHOP: a minimal ObjectModel (load by id, add, update) and the entities the OC Pizza module
- * uses, with PrestaShop 8.2's property and method names. Multilingual `name` of OrderState is stored as JSON.
- */
+/** classes/ObjectModel.php: load by id, add(), update(), save() over the table of static::$definition. */
 abstract class ObjectModel
 {
     /** @var int|null */
@@ -72,6 +69,7 @@ abstract class ObjectModel
     }
 }
 
+/** classes/Currency.php: iso_code, iso_code_num, precision. */
 class Currency extends ObjectModel
 {
     public $iso_code;
@@ -80,15 +78,29 @@ class Currency extends ObjectModel
     public static $definition = ['table' => 'currency', 'primary' => 'id_currency', 'fields' => ['iso_code', 'iso_code_num', 'precision']];
 }
 
+/** classes/Customer.php: the fields the module reads, getGroupsStatic(). */
 class Customer extends ObjectModel
 {
     public $email;
     public $firstname;
     public $lastname;
     public $secure_key;
+    /** @var string|null password hash (not stored by the stand-in; part of Tools::getToken()) */
+    public $passwd;
     public static $definition = ['table' => 'customer', 'primary' => 'id_customer', 'fields' => ['email', 'firstname', 'lastname', 'secure_key']];
+
+    /** Customer::getGroupsStatic(): the customer's groups (customer_group), the Visitor group without a customer. */
+    public static function getGroupsStatic($id_customer)
+    {
+        if (!(int) $id_customer) {
+            return [1];
+        }
+
+        return array_map('intval', array_column(Db::getInstance()->executeS('SELECT id_group FROM `' . _DB_PREFIX_ . 'customer_group` WHERE id_customer = ' . (int) $id_customer), 'id_group'));
+    }
 }
 
+/** classes/Address.php: the fields the module reads. */
 class Address extends ObjectModel
 {
     public $id_customer;
@@ -102,20 +114,24 @@ class Address extends ObjectModel
     public static $definition = ['table' => 'address', 'primary' => 'id_address', 'fields' => ['id_customer', 'address1', 'address2', 'postcode', 'city', 'id_country', 'phone', 'phone_mobile']];
 }
 
+/** classes/Carrier.php: id_reference, getCarriers(). */
 class Carrier extends ObjectModel
 {
     public const ALL_CARRIERS = 5;
+    /** @var int the id of the carrier's first version (a carrier edited in the back office gets a new id, same reference) */
+    public $id_reference;
     public $name;
     public $active;
     public $deleted;
-    public static $definition = ['table' => 'carrier', 'primary' => 'id_carrier', 'fields' => ['name', 'active', 'deleted']];
+    public static $definition = ['table' => 'carrier', 'primary' => 'id_carrier', 'fields' => ['id_reference', 'name', 'active', 'deleted']];
 
     public static function getCarriers($id_lang, $active = false, $delete = false, $id_zone = false, $ids_group = null, $modules_filters = self::ALL_CARRIERS)
     {
-        return Db::getInstance()->executeS('SELECT id_carrier, name FROM `' . _DB_PREFIX_ . 'carrier` WHERE deleted = ' . (int) $delete . ($active ? ' AND active = 1' : ''));
+        return Db::getInstance()->executeS('SELECT id_carrier, id_reference, name FROM `' . _DB_PREFIX_ . 'carrier` WHERE deleted = ' . (int) $delete . ($active ? ' AND active = 1' : ''));
     }
 }
 
+/** classes/Message.php: a private message on an order. */
 class Message extends ObjectModel
 {
     public $id_order;
@@ -126,6 +142,7 @@ class Message extends ObjectModel
     public static $definition = ['table' => 'message', 'primary' => 'id_message', 'fields' => ['id_order', 'id_cart', 'id_customer', 'message', 'private']];
 }
 
+/** classes/order/OrderState.php: flags (logable, paid, shipped…), multilingual name, getOrderStates(). */
 class OrderState extends ObjectModel
 {
     public const FLAG_PAID = 'paid';
@@ -159,6 +176,7 @@ class OrderState extends ObjectModel
     }
 }
 
+/** classes/Cart.php: getProducts(), getCartRules(), getOrderTotal() (PS_ROUND_TYPE per line), orderExists(). */
 class Cart extends ObjectModel
 {
     public const ONLY_PRODUCTS = 1;
@@ -231,6 +249,7 @@ class Cart extends ObjectModel
     }
 }
 
+/** classes/order/Order.php: getIdByCartId(), getCurrentState(), hasBeenPaid() (from the history), generateReference() (9 upper-case letters). */
 class Order extends ObjectModel
 {
     public $reference;
@@ -278,6 +297,10 @@ class Order extends ObjectModel
     }
 }
 
+/**
+ * classes/order/OrderHistory.php (9.2.1 read): changeIdOrderState() fires actionOrderStatusUpdate before and
+ * actionOrderStatusPostUpdate after changing current_state; addWithemail() writes the history row.
+ */
 class OrderHistory extends ObjectModel
 {
     public $id_order;
@@ -293,12 +316,13 @@ class OrderHistory extends ObjectModel
     {
         $order = $id_order instanceof Order ? $id_order : new Order((int) $id_order);
         $new_os = new OrderState((int) $new_order_state, (int) $order->id_lang);
-        $old_os = $order->current_state ? new OrderState((int) $order->current_state, (int) $order->id_lang) : null;
+        // As PrestaShop (9.2.1 read): oldOrderStatus is always an OrderState, not loaded (id null) for a new order.
+        $old_os = new OrderState((int) $order->current_state, (int) $order->id_lang);
         if (!Validate::isLoadedObject($new_os)) {
             throw new PrestaShopException('Can\'t load Order status');
         }
         Hook::exec('actionOrderStatusUpdate', ['newOrderStatus' => $new_os, 'oldOrderStatus' => $old_os, 'id_order' => (int) $order->id], null, false, true, false, $order->id_shop ?? null);
-        if ($new_os->paid && (!$old_os || !$old_os->paid) && $use_existing_payment === false) {
+        if ($new_os->paid && !$old_os->paid && $use_existing_payment === false) {
             $payment = ['order_reference' => $order->reference, 'amount' => $order->total_paid_tax_incl, 'payment_method' => $order->payment, 'transaction_id' => ''];
             Db::getInstance()->insert('order_payment', $payment);
         }

@@ -1,9 +1,12 @@
 <?php
 /**
  * STAND-IN, NOT PRESTASHOP. PrestaShop itself is not part of this repository and cannot be installed here; these
- * few classes reproduce the PrestaShop 8.2 API and documented behaviour the OC Pizza module uses (validateOrder's
- * die on an existing order and forced PS_OS_ERROR on an amount mismatch, the status hooks of OrderHistory,
- * Tools::getValue's stripslashes, Db over the real MariaDB so that GET_LOCK really locks across processes).
+ * classes reproduce the behaviour of PrestaShop's own code that the OC Pizza module relies on (behaviour only, no
+ * code copied). Each class names the PrestaShop file and methods it reproduces. Sources read: PrestaShop 8.2.x
+ * (arekszczerba/prestashop-starwoven), 9.1.3 (MGNBOX/PrestaShop), 9.2.1 (gRoussac/PrestaShop), the 1.7 line
+ * (PrestaShop/PrestaShop, ijzershop/PrestaShop) — see Controller.php for the controller lifecycle and the
+ * differences between versions (none in what the module uses, except validateOrder's die() in 8.x vs exception in
+ * 9.x). _PS_VERSION_ defaults to 8.2.0; define it before requiring this file to run as another version.
  *
  * Usage: set Db::$database (and Db::$server/$user/$password) then require this file, or call StandInDatabase.
  */
@@ -14,12 +17,14 @@ define('_DB_PREFIX_', 'ps_');
 define('_MYSQL_ENGINE_', 'InnoDB');
 define('_PS_MODE_DEV_', true);
 define('_PS_DEBUG_SQL_', false);
+define('_COOKIE_KEY_', 'standin-cookie-key');
 define('_PS_MODULE_DIR_', dirname(__DIR__, 3) . '/prestashop-module/');
 
 require_once __DIR__ . '/ObjectModel.php';
 require_once __DIR__ . '/Core.php';
 require_once __DIR__ . '/Db.php';
 require_once __DIR__ . '/Module.php';
+require_once __DIR__ . '/Controller.php';
 require_once __DIR__ . '/PaymentOption.php';
 
 /** Creates, resets and drops the stand-in's database on the local MariaDB. */

@@ -12,6 +12,8 @@ if (!class_exists(SignatureException::class, false)) {
     }
     class ValidationException extends \Exception
     {
+        /** As the extension's: the refused field. */
+        public $field = '';
     }
     class DbException extends \Exception
     {

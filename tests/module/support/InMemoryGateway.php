@@ -31,6 +31,8 @@ class InMemoryGateway implements ExtensionGateway
     protected $orders = [];
     /** @var array<string, int> */
     protected $payments = [];
+    /** @var array<int, array> shop_order_id => [reference, customer, fulfilment, total] */
+    protected $identities = [];
 
     public function isLoaded(): bool
     {
@@ -68,9 +70,18 @@ class InMemoryGateway implements ExtensionGateway
         $this->fail('recordOrder');
         $this->journal('recordOrder', $order, (int) $order['shop_order_id']);
         $id = (int) $order['shop_order_id'];
+        // As the Store (db/src/store/order.rs): the same order again → created = false; a different one → refused.
+        $identity = [$order['reference'] ?? null, $order['customer']['shop_customer_id'] ?? null, $order['fulfilment'] ?? null, $order['total_cents'] ?? null];
         if (isset($this->orders[$id])) {
+            if ($this->identities[$id] !== $identity) {
+                $e = new \OCPizza\ValidationException('shop_order_id: ' . $id . ' is already recorded for a different order');
+                $e->field = 'shop_order_id';
+                throw $e;
+            }
+
             return ['order_id' => $this->orders[$id], 'created' => false];
         }
+        $this->identities[$id] = $identity;
         $this->orders[$id] = 1000 + count($this->orders);
 
         return ['order_id' => $this->orders[$id], 'created' => true];

@@ -20,11 +20,29 @@ class OcpizzaCronModuleFrontController extends ModuleFrontController
 {
     /** @var Ocpizza */
     public $module;
-    public $ajax = true;
     /** @var int */
     public $httpStatus = 200;
     /** @var array */
     public $result = [];
+
+    /**
+     * A machine endpoint answers JSON whatever the request says. PrestaShop's Controller::__construct() (8.1 to 9.x)
+     * sets $this->ajax from the request (an `ajax` parameter or `Accept: application/json`), overwriting a declared
+     * `$ajax = true`; without it run() calls display(), which has no template: a Smarty fatal error. So ajax is set
+     * after the parent constructor, and display() answers the same in case anything turns it off again.
+     */
+    public function __construct()
+    {
+        parent::__construct();
+        $this->ajax = true;
+    }
+
+    public function display()
+    {
+        $this->displayAjax();
+
+        return true;
+    }
 
     public function postProcess()
     {

@@ -20,10 +20,27 @@ class OcpizzaIpnModuleFrontController extends ModuleFrontController
 {
     /** @var Ocpizza */
     public $module;
-    /** Answer through displayAjax(): plain text, no theme. */
-    public $ajax = true;
     /** @var IpnResponse|null */
     public $ipnResponse;
+
+    /**
+     * A machine endpoint answers plain text whatever the request says. PrestaShop's Controller::__construct() (8.1 to 9.x)
+     * sets $this->ajax from the request (an `ajax` parameter or `Accept: application/json`), overwriting a declared
+     * `$ajax = true`; without it run() calls display(), which has no template: a Smarty fatal error. So ajax is set
+     * after the parent constructor, and display() answers the same in case anything turns it off again.
+     */
+    public function __construct()
+    {
+        parent::__construct();
+        $this->ajax = true;
+    }
+
+    public function display()
+    {
+        $this->displayAjax();
+
+        return true;
+    }
 
     public function postProcess()
     {
@@ -32,11 +49,16 @@ class OcpizzaIpnModuleFrontController extends ModuleFrontController
 
             return;
         }
-        // The signature covers the exact posted values: they are read as posted, not through Tools::getValue(),
-        // which strips backslashes. Nothing here is used in SQL or output; the extension validates every field.
+        // The signature covers the exact posted values: Tools::getAllValues() gives them as received (POST wins over
+        // GET), unlike Tools::getValue(), which strips backslashes. Only the gateway's fields are kept (vads_* and
+        // the signature; the query string's fc/module/controller are not part of the message). Nothing here is
+        // used in SQL or output; the extension validates every field.
         $post = [];
-        foreach ($_POST as $name => $value) {
-            if (!is_string($name) || !is_string($value)) {
+        foreach (Tools::getAllValues() as $name => $value) {
+            if (!is_string($name) || (strpos($name, 'vads_') !== 0 && $name !== 'signature')) {
+                continue;
+            }
+            if (!is_string($value)) {
                 $this->ipnResponse = new IpnResponse(200, 'KO-Invalid notification');
 
                 return;

@@ -23,8 +23,10 @@ class OcpizzaRedirectModuleFrontController extends ModuleFrontController
     {
         parent::initContent();
         $cart = $this->context->cart;
-        if (!Validate::isLoadedObject($cart) || (int) $cart->id_customer === 0 || (int) $cart->id_address_delivery === 0
-            || !$this->module->isPaymentAvailable() || !$this->module->settings()->isCardPaymentReady()) {
+        // The payment step's POST with the customer's token only, and only where the payment options hook would
+        // have offered this module (currency, country, group, carrier restrictions).
+        if (!$this->module->isPaymentSubmission() || !Validate::isLoadedObject($cart) || (int) $cart->id_customer === 0 || (int) $cart->id_address_delivery === 0
+            || !$this->module->isPaymentAvailable() || !$this->module->settings()->isCardPaymentReady() || !$this->module->isAllowedForCart($cart)) {
             Tools::redirect($this->context->link->getPageLink('order', true, null, ['step' => 1]));
 
             return;

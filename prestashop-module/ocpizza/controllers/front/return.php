@@ -83,12 +83,14 @@ class OcpizzaReturnModuleFrontController extends ModuleFrontController
     /** The vads_* fields and signature of the browser return (vads_return_mode=GET), exactly as sent. */
     private function signedReturn(): ?array
     {
-        // Read raw for the same reason as the IPN: the signature covers the exact values.
-        if (!isset($_GET['signature'], $_GET['vads_order_id']) || !is_string($_GET['signature'])) {
+        // Tools::getAllValues(): the values as received (no stripslashes, unlike Tools::getValue()), for the same
+        // reason as the IPN: the signature covers the exact values.
+        $all = Tools::getAllValues();
+        if (!isset($all['signature'], $all['vads_order_id']) || !is_string($all['signature'])) {
             return null;
         }
         $fields = [];
-        foreach ($_GET as $name => $value) {
+        foreach ($all as $name => $value) {
             if (is_string($name) && is_string($value) && (strpos($name, 'vads_') === 0 || $name === 'signature')) {
                 $fields[$name] = $value;
             }

@@ -12,7 +12,8 @@ if (!defined('_PS_VERSION_')) {
 
 /**
  * Card or cash on delivery, payment at the restaurant: the order is created now, in the "awaiting payment on
- * delivery or pickup" state, under the same per-cart lock as the IPN.
+ * delivery or pickup" state, under the same per-cart lock as the IPN. Acts only on the payment step's POST with the
+ * customer's token; anything else goes back to the checkout.
  */
 class OcpizzaValidationModuleFrontController extends ModuleFrontController
 {
@@ -24,8 +25,11 @@ class OcpizzaValidationModuleFrontController extends ModuleFrontController
         $cart = $this->context->cart;
         $method = (string) Tools::getValue('method');
         $orderStep = $this->context->link->getPageLink('order', true, null, ['step' => 1]);
-        if (!in_array($method, Ocpizza::OFFLINE_METHODS, true) || !Validate::isLoadedObject($cart)
-            || (int) $cart->id_customer === 0 || (int) $cart->id_address_delivery === 0 || !$this->module->isPaymentAvailable()) {
+        // Only the payment step's own POST (token) places an order, and only where the payment options hook would
+        // have offered this module (currency, country, group, carrier restrictions).
+        if (!$this->module->isPaymentSubmission() || !in_array($method, Ocpizza::OFFLINE_METHODS, true) || !Validate::isLoadedObject($cart)
+            || (int) $cart->id_customer === 0 || (int) $cart->id_address_delivery === 0 || !$this->module->isPaymentAvailable()
+            || !$this->module->isAllowedForCart($cart)) {
             Tools::redirect($orderStep);
 
             return;

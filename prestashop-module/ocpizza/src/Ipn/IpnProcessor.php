@@ -20,6 +20,9 @@ use OCPizzaModule\Contract\Lock;
 use OCPizzaModule\Contract\LockTimeout;
 use OCPizzaModule\Contract\Logger;
 use OCPizzaModule\Contract\ShopOrders;
+use OCPizzaModule\Order\AsciiFields;
+use OCPizzaModule\Order\InvalidOrderField;
+use OCPizzaModule\Order\OrderRefused;
 use OCPizzaModule\Payment\Money;
 
 /**
@@ -28,7 +31,9 @@ use OCPizzaModule\Payment\Money;
  * idempotently, never moving a paid order back.
  *
  * Refused messages (bad signature, wrong mode, wrong shop, malformed) get HTTP 200 with a KO body, as the gateway's
- * own module answers: re-sending them cannot make them valid, and the body shows in the gateway's back office.
+ * own module answers: re-sending them cannot make them valid, and the body shows in the gateway's back office; so do
+ * verified messages whose order OCPizza_DB refuses as invalid (the field and reason in the body). A verified message
+ * that is recorded is OK-, an amount or currency mismatch included (the order is in payment error).
  * Only a failure to record (database down, lock busy, extension missing) answers non-200 so the gateway retries.
  */
 final class IpnProcessor
@@ -86,6 +91,16 @@ final class IpnProcessor
             return $this->lock->synchronized('ocpizza_cart_' . $cartId, self::LOCK_TIMEOUT_SECONDS, function () use ($n, $cartId, $source) {
                 return $this->underLock($n, $cartId, $source);
             });
+        } catch (OrderRefused $e) {
+            // Verified, but OCPizza_DB refuses the order's data (kept unlinked, listed on the configuration page): a
+            // retry would be refused again, so 200 with the field and the reason for the gateway's history.
+            $this->logger->error('IPN (' . $source . '): order ' . $e->orderId . ' not sent to the restaurants: ' . self::short($e->getMessage()));
+
+            return new IpnResponse(200, 'KO-Order ' . $e->orderId . ' not sent to the restaurants: ' . self::short($e->getMessage()), $e->orderId, (string) $n['outcome']);
+        } catch (\OCPizza\ValidationException | InvalidOrderField $e) {
+            $this->logger->error('IPN (' . $source . '): cart ' . $cartId . ' refused: ' . self::short($e->getMessage()));
+
+            return new IpnResponse(200, 'KO-Refused: ' . self::short($e->getMessage()), null, (string) $n['outcome']);
         } catch (LockTimeout $e) {
             $this->logger->warning('IPN (' . $source . '): cart ' . $cartId . ' busy, asking the gateway to retry');
 
@@ -122,7 +137,9 @@ final class IpnProcessor
                 $orderId = $this->orders->createOrder($cartId, $this->states->error, $amountPaid, $transactionId, $mismatch);
                 $this->logger->warning('IPN (' . $source . '): order ' . $orderId . ' created in payment error: ' . $mismatch);
 
-                return new IpnResponse(200, 'KO-' . $mismatch . ', order ' . $orderId . ' in payment error', $orderId, $outcome);
+                // Verified and recorded (the order exists, in payment error, with a private message): OK-, as the
+                // documented rule says; the body still says what is wrong, for the gateway's history.
+                return new IpnResponse(200, 'OK-' . $mismatch . ', order ' . $orderId . ' in payment error', $orderId, $outcome);
             }
             $orderId = $this->orders->createOrder($cartId, $this->states->forOutcome($outcome), $amountPaid, $transactionId, null);
             $this->orders->ensureRecorded($orderId);
@@ -173,7 +190,7 @@ final class IpnProcessor
             $this->orders->changeState($orderId, $this->states->error, $mismatch);
             $this->logger->warning('IPN (' . $source . '): order ' . $orderId . ' set to payment error: ' . $mismatch);
 
-            return new IpnResponse(200, 'KO-' . $mismatch . ', order ' . $orderId . ' in payment error', $orderId, $outcome);
+            return new IpnResponse(200, 'OK-' . $mismatch . ', order ' . $orderId . ' in payment error', $orderId, $outcome);
         }
         $this->orders->changeState($orderId, $target, null);
         if (in_array($outcome, ['paid', 'pending', 'to_validate'], true)) {
@@ -216,6 +233,7 @@ final class IpnProcessor
                 $payment[$to] = (string) $n[$from];
             }
         }
+        AsciiFields::payment($payment);
         $this->gateway->recordPayment($payment);
     }
 

@@ -15,7 +15,10 @@ if (!defined('_PS_VERSION_')) {
 
 use OCPizzaModule\Config\Settings;
 use OCPizzaModule\Contract\ExtensionGateway;
+use OCPizzaModule\Order\AsciiFields;
+use OCPizzaModule\Order\InvalidOrderField;
 use OCPizzaModule\Order\OrderArrayBuilder;
+use OCPizzaModule\Order\OrderRefused;
 use OCPizzaModule\Order\OrderSnapshot;
 use OCPizzaModule\Routing\RestaurantRouter;
 use OCPizzaModule\Routing\Route;
@@ -34,7 +37,12 @@ final class OrderRecorder
         $this->links = $links;
     }
 
-    /** @return array{ocp_order_id:int, fulfilment:string, oc_status:string} the link, existing or new */
+    /**
+     * @return array{ocp_order_id:int, fulfilment:string, oc_status:string} the link, existing or new
+     *
+     * @throws OrderRefused when the order's data is refused (kept unlinked, the reason remembered); other
+     *                      exceptions when OCPizza_DB could not be reached (retried later)
+     */
     public function record(\Order $order): array
     {
         $link = $this->links->find((int) $order->id);
@@ -44,10 +52,26 @@ final class OrderRecorder
         $cart = new \Cart((int) $order->id_cart);
         $route = $this->route((int) $order->id_carrier, (int) $order->id_address_delivery);
         $array = (new OrderArrayBuilder())->build($this->snapshot($order, $cart), $route);
-        $result = $this->gateway->recordOrder($array);
+        try {
+            AsciiFields::order($array);
+            $result = $this->gateway->recordOrder($array);
+        } catch (InvalidOrderField $e) {
+            throw $this->refused((int) $order->id, $e->field, $e->getMessage(), $e);
+        } catch (\OCPizza\ValidationException $e) {
+            // The extension's message is "field: reason"; $field is the same field.
+            $field = isset($e->field) && (string) $e->field !== '' ? (string) $e->field : (string) strstr($e->getMessage(), ':', true);
+            throw $this->refused((int) $order->id, $field, $e->getMessage(), $e);
+        }
         $this->links->add((int) $order->id, (int) $result['order_id'], $route->fulfilment);
 
         return $this->links->find((int) $order->id);
+    }
+
+    private function refused(int $orderId, string $field, string $reason, \Throwable $previous): OrderRefused
+    {
+        $this->links->refuse($orderId, $reason);
+
+        return new OrderRefused($orderId, $field, $reason, $previous);
     }
 
     public function route(int $carrierId, int $addressId): Route

@@ -188,7 +188,7 @@ async fn a_total_more_than_a_cent_off_is_flagged_not_failed() {
 async fn doctor_reports_the_version_or_the_reason() {
     let env = env().await;
     let ok = doctor(&config(&env.fake.url())).await.unwrap();
-    assert!(ok.contains("21.0.1") && ok.contains("payment mode CB = 6"), "{ok}");
+    assert!(ok.contains("21.0.1") && ok.contains("sogecommerce CB = 6") && ok.contains("cash LIQ = 4"), "{ok}");
     let mut cash = config(&env.fake.url());
     cash.bank_account_id = 2;
     let e = doctor(&cash).await.unwrap_err().to_string();

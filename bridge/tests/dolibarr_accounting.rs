@@ -273,3 +273,39 @@ async fn a_duplicate_ref_refusal_is_looked_up_again_not_dead() {
     assert_eq!(line["fk_product"], pizza["id"], "the line names the product that won");
     assert_eq!(env.link(5450).await.get::<Option<String>, _>("order_ref").map(|r| r.starts_with("CO")), Some(true));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_payment_goes_to_its_method_bank_account_and_type_as_configured() {
+    let env = env().await;
+    // The restaurant's cash box is a cash account (type 2); counter payments are recorded as card here.
+    let till = env.fake.add_bank_account("Caisse Bellecour", 2);
+    let mut cfg = config(&env.fake.url());
+    cfg.bank_accounts.insert("cash".into(), till);
+    cfg.payment_types.insert("restaurant".into(), "CB".into());
+    let dest = ocpizza_bridge::dolibarr::DolibarrDestination::new(&cfg, env.db.pool.clone()).unwrap();
+    for (i, (provider, want_type, want_account)) in
+        [("cash", "LIQ", till), ("restaurant", "CB", 1), ("card_terminal", "CB", 1)].into_iter().enumerate()
+    {
+        let id = 5600 + i as i64;
+        done(deliver_with(&dest, Event::OrderCreated(created(id, 56))).await);
+        let mut p = paid(id, 2440);
+        p.provider = provider.into();
+        done(deliver_with(&dest, Event::OrderPaid(p)).await);
+        let (_, pay) = invoice_and_payment(&env, &env.only_order(id));
+        assert_eq!(pay["type"], want_type, "{provider}: {pay}");
+        assert_eq!(pay["fk_bank_account"], want_account.to_string(), "{provider}: {pay}");
+        assert_eq!(env.link_i64(id, "payment_id").await, pay["id"].as_str().unwrap().parse().ok());
+    }
+    // Card money on the till is what Dolibarr refuses: a misconfiguration, fatal with Dolibarr's reason.
+    cfg.bank_accounts.insert("card_terminal".into(), till);
+    let wrong = ocpizza_bridge::dolibarr::DolibarrDestination::new(&cfg, env.db.pool.clone()).unwrap();
+    done(deliver_with(&wrong, Event::OrderCreated(created(5610, 56))).await);
+    let mut p = paid(5610, 2440);
+    p.provider = "card_terminal".into();
+    match deliver_with(&wrong, Event::OrderPaid(p)).await {
+        Err(ocpizza_bridge::destination::DeliveryError::Fatal { reason }) => {
+            assert!(reason.contains("ErrorCashAccountAcceptsOnlyCashMoney"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+}

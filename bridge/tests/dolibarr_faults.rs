@@ -210,6 +210,9 @@ async fn doctor_reports_the_version_or_the_reason() {
     cfg.payment_types.insert("restaurant".into(), "CB".into());
     let e = doctor(&cfg).await.unwrap_err().to_string();
     assert!(e.contains("cash account") && e.contains("restaurant"), "{e}");
+    let mut cfg = config(&env.fake.url());
+    cfg.payment_types.insert("restaurant".into(), "CHQ".into());
+    assert!(doctor(&cfg).await.unwrap_err().to_string().contains("cheque issuer"));
     // …and a type missing from the dictionary is named.
     env.fake.remove_payment_type("LIQ");
     let e = doctor(&config(&env.fake.url())).await.unwrap_err().to_string();

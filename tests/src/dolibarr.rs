@@ -1,22 +1,32 @@
-//! A local stand-in of Dolibarr's REST API (versions 20–23) that answers as /work/shared/reference/dolibarr-api.md
-//! documents, quirks included, so that the bridge's Dolibarr client can be tested for real over HTTP.
+//! A local stand-in of Dolibarr's REST API (versions 20–23) that reproduces what Dolibarr's own code does for every
+//! behaviour the bridge relies on, quirks included, so that the bridge's Dolibarr client is tested for real over
+//! HTTP. Each rule names the Dolibarr file and method it comes from (paths under `htdocs/`); the facts read in
+//! /work/shared/reference/dolibarr-api.md and dolibarr-credit-notes.md (verified on 23.0.0-beta) fill the rest.
 //!
 //! - Base path `/api/index.php`, `DOLAPIKEY` header (also `Authorization: Bearer` and `?DOLAPIKEY=`), 401 otherwise
-//!   with the one JSON error shape; a WAF refuses `: ; " ' < > ? ( ) { } $ % #` in the path with an HTML page.
+//!   with Restler's one JSON error shape; main.inc.php's injection check refuses `: ; " ' < > ? ( ) { } $ % #` in
+//!   the path (PATH_INFO) with an HTML page.
 //! - Ids and amounts are strings in bodies (`"id":"3"`, `"total_ttc":"24.64000000"`), creates return a bare integer.
-//! - Lists filter with `sqlfilters` (`(t.field:op:'value')` joined by `and`; bad syntax → 400), and "no result"
-//!   is 404 "No … found" by default or `200 []` ([`EmptyList`]).
-//! - Orders: created as draft `(PROVn)` (embedded `lines` ignore `price_base_type` TTC), lines added with
-//!   `POST /orders/{id}/lines` honour it, totals are the sum of lines rounded to 2 decimals each; validate gives
-//!   `CO<yymm>-<nnnn>`, a second validate or close is 304 with an empty body.
-//! - Products: `ref` unique (500 with `"0":"ErrorProductAlreadyExists"`); thirdparties: name and e-mail not unique,
-//!   `code_client` unique (500 `ErrorCustomerCodeAlreadyUsed`).
-//! - Invoices from orders, validation `FA<yymm>-<nnnn>`, payments (whole remaining amount, `accountid` mandatory,
-//!   cash account refuses non-cash modes with 400 `ErrorCashAccountAcceptsOnlyCashMoney`).
+//! - Lists filter with `sqlfilters` parsed as forgeSQLFromUniversalSearchCriteria() does (see [`Filter`]), and
+//!   "no result" is 404 "No … found" (older versions) or `200 []` ([`EmptyList`]); thirdparties honour `mode`.
+//! - Dates sent as timestamps are stored as the day they fall on in PHP's timezone ([`FakeDolibarr::set_php_timezone`],
+//!   DoliDB::idate()) and read back as that day's midnight there (jdate()).
+//! - Orders (commande/class/api_orders.class.php, commande.class.php): created as draft `(PROVn)` (embedded `lines`
+//!   ignore `price_base_type` TTC), lines added with `POST /orders/{id}/lines` honour it, totals are the sum of lines
+//!   rounded to 2 decimals each; validate gives `CO<yymm>-<nnnn>`, a second validate or close is 304 with an empty
+//!   body; `PUT` writes `status` (−1 = cancelled) as Orders::put() + Commande::update() do.
+//! - Products (product/class/api_products.class.php, product.class.php Product::create()): `price_ttc` for a TTC
+//!   base, `ref` unique — `ErrorProductAlreadyExists` from the check, or the raw "Duplicate entry" of the insert when
+//!   two creations race between check and insert. Thirdparties (societe/class/api_thirdparties.class.php): name and
+//!   e-mail not unique, `code_client` unique (500 `ErrorCustomerCodeAlreadyUsed`).
+//! - Invoices (compta/facture/class/api_invoices.class.php, facture.class.php): from orders dated "now", `PUT`
+//!   date, validation `FA<yymm>-<nnnn>`, payments (whole remaining amount, `accountid` mandatory, a cash account
+//!   refuses non-cash types, bank line linked to the payment), payments listed without their id.
 //!
 //! Tests drive it through [`FakeDolibarr`]: fault injection (503 / business 500 / any status / "done but the answer
-//! is lost" for the next N matching requests, latency, stop and restart listening) and inspection (counts, objects,
-//! the list of requests). `GET /_test/state` (no key) returns the same as JSON for the demo.
+//! is lost" for the next N matching requests, latency, stop and restart listening, a racing product creation) and
+//! inspection (counts, objects, the list of requests). `GET /_test/state` (no key) returns the same as JSON for the
+//! demo.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -887,6 +897,7 @@ fn id_seg(s: &str) -> Option<i64> {
 
 fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b: &Map<String, Value>) -> Reply {
     match (m.as_str(), segs) {
+        // api/class/api_status.class.php Status::index().
         ("GET", ["status"]) => ok(json!({"success": {"code": 200, "dolibarr_version": VERSION, "access_locked": "0"}})),
 
         // Thirdparties::index(): `mode` 1 adds `t.client IN (1, 3)` (customers), 2 `IN (2, 3)` (prospects), 3
@@ -908,6 +919,8 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
                     .collect()
             })
         }
+        // Thirdparties::post() → Societe::create(): `code_client` -1 = next number; a used code is refused by
+        // Societe::verify() with ErrorCustomerCodeAlreadyUsed (500).
         ("POST", ["thirdparties"]) => match create_thirdparty(st, b) {
             Ok(id) => ok(json!(id)),
             Err(r) => r,
@@ -953,6 +966,7 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
         },
 
         ("GET", ["orders"]) => list(st, q, "orders", |st| st.orders.values().map(|o| render_order(st, o)).collect()),
+        // Orders::post() → Commande::create() (date mandatory; embedded lines added as HT).
         ("POST", ["orders"]) => create_order(st, b),
         ("GET", ["orders", "ref", r]) => match st.orders.values().find(|o| o.r#ref == *r) {
             Some(o) => ok(render_order(st, o)),
@@ -996,6 +1010,7 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
         ("GET", ["orders", id, "lines"]) => with_order(st, id, |st, o| {
             ok(Value::Array(st.orders[&o].lines.iter().map(render_line).collect()))
         }),
+        // Orders::postLine() → Commande::addline() with the request's price_base_type; drafts only.
         ("POST", ["orders", id, "lines"]) => with_order(st, id, |st, o| {
             if st.orders[&o].statut != 0 {
                 return err(400, "ErrorOrderStatusIsNotDraft");
@@ -1023,6 +1038,7 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
             }
             ok(render_order(st, &st.orders[&o]))
         }),
+        // Orders::validate() → Commande::valid(): 0 ("nothing done", already validated) is answered 304.
         ("POST", ["orders", id, "validate"]) => with_order(st, id, |st, o| {
             if st.orders[&o].statut != 0 {
                 return (StatusCode::NOT_MODIFIED, Value::Null);
@@ -1034,6 +1050,7 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
             rec.statut = 1;
             ok(render_order(st, &st.orders[&o]))
         }),
+        // Orders::close() → Commande::cloture(): 0 → 304.
         ("POST", ["orders", id, "close"]) => with_order(st, id, |st, o| match st.orders[&o].statut {
             3 => (StatusCode::NOT_MODIFIED, Value::Null),
             0 => err(500, "Error when closing Order: ErrorOrderIsDraft"),
@@ -1042,6 +1059,7 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
                 ok(render_order(st, &st.orders[&o]))
             }
         }),
+        // Orders::settodraft() → Commande::setDraft(): already a draft (or cancelled) → 0 → 304.
         ("POST", ["orders", id, "settodraft"]) => with_order(st, id, |st, o| {
             if st.orders[&o].statut <= 0 {
                 return (StatusCode::NOT_MODIFIED, Value::Null);
@@ -1085,6 +1103,7 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
             );
             ok(render_invoice(st, &st.invoices[&id]))
         }),
+        // Invoices::validate() → Facture::validate(): numbered from the invoice date; 0 → 304.
         ("POST", ["invoices", id, "validate"]) => with_invoice(st, id, |st, i| {
             if st.invoices[&i].statut != 0 {
                 return (StatusCode::NOT_MODIFIED, Value::Null);
@@ -1115,6 +1134,7 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
         }),
         ("POST", ["invoices", id, "payments"]) => with_invoice(st, id, |st, i| add_payment(st, i, b)),
 
+        // api/class/api_setup.class.php Setup::getPaymentTypes(): `c_paiement` rows (id, code, label, type, module).
         ("GET", ["setup", "dictionary", "payment_types"]) => ok(Value::Array(
             st.payment_types
                 .iter()

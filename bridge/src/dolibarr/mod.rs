@@ -258,6 +258,12 @@ pub async fn doctor(cfg: &DolibarrConfig) -> Result<String, DolibarrError> {
     let mut seen = Vec::new();
     for provider in crate::config::PAYMENT_PROVIDERS {
         let (code, account_id) = (cfg.payment_type(provider), cfg.bank_account(provider));
+        // Invoices::addPayment() refuses CHQ without `chqemetteur`, which the shop cannot give.
+        if code == "CHQ" {
+            return Err(DolibarrError::Config(format!(
+                "payment mode CHQ ({provider} payments) needs the cheque issuer's name, which the shop does not send"
+            )));
+        }
         let type_id = types.get(code).ok_or_else(|| {
             DolibarrError::Config(format!(
                 "payment mode {code:?} ({provider} payments) is not in the dictionary of active payment types"

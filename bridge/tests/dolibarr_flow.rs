@@ -254,4 +254,11 @@ async fn payment_after_cancellation_is_flagged_not_retried() {
     assert_eq!(env.fake.counts().invoices, 0);
     let review: Option<String> = env.link(1040).await.get("needs_review");
     assert!(review.unwrap().contains("refund"));
+    // Same when the bridge's rows were lost: Dolibarr's cancelled status says it.
+    sqlx::query("DELETE FROM dolibarr_links WHERE shop_order_id = 1040").execute(&env.db.pool).await.unwrap();
+    match env.deliver(Event::OrderPaid(paid(1040, 2440))).await {
+        Ok(Outcome::Skipped(why)) => assert!(why.contains("cancelled in Dolibarr"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(env.fake.counts().invoices, 0);
 }

@@ -26,6 +26,17 @@ pub(super) async fn apply(d: &DolibarrDestination, ev: &PaymentEvent) -> Result<
     }
     let (link, order) = d.existing_order(ev.shop_order_id, &ev.reference, false).await?;
     let order_id = model::id_of(&order).unwrap_or_default();
+    // The same, seen from Dolibarr (the bridge's own rows may have been lost): a cancelled order is not invoiced.
+    if model::int_field(&order, "statut") == status::CANCELLED && link.invoice_id.is_none() {
+        let review = format!(
+            "payment {} of {} received for order {order_id}, cancelled in Dolibarr: refund it or invoice it by hand",
+            ev.transaction_key,
+            money::cents_str(ev.amount_cents)
+        );
+        tracing::warn!(reference = %ev.reference, "{review}");
+        links::set_needs_review(pool, ev.shop_order_id, &review).await?;
+        return Ok(Outcome::Skipped(review));
+    }
     let mut created: Vec<&'static str> = Vec::new();
 
     // Look up before creating: the id we stored, the invoices linked to the order, then by customer ref.

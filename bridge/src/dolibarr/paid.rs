@@ -12,7 +12,7 @@ use crate::destination::Outcome;
 
 pub(super) async fn apply(d: &DolibarrDestination, ev: &PaymentEvent) -> Result<Outcome, DolibarrError> {
     let pool = &d.pool;
-    // A payment for an order already cancelled (set back to draft) cannot be invoiced automatically: waiting for
+    // A payment for an order already cancelled cannot be invoiced automatically: waiting for
     // the order to be validated again would only retry until dead. A person decides (refund or invoice).
     if let Some(l) = links::load(pool, ev.shop_order_id).await?.filter(|l| l.cancelled && l.invoice_id.is_none()) {
         let review = format!(

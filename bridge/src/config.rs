@@ -193,7 +193,8 @@ fn parse_per_provider<T>(
             .ok_or_else(|| invalid(var, format!("{pair:?} is not provider=value")))?;
         let k = k.trim();
         if !PAYMENT_PROVIDERS.contains(&k) {
-            return Err(invalid(var, format!("unknown payment provider {k:?} (one of {})", PAYMENT_PROVIDERS.join(", "))));
+            let known = PAYMENT_PROVIDERS.join(", ");
+            return Err(invalid(var, format!("unknown payment provider {k:?} (one of {known})")));
         }
         let v = value(v.trim()).map_err(|r| invalid(var, format!("{k}: {r}")))?;
         out.insert(k.to_owned(), v);
@@ -679,7 +680,8 @@ mod tests {
         ];
         let d = Config::from_map(&map(&base)).unwrap().dolibarr.unwrap();
         assert_eq!(d.timezone, chrono_tz::Europe::Paris);
-        let defaults: Vec<(&str, i64)> = PAYMENT_PROVIDERS.iter().map(|p| (d.payment_type(p), d.bank_account(p))).collect();
+        let defaults: Vec<(&str, i64)> =
+            PAYMENT_PROVIDERS.iter().map(|p| (d.payment_type(p), d.bank_account(p))).collect();
         assert_eq!(defaults, [("CB", 1), ("CB", 1), ("LIQ", 1), ("LIQ", 1)]);
 
         let mut vars = base.to_vec();

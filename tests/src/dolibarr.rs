@@ -1555,7 +1555,8 @@ fn criterion_at(b: &[u8], i: usize) -> Option<usize> {
 /// dolForgeCriteriaCallback() on the text between the criterion's parentheses.
 fn forge_criterion(inner: &str) -> Criterion {
     let parts: Vec<&str> = inner.split(':').collect();
-    let field: String = parts[0].trim().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '_').collect();
+    let field: String =
+        parts[0].trim().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '_').collect();
     let op: String = parts[1]
         .trim()
         .chars()
@@ -1605,10 +1606,15 @@ fn php_float(s: &str) -> f64 {
     s[..end].parse().unwrap_or(0.0)
 }
 
-/// utf8mb4_unicode_ci, near enough: case and accents ignored, trailing spaces ignored (PAD SPACE).
-fn collate(s: &str) -> String {
+/// utf8mb4_unicode_ci, near enough: case and accents ignored.
+fn fold(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
-    s.nfd().filter(|c| !('\u{300}'..='\u{36f}').contains(c)).collect::<String>().to_lowercase().trim_end().to_owned()
+    s.nfd().filter(|c| !('\u{300}'..='\u{36f}').contains(c)).collect::<String>().to_lowercase()
+}
+
+/// [`fold`], and trailing spaces ignored as `=` does under PAD SPACE (LIKE does not).
+fn collate(s: &str) -> String {
+    fold(s).trim_end().to_owned()
 }
 
 /// SQL LIKE with `%`, `_` and `\` as escape.
@@ -1622,8 +1628,12 @@ fn sql_like(have: &str, pattern: &str) -> bool {
             Some(c) => h.first() == Some(c) && go(&h[1..], &p[1..]),
         }
     }
-    let h: Vec<char> = collate(have).chars().collect();
-    let p: Vec<char> = pattern.chars().flat_map(|c| if c == '%' || c == '_' || c == '\\' { vec![c] } else { collate(&c.to_string()).chars().collect() }).collect();
+    let h: Vec<char> = fold(have).chars().collect();
+    // Wildcards and escapes stay as they are; every other character is folded like the column.
+    let p: Vec<char> = pattern
+        .chars()
+        .flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec![c] } else { fold(&c.to_string()).chars().collect() })
+        .collect();
     go(&h, &p)
 }
 

@@ -367,7 +367,9 @@ async fn find_or_create_product(
             // A refusal that names a duplicate while the product cannot be seen yet: the other insert is not
             // committed yet; retry later. Any other 500 stays what it is.
             None if e.business_code().is_some_and(|c| c == "ErrorProductAlreadyExists" || c.contains("Duplicate")) => {
-                Err(DolibarrError::NotYet(format!("product {sku} exists according to Dolibarr but cannot be found yet: {e}")))
+                Err(DolibarrError::NotYet(format!(
+                    "product {sku} exists according to Dolibarr but cannot be found yet: {e}"
+                )))
             }
             None => Err(e),
         },

@@ -242,7 +242,10 @@ pub async fn doctor(cfg: &DolibarrConfig) -> Result<String, DolibarrError> {
             None => return Err(url_hint(cfg, DolibarrError::Unexpected {
                 method: "GET",
                 path: "/status".into(),
-                reason: format!("no success.dolibarr_version in {}", v.to_string().chars().take(120).collect::<String>()),
+                reason: format!(
+                    "no success.dolibarr_version in {}",
+                    v.to_string().chars().take(120).collect::<String>()
+                ),
             })),
         },
         Answer::NotModified => {

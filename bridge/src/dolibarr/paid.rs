@@ -172,9 +172,8 @@ async fn existing_payment_id(
             continue;
         };
         let links = d.client.list(&format!("/bankaccounts/{account}/lines/{line}/links"), &[]).await?;
-        if let Some(id) =
-            links.iter().find(|l| model::str_field(l, "type") == Some("payment")).and_then(|l| l.get("url_id")).and_then(model::as_id)
-        {
+        let payment = links.iter().find(|l| model::str_field(l, "type") == Some("payment"));
+        if let Some(id) = payment.and_then(|l| l.get("url_id")).and_then(model::as_id) {
             return Ok(Some(id));
         }
     }

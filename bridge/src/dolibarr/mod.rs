@@ -12,8 +12,8 @@
 //! `money::chain_noon`.
 //!
 //! Every step looks up before it creates and every id is stored in `dolibarr_links` as soon as Dolibarr returns
-//! it, so a retry resumes where the last attempt stopped. A MariaDB named lock per order keeps two bridge
-//! processes off the same order.
+//! it, so a retry resumes where the last attempt stopped. MariaDB named locks keep bridge processes apart: one per
+//! order, one per new customer, one per SKU while a product is looked up and created.
 
 mod client;
 mod created;

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Every variable the bridge reads (without the `OCPIZZA_` prefix); a config file key outside it is refused.
-pub const KNOWN: [&str; 37] = [
+pub const KNOWN: [&str; 40] = [
     "ADMIN_TOKEN",
     "APNS_CA_FILE",
     "APNS_ENDPOINT",
@@ -34,9 +34,11 @@ pub const KNOWN: [&str; 37] = [
     "DELIVERY_REAPER_SECS",
     "DEVICE_TOKENS",
     "DOLIBARR_API_KEY",
+    "DOLIBARR_BANK_ACCOUNTS",
     "DOLIBARR_BANK_ACCOUNT_ID",
     "DOLIBARR_CA_FILE",
     "DOLIBARR_PAYMENT_MODE",
+    "DOLIBARR_PAYMENT_TYPES",
     "DOLIBARR_TIMEOUT_SECS",
     "DOLIBARR_URL",
     "LISTEN",
@@ -47,6 +49,7 @@ pub const KNOWN: [&str; 37] = [
     "SHUTDOWN_GRACE_SECS",
     "SINK_SECRET",
     "SINK_URL",
+    "TIMEZONE",
     "WEBHOOK_MAX_BODY_BYTES",
     "WEBHOOK_SECRETS",
     "WEBHOOK_TOLERANCE_SECS",
@@ -146,6 +149,65 @@ pub struct DolibarrConfig {
     pub timeout_secs: u64,
     /// Extra trusted root certificate (PEM) for a private CA or a local stand-in (OCPIZZA_DOLIBARR_CA_FILE).
     pub ca_file: Option<PathBuf>,
+    /// The chain's timezone (OCPIZZA_TIMEZONE, default `Europe/Paris`): Dolibarr dates are its calendar days.
+    pub timezone: chrono_tz::Tz,
+    /// Payment type code per payment provider, over the defaults of [`DolibarrConfig::payment_type`]
+    /// (OCPIZZA_DOLIBARR_PAYMENT_TYPES, e.g. `restaurant=CB`).
+    pub payment_types: BTreeMap<String, String>,
+    /// Bank account per payment provider, over `bank_account_id` (OCPIZZA_DOLIBARR_BANK_ACCOUNTS, e.g. `cash=3`).
+    pub bank_accounts: BTreeMap<String, i64>,
+}
+
+/// How the shop says a payment came in (`provider` of `order.paid`, `ocpizza_db`'s `PROVIDERS`): SogeCommerce
+/// (card online), the driver's or counter's card terminal, cash, or "at the restaurant" without more detail.
+pub const PAYMENT_PROVIDERS: [&str; 4] = ["sogecommerce", "card_terminal", "cash", "restaurant"];
+
+impl DolibarrConfig {
+    /// Dolibarr payment type code (`c_paiement.code`) for a provider: configured, else card payments
+    /// (`sogecommerce`, `card_terminal`) → `payment_mode` (default CB), `cash` → LIQ, `restaurant` → LIQ (money
+    /// taken at the counter goes to the till unless said otherwise).
+    pub fn payment_type(&self, provider: &str) -> &str {
+        match self.payment_types.get(provider) {
+            Some(code) => code,
+            None if matches!(provider, "sogecommerce" | "card_terminal") => &self.payment_mode,
+            None => "LIQ",
+        }
+    }
+
+    /// Bank account id for a provider: configured, else `bank_account_id`.
+    pub fn bank_account(&self, provider: &str) -> i64 {
+        self.bank_accounts.get(provider).copied().unwrap_or(self.bank_account_id)
+    }
+}
+
+/// `provider=value` pairs, comma-separated; the provider must be one of [`PAYMENT_PROVIDERS`].
+fn parse_per_provider<T>(
+    var: &str,
+    raw: Option<&str>,
+    value: impl Fn(&str) -> Result<T, String>,
+) -> Result<BTreeMap<String, T>, ConfigError> {
+    let mut out = BTreeMap::new();
+    for pair in raw.unwrap_or("").split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, v) = pair
+            .split_once('=')
+            .ok_or_else(|| invalid(var, format!("{pair:?} is not provider=value")))?;
+        let k = k.trim();
+        if !PAYMENT_PROVIDERS.contains(&k) {
+            let known = PAYMENT_PROVIDERS.join(", ");
+            return Err(invalid(var, format!("unknown payment provider {k:?} (one of {known})")));
+        }
+        let v = value(v.trim()).map_err(|r| invalid(var, format!("{k}: {r}")))?;
+        out.insert(k.to_owned(), v);
+    }
+    Ok(out)
+}
+
+/// A `c_paiement.code`: 1–6 letters, digits or `_` (the column is varchar(6)).
+fn payment_code(v: &str) -> Result<String, String> {
+    if v.is_empty() || v.len() > 6 || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(format!("{v:?} is not a Dolibarr payment type code (1-6 of [A-Za-z0-9_], e.g. CB, LIQ)"));
+    }
+    Ok(v.to_owned())
 }
 
 /// APNs token authentication (.p8 key, ES256 JWT).
@@ -297,6 +359,25 @@ impl Config {
                 payment_mode: v.get("OCPIZZA_DOLIBARR_PAYMENT_MODE").unwrap_or("CB").to_owned(),
                 timeout_secs: v.parse_or("OCPIZZA_DOLIBARR_TIMEOUT_SECS", 30u64, "a number of seconds")?,
                 ca_file: v.get("OCPIZZA_DOLIBARR_CA_FILE").map(PathBuf::from),
+                timezone: match v.get("OCPIZZA_TIMEZONE") {
+                    None => chrono_tz::Europe::Paris,
+                    Some(t) => t.parse().map_err(|_| {
+                        invalid("OCPIZZA_TIMEZONE", format!("{t:?} is not an IANA timezone name (e.g. Europe/Paris)"))
+                    })?,
+                },
+                payment_types: parse_per_provider(
+                    "OCPIZZA_DOLIBARR_PAYMENT_TYPES",
+                    v.get("OCPIZZA_DOLIBARR_PAYMENT_TYPES"),
+                    payment_code,
+                )?,
+                bank_accounts: parse_per_provider(
+                    "OCPIZZA_DOLIBARR_BANK_ACCOUNTS",
+                    v.get("OCPIZZA_DOLIBARR_BANK_ACCOUNTS"),
+                    |a| match a.parse::<i64>() {
+                        Ok(n) if n > 0 => Ok(n),
+                        _ => Err(format!("{a:?} is not a positive bank account id")),
+                    },
+                )?,
             })
         } else {
             None
@@ -305,6 +386,9 @@ impl Config {
             && d.bank_account_id <= 0 {
                 return Err(invalid("OCPIZZA_DOLIBARR_BANK_ACCOUNT_ID", "must be a positive integer"));
             }
+        if let Some(d) = &dolibarr {
+            payment_code(&d.payment_mode).map_err(|r| invalid("OCPIZZA_DOLIBARR_PAYMENT_MODE", r))?;
+        }
         let apns = if v.any_set(&[
             "OCPIZZA_APNS_KEY_FILE",
             "OCPIZZA_APNS_KEY_ID",
@@ -526,7 +610,12 @@ fn flatten(prefix: &str, table: &toml::Table, out: &mut BTreeMap<String, String>
             }
         };
         match v {
-            toml::Value::Table(t) if name == "OCPIZZA_DEVICE_TOKENS" => {
+            toml::Value::Table(t)
+                if matches!(
+                    name.as_str(),
+                    "OCPIZZA_DEVICE_TOKENS" | "OCPIZZA_DOLIBARR_PAYMENT_TYPES" | "OCPIZZA_DOLIBARR_BANK_ACCOUNTS"
+                ) =>
+            {
                 let pairs: Result<Vec<String>, String> =
                     t.iter().map(|(scope, tok)| Ok(format!("{scope}={}", scalar(tok)?))).collect();
                 out.insert(name, pairs?.join(","));
@@ -580,6 +669,46 @@ mod tests {
         assert_eq!(c.dolibarr.unwrap().url, "https://erp.example/api/index.php");
         assert_eq!(c.device_tokens[0].scope, TokenScope::Restaurant("BELLECOUR".into()));
         assert_eq!(c.device_tokens[1].scope, TokenScope::App);
+    }
+
+    #[test]
+    fn dolibarr_timezone_payment_types_and_accounts_per_provider() {
+        let base = [
+            ("OCPIZZA_DOLIBARR_URL", "https://erp.example/api/index.php"),
+            ("OCPIZZA_DOLIBARR_API_KEY", "k3y-very-secret"),
+            ("OCPIZZA_DOLIBARR_BANK_ACCOUNT_ID", "1"),
+        ];
+        let d = Config::from_map(&map(&base)).unwrap().dolibarr.unwrap();
+        assert_eq!(d.timezone, chrono_tz::Europe::Paris);
+        let defaults: Vec<(&str, i64)> =
+            PAYMENT_PROVIDERS.iter().map(|p| (d.payment_type(p), d.bank_account(p))).collect();
+        assert_eq!(defaults, [("CB", 1), ("CB", 1), ("LIQ", 1), ("LIQ", 1)]);
+
+        let mut vars = base.to_vec();
+        vars.extend([
+            ("OCPIZZA_TIMEZONE", "Pacific/Noumea"),
+            ("OCPIZZA_DOLIBARR_PAYMENT_TYPES", "restaurant=CB, card_terminal=CBT"),
+            ("OCPIZZA_DOLIBARR_BANK_ACCOUNTS", "cash=3,restaurant=4"),
+        ]);
+        let d = Config::from_map(&map(&vars)).unwrap().dolibarr.unwrap();
+        assert_eq!(d.timezone, chrono_tz::Pacific::Noumea);
+        assert_eq!((d.payment_type("restaurant"), d.bank_account("restaurant")), ("CB", 4));
+        assert_eq!((d.payment_type("card_terminal"), d.bank_account("card_terminal")), ("CBT", 1));
+        assert_eq!((d.payment_type("cash"), d.bank_account("cash")), ("LIQ", 3));
+
+        for (var, value, needle) in [
+            ("OCPIZZA_TIMEZONE", "Paris", "IANA"),
+            ("OCPIZZA_DOLIBARR_PAYMENT_TYPES", "bitcoin=BTC", "unknown payment provider"),
+            ("OCPIZZA_DOLIBARR_PAYMENT_TYPES", "cash", "provider=value"),
+            ("OCPIZZA_DOLIBARR_PAYMENT_TYPES", "cash=LIQUIDE", "payment type code"),
+            ("OCPIZZA_DOLIBARR_BANK_ACCOUNTS", "cash=0", "positive"),
+            ("OCPIZZA_DOLIBARR_PAYMENT_MODE", "C B", "payment type code"),
+        ] {
+            let mut vars = base.to_vec();
+            vars.push((var, value));
+            let e = Config::from_map(&map(&vars)).unwrap_err().to_string();
+            assert!(e.starts_with(var) && e.contains(needle), "{var}={value}: {e}");
+        }
     }
 
     #[test]

@@ -299,8 +299,8 @@ pub async fn finish(pool: &MySqlPool, owner: &str, claimed: &Claimed, finish: &F
     let res = match finish {
         Finish::Done(result) => {
             sqlx::query(&format!(
-                "UPDATE deliveries SET status = 'done', result = ?, lease_until = NULL, lease_owner = NULL, \
-                 finished_at = NOW(6){guard}"
+                "UPDATE deliveries SET status = 'done', result = ?, last_error = NULL, lease_until = NULL, \
+                 lease_owner = NULL, finished_at = NOW(6){guard}"
             ))
             .bind(result.to_string())
             .bind(claimed.id)
@@ -351,7 +351,11 @@ pub async fn finish_done_batch(
     for (c, v) in done {
         q.push(" WHEN ").push_bind(c.id).push(" THEN ").push_bind(v.to_string());
     }
-    q.push(" END, lease_until = NULL, lease_owner = NULL, finished_at = NOW(6) WHERE status = 'inflight' AND lease_owner = ");
+    // A success clears the error of an earlier attempt: `last_error` describes the delivery as it is now.
+    q.push(
+        " END, last_error = NULL, lease_until = NULL, lease_owner = NULL, finished_at = NOW(6) \
+         WHERE status = 'inflight' AND lease_owner = ",
+    );
     q.push_bind(owner);
     q.push(" AND attempt = CASE id");
     for (c, _) in done {

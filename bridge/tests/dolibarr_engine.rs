@@ -134,3 +134,34 @@ async fn business_error_goes_dead_at_once_with_its_reason() {
     assert!(last_error.unwrap().contains("ErrorCustomerCodeAlreadyUsed"));
     assert_eq!(env.fake.request_count("POST", "/thirdparties"), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_that_succeeds_after_a_failure_keeps_no_last_error() {
+    let env = env().await;
+    env.fake.fail_matching(Some(Method::POST), Some("/thirdparties"), 1, FaultKind::Unavailable { retry_after: None });
+    enqueue(&env.db.pool, "evt_flaky_a", &Event::OrderCreated(created(4200, 1))).await;
+    env.fake.fail_matching(Some(Method::POST), Some("/thirdparties"), 1, FaultKind::Unavailable { retry_after: None });
+    enqueue(&env.db.pool, "evt_flaky_b", &Event::OrderCreated(created(4201, 2))).await;
+    // With and without a finish window (successes gathered or recorded at once).
+    for window in [Duration::ZERO, Duration::from_millis(20)] {
+        sqlx::query("UPDATE deliveries SET status = 'pending', next_attempt_at = NOW(6) WHERE status = 'done'")
+            .execute(&env.db.pool)
+            .await
+            .unwrap();
+        let dest: Arc<dyn Destination> = Arc::new(env.other_destination());
+        let engine = Engine::new(env.db.pool.clone(), vec![dest], DeliveryConfig { finish_window: window, ..fast(10) });
+        let (stop, rx) = watch::channel(false);
+        let task = tokio::spawn(engine.run(rx));
+        assert!(wait_for(&env.db.pool, "done", 2).await);
+        let _ = stop.send(true);
+        task.await.unwrap();
+        let rows: Vec<(i32, Option<String>)> =
+            sqlx::query_as("SELECT attempt, last_error FROM deliveries").fetch_all(&env.db.pool).await.unwrap();
+        assert!(rows.iter().all(|(_, e)| e.is_none()), "last_error cleared ({window:?}): {rows:?}");
+        if window.is_zero() {
+            assert!(rows.iter().all(|(a, _)| *a == 2), "each failed once first: {rows:?}");
+        }
+        // The second round starts from rows that failed before.
+        sqlx::query("UPDATE deliveries SET last_error = 'an earlier failure'").execute(&env.db.pool).await.unwrap();
+    }
+}

@@ -188,7 +188,7 @@ async fn a_total_more_than_a_cent_off_is_flagged_not_failed() {
 async fn doctor_reports_the_version_or_the_reason() {
     let env = env().await;
     let ok = doctor(&config(&env.fake.url())).await.unwrap();
-    assert!(ok.contains("21.0.1") && ok.contains("payment mode CB = 6"), "{ok}");
+    assert!(ok.contains("21.0.1") && ok.contains("sogecommerce CB = 6") && ok.contains("cash LIQ = 4"), "{ok}");
     let mut cash = config(&env.fake.url());
     cash.bank_account_id = 2;
     let e = doctor(&cash).await.unwrap_err().to_string();
@@ -200,7 +200,29 @@ async fn doctor_reports_the_version_or_the_reason() {
     cfg.api_key = ocpizza_bridge::config::SecretString::new("nope");
     let e = doctor(&cfg).await.unwrap_err().to_string();
     assert!(e.contains("401"), "{e}");
+    // Every provider's type and account is checked: a cash account takes only LIQ…
+    let till = env.fake.add_bank_account("Caisse", 2);
+    let mut cfg = config(&env.fake.url());
+    cfg.bank_accounts.insert("cash".into(), till);
+    let ok = doctor(&cfg).await.unwrap();
+    assert!(ok.contains(&format!("cash LIQ = 4 on account {till} (Caisse)")), "{ok}");
+    cfg.bank_accounts.insert("restaurant".into(), till);
+    cfg.payment_types.insert("restaurant".into(), "CB".into());
+    let e = doctor(&cfg).await.unwrap_err().to_string();
+    assert!(e.contains("cash account") && e.contains("restaurant"), "{e}");
+    let mut cfg = config(&env.fake.url());
+    cfg.payment_types.insert("restaurant".into(), "CHQ".into());
+    assert!(doctor(&cfg).await.unwrap_err().to_string().contains("cheque issuer"));
+    // …and a type missing from the dictionary is named.
+    env.fake.remove_payment_type("LIQ");
+    let e = doctor(&config(&env.fake.url())).await.unwrap_err().to_string();
+    assert!(e.contains("\"LIQ\"") && e.contains("cash"), "{e}");
+    // A URL that is not the API root gets the missing part named.
+    let e = doctor(&config(&format!("http://{}", env.fake.addr()))).await.unwrap_err().to_string();
+    assert!(e.contains("/api/index.php"), "{e}");
+    let e = doctor(&config(&format!("http://{}/dolibarr/", env.fake.addr()))).await.unwrap_err().to_string();
+    assert!(e.contains("ending in /api/index.php"), "{e}");
     env.fake.stop().await;
     let e = doctor(&config(&env.fake.url())).await.unwrap_err().to_string();
-    assert!(e.contains("unreachable"), "{e}");
+    assert!(e.contains("unreachable") && !e.contains("ending in"), "{e}");
 }

@@ -39,8 +39,8 @@ async fn order_created_makes_customer_products_order_with_ttc_lines_validated() 
     assert_eq!(lines[2]["product_type"], "1");
     assert_eq!(lines[2]["fk_product"], serde_json::Value::Null);
     assert_eq!(lines[3]["total_ttc"], "-1.00000000");
-    // Paris midnight of 29 November 2026 (CET).
-    assert_eq!(order["date"], 1_795_906_800, "2026-11-28T23:00:00Z");
+    // Placed 2026-11-29T18:30Z: the 29th in Paris, sent as noon that day, kept as that day by Dolibarr.
+    assert_eq!(env.fake.day_of(&order["date"]), chrono::NaiveDate::from_ymd_opt(2026, 11, 29));
 
     assert_eq!(out["order_ref"], order["ref"]);
     assert_eq!(out["dolibarr_total_ttc"], "24.40");
@@ -137,17 +137,17 @@ async fn takeaway_picked_up_closes_and_other_statuses_are_skipped() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cancelled_order_goes_back_to_draft_with_a_note_and_invoiced_one_is_flagged() {
+async fn cancelled_order_is_cancelled_with_a_note_and_invoiced_one_is_flagged() {
     let env = env().await;
     done(env.deliver(Event::OrderCreated(created(1005, 9))).await);
     let mut ev = status(1005, Fulfilment::Delivery, OrderStatus::Accepted, OrderStatus::Cancelled);
     ev.note = Some("client injoignable".into());
     let out = done(env.deliver(Event::OrderStatusChanged(ev.clone())).await);
     let order = env.only_order(1005);
-    assert_eq!(order["statut"], "0", "set back to draft: {order}");
+    assert_eq!(order["statut"], "-1", "Dolibarr's cancelled status: {order}");
     let note = order["note_private"].as_str().unwrap();
     assert!(note.contains("ANNULÉE dans la boutique") && note.contains("client injoignable"), "{note}");
-    assert_eq!(out["set_to_draft"], true);
+    assert_eq!(out["cancelled_in_dolibarr"], true);
     assert!(env.link(1005).await.get::<Option<chrono::NaiveDateTime>, _>("cancelled_at").is_some());
     // Delivered again (replay): nothing more changes.
     let requests = env.fake.request_count("POST", "/orders");
@@ -167,7 +167,7 @@ async fn cancelled_order_goes_back_to_draft_with_a_note_and_invoiced_one_is_flag
         )))
         .await,
     );
-    assert_eq!(out["set_to_draft"], false);
+    assert_eq!(out["cancelled_in_dolibarr"], false);
     assert!(out["needs_review"].as_str().unwrap().contains("credit note"), "{out}");
     assert_eq!(env.only_order(1006)["statut"], "1");
     let review: Option<String> = env.link(1006).await.get("needs_review");
@@ -254,4 +254,11 @@ async fn payment_after_cancellation_is_flagged_not_retried() {
     assert_eq!(env.fake.counts().invoices, 0);
     let review: Option<String> = env.link(1040).await.get("needs_review");
     assert!(review.unwrap().contains("refund"));
+    // Same when the bridge's rows were lost: Dolibarr's cancelled status says it.
+    sqlx::query("DELETE FROM dolibarr_links WHERE shop_order_id = 1040").execute(&env.db.pool).await.unwrap();
+    match env.deliver(Event::OrderPaid(paid(1040, 2440))).await {
+        Ok(Outcome::Skipped(why)) => assert!(why.contains("cancelled in Dolibarr"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(env.fake.counts().invoices, 0);
 }

@@ -141,3 +141,70 @@ async fn orders_lifecycle_rounding_and_304() {
     let state = fake.state_json();
     assert_eq!(state["counts"]["payments"], 1);
 }
+
+/// The Dolibarr behaviours behind issue 11, each as the stand-in reproduces Dolibarr's code.
+#[tokio::test]
+async fn dolibarr_rules_behind_the_accounting_fixes() {
+    let fake = FakeDolibarr::start(KEY).await;
+    // Product::create() with a TTC base reads price_ttc only: `price` alone gives a product at 0.
+    let (_, p1) =
+        call(&fake, "POST", "/products", Some(json!({"ref": "A", "label": "A", "price": 9.9, "price_base_type": "TTC", "tva_tx": 10}))).await;
+    let (_, p2) = call(
+        &fake,
+        "POST",
+        "/products",
+        Some(json!({"ref": "B", "label": "B", "price_ttc": 9.9, "price_base_type": "TTC", "tva_tx": 10})),
+    )
+    .await;
+    let (_, a) = call(&fake, "GET", &format!("/products/{p1}"), None).await;
+    let (_, b) = call(&fake, "GET", &format!("/products/{p2}"), None).await;
+    assert_eq!((j(&a)["price"].clone(), j(&a)["price_ttc"].clone()), (json!("0.00000000"), json!("0.00000000")));
+    assert_eq!((j(&b)["price"].clone(), j(&b)["price_ttc"].clone()), (json!("9.00000000"), json!("9.90000000")));
+    let (s, e) = call(&fake, "POST", "/products", Some(json!({"ref": "B", "label": "again"}))).await;
+    assert_eq!((s, j(&e)["error"]["0"].clone()), (500, json!("ErrorProductAlreadyExists")));
+
+    // A timestamp is stored as its day in PHP's timezone: Paris midnight is the day before in UTC.
+    let (_, socid) = call(&fake, "POST", "/thirdparties", Some(json!({"name": "X", "client": 1}))).await;
+    let paris_midnight = 1_796_598_000; // 2026-12-07T00:00+01:00
+    let (_, o1) = call(&fake, "POST", "/orders", Some(json!({"socid": socid, "date": paris_midnight}))).await;
+    let (_, order) = call(&fake, "GET", &format!("/orders/{o1}"), None).await;
+    assert_eq!(fake.day_of(&j(&order)["date"]).unwrap().to_string(), "2026-12-06");
+    // A "YYYY-MM-DD" string is midnight UTC printed in PHP's zone: the day before west of UTC.
+    fake.set_php_timezone(chrono_tz::Pacific::Honolulu);
+    let (_, o2) = call(&fake, "POST", "/orders", Some(json!({"socid": socid, "date": "2026-12-07"}))).await;
+    let (_, order) = call(&fake, "GET", &format!("/orders/{o2}"), None).await;
+    assert_eq!(fake.day_of(&j(&order)["date"]).unwrap().to_string(), "2026-12-06");
+
+    // PUT writes the status as given: −1 is Dolibarr's cancelled.
+    let (s, order) = call(&fake, "PUT", &format!("/orders/{o1}"), Some(json!({"status": -1}))).await;
+    assert_eq!((s, j(&order)["statut"].clone()), (200, json!("-1")));
+
+    // A cash account takes only LIQ; payments are listed without their id, with their bank line.
+    call(&fake, "POST", &format!("/orders/{o2}/lines"), Some(json!({"desc": "x", "qty": 1, "subprice": 5, "tva_tx": 10, "product_type": 1}))).await;
+    call(&fake, "POST", &format!("/orders/{o2}/validate"), Some(json!({}))).await;
+    let (_, inv) = call(&fake, "POST", &format!("/invoices/createfromorder/{o2}"), Some(json!({}))).await;
+    let inv = j(&inv)["id"].as_str().unwrap().to_owned();
+    call(&fake, "POST", &format!("/invoices/{inv}/validate"), Some(json!({}))).await;
+    let pay = |mode: i64, account: i64| json!({"datepaye": paris_midnight, "paymentid": mode, "closepaidinvoices": "yes", "accountid": account});
+    let (s, e) = call(&fake, "POST", &format!("/invoices/{inv}/payments"), Some(pay(6, 2))).await;
+    assert_eq!(s, 400);
+    assert!(e.contains("Add payment to bank error : ErrorCashAccountAcceptsOnlyCashMoney"), "{e}");
+    let (s, pid) = call(&fake, "POST", &format!("/invoices/{inv}/payments"), Some(pay(4, 2))).await;
+    assert_eq!(s, 200);
+    let (_, list) = call(&fake, "GET", &format!("/invoices/{inv}/payments"), None).await;
+    let entry = j(&list)[0].clone();
+    assert_eq!(entry["type"], "LIQ");
+    assert!(entry.get("id").is_none(), "{entry}");
+    let line = entry["fk_bank_line"].as_str().unwrap();
+    let (_, links) = call(&fake, "GET", &format!("/bankaccounts/1/lines/{line}/links"), None).await;
+    let links = j(&links);
+    let payment = links.as_array().unwrap().iter().find(|l| l["type"] == "payment").unwrap();
+    assert_eq!(payment["url_id"], pid);
+
+    // Thirdparty lists: mode 1 is customers only.
+    call(&fake, "POST", "/thirdparties", Some(json!({"name": "Fournisseur", "email": "f@x.fr", "client": 0, "fournisseur": 1}))).await;
+    let (s, _) = call(&fake, "GET", "/thirdparties?mode=1&sqlfilters=(t.email:=:'f@x.fr')", None).await;
+    assert_eq!(s, 404);
+    let (s, _) = call(&fake, "GET", "/thirdparties?mode=4&sqlfilters=(t.email:=:'f@x.fr')", None).await;
+    assert_eq!(s, 200);
+}

@@ -1,22 +1,32 @@
-//! A local stand-in of Dolibarr's REST API (versions 20–23) that answers as /work/shared/reference/dolibarr-api.md
-//! documents, quirks included, so that the bridge's Dolibarr client can be tested for real over HTTP.
+//! A local stand-in of Dolibarr's REST API (versions 20–23) that reproduces what Dolibarr's own code does for every
+//! behaviour the bridge relies on, quirks included, so that the bridge's Dolibarr client is tested for real over
+//! HTTP. Each rule names the Dolibarr file and method it comes from (paths under `htdocs/`); the facts read in
+//! /work/shared/reference/dolibarr-api.md and dolibarr-credit-notes.md (verified on 23.0.0-beta) fill the rest.
 //!
 //! - Base path `/api/index.php`, `DOLAPIKEY` header (also `Authorization: Bearer` and `?DOLAPIKEY=`), 401 otherwise
-//!   with the one JSON error shape; a WAF refuses `: ; " ' < > ? ( ) { } $ % #` in the path with an HTML page.
+//!   with Restler's one JSON error shape; main.inc.php's injection check refuses `: ; " ' < > ? ( ) { } $ % #` in
+//!   the path (PATH_INFO) with an HTML page.
 //! - Ids and amounts are strings in bodies (`"id":"3"`, `"total_ttc":"24.64000000"`), creates return a bare integer.
-//! - Lists filter with `sqlfilters` (`(t.field:op:'value')` joined by `and`; bad syntax → 400), and "no result"
-//!   is 404 "No … found" by default or `200 []` ([`EmptyList`]).
-//! - Orders: created as draft `(PROVn)` (embedded `lines` ignore `price_base_type` TTC), lines added with
-//!   `POST /orders/{id}/lines` honour it, totals are the sum of lines rounded to 2 decimals each; validate gives
-//!   `CO<yymm>-<nnnn>`, a second validate or close is 304 with an empty body.
-//! - Products: `ref` unique (500 with `"0":"ErrorProductAlreadyExists"`); thirdparties: name and e-mail not unique,
-//!   `code_client` unique (500 `ErrorCustomerCodeAlreadyUsed`).
-//! - Invoices from orders, validation `FA<yymm>-<nnnn>`, payments (whole remaining amount, `accountid` mandatory,
-//!   cash account refuses non-cash modes with 400 `ErrorCashAccountAcceptsOnlyCashMoney`).
+//! - Lists filter with `sqlfilters` parsed as forgeSQLFromUniversalSearchCriteria() does (see [`Filter`]), and
+//!   "no result" is 404 "No … found" (older versions) or `200 []` ([`EmptyList`]); thirdparties honour `mode`.
+//! - Dates sent as timestamps are stored as the day they fall on in PHP's timezone ([`FakeDolibarr::set_php_timezone`],
+//!   DoliDB::idate()) and read back as that day's midnight there (jdate()).
+//! - Orders (commande/class/api_orders.class.php, commande.class.php): created as draft `(PROVn)` (embedded `lines`
+//!   ignore `price_base_type` TTC), lines added with `POST /orders/{id}/lines` honour it, totals are the sum of lines
+//!   rounded to 2 decimals each; validate gives `CO<yymm>-<nnnn>`, a second validate or close is 304 with an empty
+//!   body; `PUT` writes `status` (−1 = cancelled) as Orders::put() + Commande::update() do.
+//! - Products (product/class/api_products.class.php, product.class.php Product::create()): `price_ttc` for a TTC
+//!   base, `ref` unique — `ErrorProductAlreadyExists` from the check, or the raw "Duplicate entry" of the insert when
+//!   two creations race between check and insert. Thirdparties (societe/class/api_thirdparties.class.php): name and
+//!   e-mail not unique, `code_client` unique (500 `ErrorCustomerCodeAlreadyUsed`).
+//! - Invoices (compta/facture/class/api_invoices.class.php, facture.class.php): from orders dated "now", `PUT`
+//!   date, validation `FA<yymm>-<nnnn>`, payments (whole remaining amount, `accountid` mandatory, a cash account
+//!   refuses non-cash types, bank line linked to the payment), payments listed without their id.
 //!
 //! Tests drive it through [`FakeDolibarr`]: fault injection (503 / business 500 / any status / "done but the answer
-//! is lost" for the next N matching requests, latency, stop and restart listening) and inspection (counts, objects,
-//! the list of requests). `GET /_test/state` (no key) returns the same as JSON for the demo.
+//! is lost" for the next N matching requests, latency, stop and restart listening, a racing product creation) and
+//! inspection (counts, objects, the list of requests). `GET /_test/state` (no key) returns the same as JSON for the
+//! demo.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -29,6 +39,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use chrono::{NaiveDate, TimeZone};
+use chrono_tz::Tz;
 use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -201,7 +213,8 @@ struct OrderRec {
     ref_client: String,
     ref_ext: String,
     socid: i64,
-    date: i64,
+    /// `llx_commande.date_commande`, a DATE column: the day `DoliDB::idate()` printed in PHP's timezone.
+    date: NaiveDate,
     statut: i64,
     billed: i64,
     note_private: String,
@@ -216,6 +229,8 @@ struct InvoiceRec {
     ref_client: String,
     ref_ext: String,
     socid: i64,
+    /// `llx_facture.datef`, a DATE column (see [`OrderRec::date`]).
+    date: NaiveDate,
     statut: i64,
     paye: i64,
     order_id: Option<i64>,
@@ -229,9 +244,13 @@ struct PaymentRec {
     invoice_id: i64,
     amount: Dec,
     code: String,
+    /// `llx_paiement.datep` as sent (a timestamp) and the calendar day it is in PHP's timezone.
     date: i64,
+    day: NaiveDate,
     num: String,
     accountid: i64,
+    /// `llx_bank` row written by `Paiement::addPaymentToBank()`.
+    bank_line: i64,
 }
 
 struct St {
@@ -250,6 +269,16 @@ struct St {
     payment_types: Vec<(i64, &'static str, &'static str)>,
     next_line_id: i64,
     seq: BTreeMap<String, i64>,
+    /// PHP's `date.timezone` on the Dolibarr server (Debian's default is UTC).
+    php_tz: Tz,
+    /// Time `Product::create()` spends between its "does this ref exist" SELECT and its INSERT.
+    product_insert_window: Duration,
+    /// `llx_bank_url` rows: (bank line, url_id, type), as `Account::add_url_line()` writes them.
+    bank_urls: Vec<(i64, i64, &'static str)>,
+    next_bank_line: i64,
+    /// A product someone else (another Dolibarr user or client) inserts while the next `POST /products` of the
+    /// same ref is between its check and its insert.
+    racing_product: Option<Map<String, Value>>,
 }
 
 impl St {
@@ -286,7 +315,43 @@ impl St {
             ],
             next_line_id: 1,
             seq: BTreeMap::new(),
+            php_tz: Tz::UTC,
+            product_insert_window: Duration::from_millis(20),
+            bank_urls: Vec::new(),
+            next_bank_line: 1,
+            racing_product: None,
         }
+    }
+
+    /// `DoliDB::idate($ts)` (core/db/DoliDB.class.php) prints a timestamp with `dol_print_date(…, 'tzserver')`,
+    /// i.e. in PHP's timezone; a DATE column keeps the day of that string.
+    fn day_of(&self, ts: i64) -> NaiveDate {
+        self.php_tz.timestamp_opt(ts, 0).single().map(|d| d.date_naive()).unwrap_or_default()
+    }
+
+    /// `DoliDB::jdate()` reads a DATE column back as the timestamp of its midnight in PHP's timezone.
+    fn jdate(&self, day: NaiveDate) -> i64 {
+        let midnight = day.and_hms_opt(0, 0, 0).expect("midnight");
+        self.php_tz.from_local_datetime(&midnight).earliest().map(|d| d.timestamp()).unwrap_or_default()
+    }
+
+    /// A date field of a request body as Dolibarr stores it: a timestamp goes through `idate()`; a
+    /// `"YYYY-MM-DD"` string goes through `dol_print_date()`'s legacy branch (core/lib/functions.lib.php), which
+    /// builds it with `dol_mktime(…, gm=true)` (midnight UTC) and then prints it in PHP's timezone — so west of
+    /// UTC such a string becomes the day before.
+    fn day_from_json(&self, v: &Value) -> Option<NaiveDate> {
+        match v {
+            Value::String(s) if s.len() == 10 && s.as_bytes()[4] == b'-' => {
+                let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+                Some(self.day_of(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp()))
+            }
+            v => Dec::from_json(v).map(|d| self.day_of(d.cents() / 100)),
+        }
+    }
+
+    /// `dol_now()` as a day in PHP's timezone.
+    fn today(&self) -> NaiveDate {
+        self.day_of(chrono::Utc::now().timestamp())
     }
 
     /// Ids are per table in Dolibarr; one counter per object kind keeps them small and distinct enough.
@@ -296,8 +361,8 @@ impl St {
         id
     }
 
-    fn next_ref(&mut self, prefix: &str, ts: i64) -> String {
-        let yymm = chrono::DateTime::from_timestamp(ts, 0).unwrap_or_default().format("%y%m").to_string();
+    fn next_ref(&mut self, prefix: &str, day: NaiveDate) -> String {
+        let yymm = day.format("%y%m").to_string();
         let n = self.seq.entry(format!("{prefix}{yymm}")).or_insert(0);
         *n += 1;
         format!("{prefix}{yymm}-{:04}", n)
@@ -395,6 +460,46 @@ impl FakeDolibarr {
 
     pub fn set_latency(&self, d: Duration) {
         self.shared.st().latency = d;
+    }
+
+    /// Runs "as if Dolibarr's PHP `date.timezone` were `tz`": every date sent as a timestamp is stored as the day
+    /// it falls on there, and read back as that day's midnight there.
+    pub fn set_php_timezone(&self, tz: Tz) {
+        self.shared.st().php_tz = tz;
+    }
+
+    /// How long `POST /products` waits between its existence check and its insert (default 20 ms): two creations
+    /// of one ref inside that window both pass the check and the second insert fails on the unique key.
+    pub fn set_product_insert_window(&self, d: Duration) {
+        self.shared.st().product_insert_window = d;
+    }
+
+    /// Someone else creates this product (`{"ref": …, "label": …, "price_ttc": …}`) while the bridge's next
+    /// `POST /products` of that ref is between its existence check and its insert: that insert then fails on the
+    /// unique key exactly as Dolibarr's does.
+    pub fn race_next_product_create(&self, product: Value) {
+        self.shared.st().racing_product = product.as_object().cloned();
+    }
+
+    /// Removes a payment mode from the payment types dictionary (as deactivating it in Setup does).
+    pub fn remove_payment_type(&self, code: &str) {
+        self.shared.st().payment_types.retain(|(_, c, _)| *c != code);
+    }
+
+    /// The calendar day Dolibarr shows for a date it returned (its midnight in PHP's timezone).
+    pub fn day_of(&self, ts: &Value) -> Option<NaiveDate> {
+        let ts = Dec::from_json(ts)?.cents() / 100;
+        Some(self.shared.st().day_of(ts))
+    }
+
+    /// How many `POST /products` were refused (existing ref, or the unique key hit in the race below).
+    pub fn product_create_failures(&self) -> usize {
+        self.shared
+            .st()
+            .requests
+            .iter()
+            .filter(|r| r.method == "POST" && r.path == "/products" && r.status == 500)
+            .count()
     }
 
     /// The next `n` requests (any) get this fault.
@@ -549,7 +654,7 @@ fn render_order(st: &St, o: &OrderRec) -> Value {
         st.invoices.values().filter(|i| i.order_id == Some(o.id)).map(|i| (i.id * 10 + 1, i.id)).collect();
     json!({
         "id": s(o.id), "ref": o.r#ref, "ref_client": o.ref_client, "ref_ext": o.ref_ext, "socid": s(o.socid),
-        "date": o.date, "date_commande": o.date, "statut": s(o.statut), "status": s(o.statut), "billed": s(o.billed),
+        "date": st.jdate(o.date), "date_commande": st.jdate(o.date), "statut": s(o.statut), "status": s(o.statut), "billed": s(o.billed),
         "total_ht": ht.to_dolibarr(), "total_tva": tva.to_dolibarr(), "total_ttc": ttc.to_dolibarr(),
         "multicurrency_code": "EUR", "note_private": o.note_private, "note_public": o.note_public,
         "lines": o.lines.iter().map(render_line).collect::<Vec<_>>(),
@@ -563,7 +668,7 @@ fn render_invoice(st: &St, i: &InvoiceRec) -> Value {
     let orders: Vec<(i64, i64)> = i.order_id.map(|o| vec![(i.id * 10 + 1, o)]).unwrap_or_default();
     json!({
         "id": s(i.id), "ref": i.r#ref, "ref_client": i.ref_client, "ref_ext": i.ref_ext, "socid": s(i.socid),
-        "type": "0", "statut": s(i.statut), "status": s(i.statut), "paye": s(i.paye),
+        "type": "0", "date": st.jdate(i.date), "datef": st.jdate(i.date), "statut": s(i.statut), "status": s(i.statut), "paye": s(i.paye),
         "total_ht": ht.to_dolibarr(), "total_tva": tva.to_dolibarr(), "total_ttc": ttc.to_dolibarr(),
         "totalpaid": paid.to_dolibarr(), "remaintopay": ttc.minus(paid).to_dolibarr(),
         "multicurrency_code": "EUR",
@@ -572,11 +677,22 @@ fn render_invoice(st: &St, i: &InvoiceRec) -> Value {
     })
 }
 
+/// A payment as the tests inspect it (more than the API shows: see [`payment_list_entry`]).
 fn render_payment(p: &PaymentRec) -> Value {
-    let date = chrono::DateTime::from_timestamp(p.date, 0).unwrap_or_default().format("%Y-%m-%d %H:%M:%S").to_string();
     json!({
         "id": s(p.id), "ref": p.r#ref, "fk_facture": s(p.invoice_id), "amount": p.amount.to_dolibarr(), "type": p.code,
-        "date": date, "num": p.num, "fk_bank_account": s(p.accountid),
+        "date": p.date, "day": p.day.to_string(), "num": p.num, "fk_bank_account": s(p.accountid),
+        "fk_bank_line": s(p.bank_line),
+    })
+}
+
+/// One entry of `GET /invoices/{id}/payments`: `Invoices::getPayments()` returns
+/// `CommonInvoice::getListOfPayments()` as is, `array{amount, date, num, ref, ref_ext, fk_bank_line, type}` —
+/// the payment's rowid is not in it (compta/facture/class/api_invoices.class.php, core/class/commoninvoice.class.php).
+fn payment_list_entry(p: &PaymentRec) -> Value {
+    json!({
+        "amount": p.amount.to_dolibarr(), "type": p.code, "date": p.date,
+        "num": p.num, "ref": p.r#ref, "ref_ext": null, "fk_bank_line": s(p.bank_line),
     })
 }
 
@@ -740,7 +856,23 @@ async fn api(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, header
     let empty = Map::new();
     let b = json_body.as_ref().and_then(Value::as_object).unwrap_or(&empty);
     let segs: Vec<&str> = rel.split('/').filter(|s| !s.is_empty()).collect();
-    let (status, value) = {
+    let (status, value) = if method == Method::POST && segs == ["products"] {
+        // Product::create() checks, then inserts: the gap between the two is where concurrent creations race.
+        let checked = product_check(&shared.st(), b);
+        match checked {
+            Err(r) => r,
+            Ok(()) => {
+                let window = shared.st().product_insert_window;
+                tokio::time::sleep(window).await;
+                let mut st = shared.st();
+                let same_ref = |p: &Map<String, Value>| p.get("ref") == b.get("ref");
+                if let Some(other) = st.racing_product.take_if(|p| same_ref(p)) {
+                    let _ = product_insert(&mut st, &other);
+                }
+                product_insert(&mut st, b)
+            }
+        }
+    } else {
         let mut st = shared.st();
         route(&mut st, &method, &segs, &query, b)
     };
@@ -765,9 +897,30 @@ fn id_seg(s: &str) -> Option<i64> {
 
 fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b: &Map<String, Value>) -> Reply {
     match (m.as_str(), segs) {
+        // api/class/api_status.class.php Status::index().
         ("GET", ["status"]) => ok(json!({"success": {"code": 200, "dolibarr_version": VERSION, "access_locked": "0"}})),
 
-        ("GET", ["thirdparties"]) => list(st, q, "thirdparties", |st| st.thirdparties.values().map(|t| Value::Object(t.clone())).collect()),
+        // Thirdparties::index(): `mode` 1 adds `t.client IN (1, 3)` (customers), 2 `IN (2, 3)` (prospects), 3
+        // `IN (0)`, 4 `t.fournisseur IN (1)` (societe/class/api_thirdparties.class.php).
+        ("GET", ["thirdparties"]) => {
+            let mode = q.get("mode").and_then(|m| m.parse::<i64>().ok()).unwrap_or(0);
+            let field = |t: &Map<String, Value>, f: &str| t.get(f).and_then(Dec::from_json).map(|d| d.cents() / 100).unwrap_or(0);
+            list(st, q, "thirdparties", |st| {
+                st.thirdparties
+                    .values()
+                    .filter(|t| match mode {
+                        1 => matches!(field(t, "client"), 1 | 3),
+                        2 => matches!(field(t, "client"), 2 | 3),
+                        3 => field(t, "client") == 0,
+                        4 => field(t, "fournisseur") == 1,
+                        _ => true,
+                    })
+                    .map(|t| Value::Object(t.clone()))
+                    .collect()
+            })
+        }
+        // Thirdparties::post() → Societe::create(): `code_client` -1 = next number; a used code is refused by
+        // Societe::verify() with ErrorCustomerCodeAlreadyUsed (500).
         ("POST", ["thirdparties"]) => match create_thirdparty(st, b) {
             Ok(id) => ok(json!(id)),
             Err(r) => r,
@@ -803,7 +956,6 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
         },
 
         ("GET", ["products"]) => list(st, q, "products", |st| st.products.values().map(|p| Value::Object(p.clone())).collect()),
-        ("POST", ["products"]) => create_product(st, b),
         ("GET", ["products", "ref", r]) => match st.products.values().find(|p| p["ref"] == *r) {
             Some(p) => ok(Value::Object(p.clone())),
             None => err(404, "Product not found"),
@@ -814,6 +966,7 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
         },
 
         ("GET", ["orders"]) => list(st, q, "orders", |st| st.orders.values().map(|o| render_order(st, o)).collect()),
+        // Orders::post() → Commande::create() (date mandatory; embedded lines added as HT).
         ("POST", ["orders"]) => create_order(st, b),
         ("GET", ["orders", "ref", r]) => match st.orders.values().find(|o| o.r#ref == *r) {
             Some(o) => ok(render_order(st, o)),
@@ -825,6 +978,11 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
         },
         ("GET", ["orders", id]) => with_order(st, id, |st, o| ok(render_order(st, &st.orders[&o]))),
         ("PUT", ["orders", id]) => with_order(st, id, |st, o| {
+            // Orders::put() copies every field but `id` onto the order, then Commande::update() writes them,
+            // `fk_statut` from `status` included: a raw write, without Commande::cancel()'s checks, stock return
+            // or trigger (commande/class/api_orders.class.php; verified on 23.0.0-beta, see
+            // shared/reference/dolibarr-credit-notes.md).
+            let date = b.get("date").and_then(|v| st.day_from_json(v));
             let rec = st.orders.get_mut(&o).expect("exists");
             for (k, v) in b {
                 match k.as_str() {
@@ -832,9 +990,16 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
                     "note_public" => rec.note_public = v.as_str().unwrap_or("").to_owned(),
                     "ref_client" => rec.ref_client = v.as_str().unwrap_or("").to_owned(),
                     "ref_ext" => rec.ref_ext = v.as_str().unwrap_or("").to_owned(),
-                    // Like Commande::update(): the status is not changed by a PUT.
+                    "status" => {
+                        if let Some(st) = Dec::from_json(v) {
+                            rec.statut = st.cents() / 100;
+                        }
+                    }
                     _ => {}
                 }
+            }
+            if let Some(d) = date {
+                rec.date = d;
             }
             ok(render_order(st, &st.orders[&o]))
         }),
@@ -845,6 +1010,7 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
         ("GET", ["orders", id, "lines"]) => with_order(st, id, |st, o| {
             ok(Value::Array(st.orders[&o].lines.iter().map(render_line).collect()))
         }),
+        // Orders::postLine() → Commande::addline() with the request's price_base_type; drafts only.
         ("POST", ["orders", id, "lines"]) => with_order(st, id, |st, o| {
             if st.orders[&o].statut != 0 {
                 return err(400, "ErrorOrderStatusIsNotDraft");
@@ -872,6 +1038,7 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
             }
             ok(render_order(st, &st.orders[&o]))
         }),
+        // Orders::validate() → Commande::valid(): 0 ("nothing done", already validated) is answered 304.
         ("POST", ["orders", id, "validate"]) => with_order(st, id, |st, o| {
             if st.orders[&o].statut != 0 {
                 return (StatusCode::NOT_MODIFIED, Value::Null);
@@ -883,6 +1050,7 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
             rec.statut = 1;
             ok(render_order(st, &st.orders[&o]))
         }),
+        // Orders::close() → Commande::cloture(): 0 → 304.
         ("POST", ["orders", id, "close"]) => with_order(st, id, |st, o| match st.orders[&o].statut {
             3 => (StatusCode::NOT_MODIFIED, Value::Null),
             0 => err(500, "Error when closing Order: ErrorOrderIsDraft"),
@@ -891,6 +1059,7 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
                 ok(render_order(st, &st.orders[&o]))
             }
         }),
+        // Orders::settodraft() → Commande::setDraft(): already a draft (or cancelled) → 0 → 304.
         ("POST", ["orders", id, "settodraft"]) => with_order(st, id, |st, o| {
             if st.orders[&o].statut <= 0 {
                 return (StatusCode::NOT_MODIFIED, Value::Null);
@@ -912,8 +1081,10 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
 
         ("GET", ["invoices"]) => list(st, q, "invoices", |st| st.invoices.values().map(|i| render_invoice(st, i)).collect()),
         ("GET", ["invoices", id]) => with_invoice(st, id, |st, i| ok(render_invoice(st, &st.invoices[&i]))),
+        // Facture::createFromOrder() dates the invoice `dol_now()`: the server's today, not the order's day.
         ("POST", ["invoices", "createfromorder", id]) => with_order(st, id, |st, o| {
             let order = st.orders[&o].clone();
+            let date = st.today();
             let id = st.id();
             st.invoices.insert(
                 id,
@@ -923,6 +1094,7 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
                     ref_client: order.ref_client.clone(),
                     ref_ext: String::new(),
                     socid: order.socid,
+                    date,
                     statut: 0,
                     paye: 0,
                     order_id: Some(o),
@@ -931,21 +1103,38 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
             );
             ok(render_invoice(st, &st.invoices[&id]))
         }),
+        // Invoices::validate() → Facture::validate(): numbered from the invoice date; 0 → 304.
         ("POST", ["invoices", id, "validate"]) => with_invoice(st, id, |st, i| {
             if st.invoices[&i].statut != 0 {
                 return (StatusCode::NOT_MODIFIED, Value::Null);
             }
-            let r = st.next_ref("FA", chrono::Utc::now().timestamp());
+            let date = st.invoices[&i].date;
+            let r = st.next_ref("FA", date);
             let rec = st.invoices.get_mut(&i).expect("exists");
             rec.r#ref = r;
             rec.statut = 1;
             ok(render_invoice(st, &st.invoices[&i]))
         }),
+        // Invoices::put() copies the fields onto the invoice and Facture::update() writes `datef` with idate().
+        ("PUT", ["invoices", id]) => with_invoice(st, id, |st, i| {
+            let date = b.get("date").and_then(|v| st.day_from_json(v));
+            let rec = st.invoices.get_mut(&i).expect("exists");
+            if let Some(d) = date {
+                rec.date = d;
+            }
+            for (k, v) in b {
+                if k == "ref_ext" {
+                    rec.ref_ext = v.as_str().unwrap_or("").to_owned();
+                }
+            }
+            ok(render_invoice(st, &st.invoices[&i]))
+        }),
         ("GET", ["invoices", id, "payments"]) => with_invoice(st, id, |st, i| {
-            ok(Value::Array(st.payments.values().filter(|p| p.invoice_id == i).map(render_payment).collect()))
+            ok(Value::Array(st.payments.values().filter(|p| p.invoice_id == i).map(payment_list_entry).collect()))
         }),
         ("POST", ["invoices", id, "payments"]) => with_invoice(st, id, |st, i| add_payment(st, i, b)),
 
+        // api/class/api_setup.class.php Setup::getPaymentTypes(): `c_paiement` rows (id, code, label, type, module).
         ("GET", ["setup", "dictionary", "payment_types"]) => ok(Value::Array(
             st.payment_types
                 .iter()
@@ -957,6 +1146,25 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
             Some(a) => ok(Value::Object(a.clone())),
             None => err(404, "account not found"),
         },
+        // BankAccounts::getLinks(): the account must exist, then Account::get_url($line_id) lists the line's
+        // `llx_bank_url` rows whatever account the line is on (compta/bank/class/api_bankaccounts.class.php).
+        ("GET", ["bankaccounts", id, "lines", line, "links"]) => {
+            if id_seg(id).and_then(|i| st.bank_accounts.get(&i)).is_none() {
+                return err(404, "account not found");
+            }
+            let line = id_seg(line).unwrap_or(0);
+            ok(Value::Array(
+                st.bank_urls
+                    .iter()
+                    .filter(|(l, _, _)| *l == line)
+                    .map(|(l, url_id, typ)| {
+                        let url = if *typ == "payment" { "/compta/paiement/card.php?id=" } else { "/comm/card.php?socid=" };
+                        let label = if *typ == "payment" { "(paiement)" } else { "" };
+                        json!({"url": url, "url_id": s(url_id), "label": label, "type": typ, "fk_bank": s(l)})
+                    })
+                    .collect(),
+            ))
+        }
         ("POST", ["bankaccounts"]) => {
             for f in ["ref", "label", "type", "currency_code", "country_id"] {
                 if !b.contains_key(f) {
@@ -1012,7 +1220,8 @@ fn create_thirdparty(st: &mut St, b: &Map<String, Value>) -> Result<i64, Reply> 
     let id = st.id();
     let mut m: Map<String, Value> = b.iter().map(|(k, v)| (k.clone(), stringify(v))).collect();
     m.insert("id".into(), s(id));
-    let code = code.unwrap_or_else(|| st.next_ref("CU", chrono::Utc::now().timestamp()));
+    let today = st.today();
+    let code = code.unwrap_or_else(|| st.next_ref("CU", today));
     m.insert("code_client".into(), json!(code));
     for f in ["email", "ref_ext", "phone", "address", "zip", "town"] {
         m.entry(f).or_insert(Value::Null);
@@ -1022,26 +1231,56 @@ fn create_thirdparty(st: &mut St, b: &Map<String, Value>) -> Result<i64, Reply> 
     Ok(id)
 }
 
-fn create_product(st: &mut St, b: &Map<String, Value>) -> Reply {
+/// First half of Product::create() (product/class/product.class.php): mandatory fields (Products::_validate), then
+/// `SELECT count(*) … WHERE ref = …`: an existing ref is refused with `ErrorProductAlreadyExists`, which
+/// Products::post() answers as 500 "Error creating product" with the code in `error["0"]`.
+fn product_check(st: &St, b: &Map<String, Value>) -> Result<(), Reply> {
     for f in ["ref", "label"] {
         if b.get(f).and_then(Value::as_str).is_none_or(|v| v.trim().is_empty()) {
-            return err(400, &format!("{f} field missing"));
+            return Err(err(400, &format!("{f} field missing")));
         }
     }
-    let r = b["ref"].as_str().unwrap_or_default();
+    let r = b["ref"].as_str().unwrap_or_default().trim();
     if st.products.values().any(|p| p["ref"] == r) {
-        return business("Error creating product", "ErrorProductAlreadyExists");
+        return Err(business("Error creating product", "ErrorProductAlreadyExists"));
+    }
+    Ok(())
+}
+
+/// Second half of Product::create(), the INSERT. Two creations of one ref that both passed [`product_check`]
+/// meet the unique key `uk_product_ref (ref, entity)` here: the INSERT fails, `$this->error` is
+/// `$this->db->lasterror()` (MariaDB's own text, the entry being ref-entity), so the answer is 500 "Error creating
+/// product" with `"0": "Duplicate entry 'REF-1' for key 'uk_product_ref'"` — not ErrorProductAlreadyExists.
+///
+/// Prices as Product::create() reads them: with `price_base_type` TTC only `price_ttc` counts (`price` is
+/// ignored) and HT is `price_ttc / (1 + tva_tx/100)`; otherwise `price` is HT and TTC derived. Both are
+/// `price2num(…, 'MU')` (5 decimals) and stored with `price2num(…, 'MT')` (2 decimals) in the INSERT.
+fn product_insert(st: &mut St, b: &Map<String, Value>) -> Reply {
+    let r = b["ref"].as_str().unwrap_or_default().trim().to_owned();
+    if st.products.values().any(|p| p["ref"] == r.as_str()) {
+        return business("Error creating product", &format!("Duplicate entry '{r}-1' for key 'uk_product_ref'"));
     }
     let tva = b.get("tva_tx").and_then(Dec::from_json).unwrap_or(Dec::ZERO);
     let price = b.get("price").and_then(Dec::from_json).unwrap_or(Dec::ZERO);
+    let price_ttc = b.get("price_ttc").and_then(Dec::from_json).unwrap_or(Dec::ZERO);
     let ttc_base = b.get("price_base_type").and_then(Value::as_str) == Some("TTC");
     let one_plus = Dec::from_int(1).plus(tva.over(Dec::from_int(100)));
-    let (ht, ttc) = if ttc_base { (price.over(one_plus), price) } else { (price, price.times(one_plus)) };
+    let (mut ht, mut ttc) = (Dec::ZERO, Dec::ZERO);
+    if ttc_base && price_ttc > Dec::ZERO {
+        ttc = price_ttc.round(5);
+        ht = price_ttc.over(one_plus).round(5);
+    }
+    if !ttc_base && price > Dec::ZERO {
+        ht = price.round(5);
+        ttc = price.times(one_plus).round(5);
+    }
     let id = st.id();
     let mut m: Map<String, Value> = b.iter().map(|(k, v)| (k.clone(), stringify(v))).collect();
     m.insert("id".into(), s(id));
-    m.insert("price".into(), json!(ht.to_dolibarr()));
-    m.insert("price_ttc".into(), json!(ttc.to_dolibarr()));
+    m.insert("ref".into(), json!(r));
+    m.insert("price".into(), json!(ht.round(2).to_dolibarr()));
+    m.insert("price_ttc".into(), json!(ttc.round(2).to_dolibarr()));
+    m.insert("price_base_type".into(), json!(if ttc_base { "TTC" } else { "HT" }));
     m.insert("tva_tx".into(), json!(tva.to_dolibarr()));
     m.entry("type").or_insert(json!("0"));
     st.products.insert(id, m);
@@ -1088,14 +1327,8 @@ fn create_order(st: &mut St, b: &Map<String, Value>) -> Reply {
     else {
         return business("Error creating order", "ErrorThirdPartyNotFound");
     };
-    let date = match &b["date"] {
-        Value::String(s) if s.len() == 10 => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|d| d.and_utc().timestamp()),
-        v => Dec::from_json(v).map(|d| d.cents() / 100),
-    };
-    let Some(date) = date else {
+    // Commande::create() writes `date_commande` with `$this->db->idate($date)`: the day in PHP's timezone.
+    let Some(date) = st.day_from_json(&b["date"]) else {
         return err(400, "date field is not a date");
     };
     let id = st.id();
@@ -1122,7 +1355,6 @@ fn create_order(st: &mut St, b: &Map<String, Value>) -> Reply {
             ref_client: text("ref_client"),
             ref_ext: text("ref_ext"),
             socid,
-            // Kept as sent: the bridge sends midnight of the Paris day, which is what Dolibarr gives back.
             date,
             statut: 0,
             billed: 0,
@@ -1134,6 +1366,11 @@ fn create_order(st: &mut St, b: &Map<String, Value>) -> Reply {
     ok(json!(id))
 }
 
+/// Invoices::addPayment() (compta/facture/class/api_invoices.class.php): `accountid` mandatory with the bank module,
+/// `paymentid` is a `c_paiement` row id whose code becomes the payment's and the bank line's type
+/// (`dol_getIdFromCode`), the whole remaining amount is paid, then Paiement::addPaymentToBank() → Account::addline()
+/// refuses any code but LIQ on a cash account (`type` 2, Account::TYPE_CASH) and the API answers
+/// 400 "Add payment to bank error : ErrorCashAccountAcceptsOnlyCashMoney", rolling everything back.
 fn add_payment(st: &mut St, inv: i64, b: &Map<String, Value>) -> Reply {
     for f in ["datepaye", "paymentid", "closepaidinvoices"] {
         if !b.contains_key(f) {
@@ -1152,8 +1389,11 @@ fn add_payment(st: &mut St, inv: i64, b: &Map<String, Value>) -> Reply {
     let Some((_, code, _)) = st.payment_types.iter().find(|(id, _, _)| *id == paymentid).copied() else {
         return err(400, "Payment error: unknown payment mode");
     };
+    if code == "CHQ" && b.get("chqemetteur").and_then(Value::as_str).is_none_or(str::is_empty) {
+        return err(400, "Emetteur is mandatory when payment code is CHQ");
+    }
     if account["type"] == "2" && code != "LIQ" {
-        return err(400, "ErrorCashAccountAcceptsOnlyCashMoney");
+        return err(400, "Add payment to bank error : ErrorCashAccountAcceptsOnlyCashMoney");
     }
     let invoice = &st.invoices[&inv];
     if invoice.statut == 0 {
@@ -1165,9 +1405,18 @@ fn add_payment(st: &mut St, inv: i64, b: &Map<String, Value>) -> Reply {
     if remain.is_zero() || invoice.paye == 1 {
         return err(400, "Payment error: nothing remains to pay");
     }
+    // `datepaye` is a timestamp ({@type timestamp}); `datep` is a DATETIME written with idate(): shown as the day
+    // it is in PHP's timezone.
     let date = b.get("datepaye").and_then(Dec::from_json).map(|d| d.cents() / 100).unwrap_or(0);
+    let day = st.day_of(date);
     let id = st.id();
-    let r = st.next_ref("PAY", date);
+    let r = st.next_ref("PAY", day);
+    let bank_line = st.next_bank_line;
+    st.next_bank_line += 1;
+    // Paiement::addPaymentToBank(): the bank line is linked to the payment and to the customer.
+    let socid = st.invoices[&inv].socid;
+    st.bank_urls.push((bank_line, id, "payment"));
+    st.bank_urls.push((bank_line, socid, "company"));
     st.payments.insert(
         id,
         PaymentRec {
@@ -1177,8 +1426,10 @@ fn add_payment(st: &mut St, inv: i64, b: &Map<String, Value>) -> Reply {
             amount: remain,
             code: code.to_owned(),
             date,
+            day,
             num: b.get("num_payment").and_then(Value::as_str).unwrap_or("").to_owned(),
             accountid,
+            bank_line,
         },
     );
     if b.get("closepaidinvoices").and_then(Value::as_str) == Some("yes") {
@@ -1194,14 +1445,12 @@ fn add_payment(st: &mut St, inv: i64, b: &Map<String, Value>) -> Reply {
 
 fn list(st: &St, q: &BTreeMap<String, String>, what: &str, all: impl Fn(&St) -> Vec<Value>) -> Reply {
     let mut items = all(st);
-    if let Some(f) = q.get("sqlfilters").filter(|f| !f.trim().is_empty()) {
-        let clauses = match parse_filters(f) {
+    if let Some(f) = q.get("sqlfilters").filter(|f| !f.is_empty()) {
+        let filter = match Filter::parse(f) {
             Ok(c) => c,
-            Err(()) => {
-                return err(400, "Error when validating parameter sqlfilters -> Bad syntax of the search string");
-            }
+            Err(why) => return err(400, &format!("Error when validating parameter sqlfilters -> {why}")),
         };
-        items.retain(|it| clauses.iter().all(|c| c.matches(it)));
+        items.retain(|it| filter.matches(it));
     }
     let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(100);
     if q.get("sortorder").is_some_and(|o| o.eq_ignore_ascii_case("DESC")) {
@@ -1220,119 +1469,344 @@ fn list(st: &St, q: &BTreeMap<String, String>, what: &str, all: impl Fn(&St) -> 
     ok(Value::Array(items))
 }
 
-#[derive(Debug)]
-struct Clause {
+// ---------------------------------------------------------------------------------------------------------------
+// sqlfilters, as forgeSQLFromUniversalSearchCriteria() and dolForgeCriteriaCallback() (core/lib/functions.lib.php,
+// Dolibarr 19+; read from a copy of that code, the stored Dolibarr/dolibarr copy of the file being a 2020 version)
+// turn them into SQL, and as MariaDB then evaluates that SQL.
+//
+// - The filter is wrapped in `(…)` if it is not; parentheses must balance (dolCheckFilters), else "Filter syntax
+//   error - Wrong balance of parenthesis".
+// - A criterion is the regex `\(([a-zA-Z0-9_\.]+:[<>!=insotlke]+:[^\(\)]+)\)` (case-insensitive): a value can
+//   hold anything but `(` and `)`. Once every criterion is replaced by `()` and `and`, `or`, `AND`, `OR` and spaces
+//   are removed, anything left but parentheses is "Bad syntax of the search string".
+// - In a criterion, `explode(':', …)` splits on *every* colon and only the third piece is the value: a colon inside
+//   a value cuts it short (issue #29292).
+// - `=` and the other comparisons: a value matching `^'(.*)'$` (greedy: quotes inside are kept) becomes a string,
+//   escaped with `$db->escape()`, so a `'` inside needs no escaping from the caller; `%` and `_` are literal. An
+//   unquoted value is `NULL` or cast with `(float)` (PHP: leading number, else 0), compared as a number.
+// - `like` / `notlike`: the quotes are removed only when the value matches `^'([^']*)'$`; `%` and `_` are left as
+//   wildcards ("We do not escape the _ and % so the LIKE will work as expected"), `\` escapes the next character.
+// - `in` / `notin`: comma-separated items, each quoted or not.
+// - Comparisons follow the column collation, utf8mb4_unicode_ci: case and accents are ignored.
+
+#[derive(Debug, Clone, PartialEq)]
+enum Operand {
+    Str(String),
+    Num(f64),
+    Null,
+    List(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+struct Criterion {
     field: String,
     op: String,
-    value: String,
+    value: Operand,
 }
 
-impl Clause {
+#[derive(Debug)]
+enum Node {
+    Crit(Criterion),
+    And(Box<Node>, Box<Node>),
+    Or(Box<Node>, Box<Node>),
+}
+
+#[derive(Debug)]
+struct Filter(Node);
+
+#[derive(Debug)]
+enum Tok {
+    Open,
+    Close,
+    And,
+    Or,
+    Crit(Criterion),
+}
+
+/// Length of the criterion regex's match at `i` (which is a `(`), if any.
+fn criterion_at(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    let start = j;
+    while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'.') {
+        j += 1;
+    }
+    if j == start || b.get(j) != Some(&b':') {
+        return None;
+    }
+    j += 1;
+    let op_start = j;
+    while j < b.len() && b"<>!=insotlkeINSOTLKE".contains(&b[j]) {
+        j += 1;
+    }
+    if j == op_start || b.get(j) != Some(&b':') {
+        return None;
+    }
+    j += 1;
+    let v_start = j;
+    while j < b.len() && b[j] != b'(' && b[j] != b')' {
+        j += 1;
+    }
+    if j == v_start || b.get(j) != Some(&b')') {
+        return None;
+    }
+    Some(j + 1 - i)
+}
+
+/// dolForgeCriteriaCallback() on the text between the criterion's parentheses.
+fn forge_criterion(inner: &str) -> Criterion {
+    let parts: Vec<&str> = inner.split(':').collect();
+    let field: String =
+        parts[0].trim().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '_').collect();
+    let op: String = parts[1]
+        .trim()
+        .chars()
+        .filter(|c| c.is_ascii_alphabetic() || matches!(c, '<' | '>' | '!' | '='))
+        .collect::<String>()
+        .to_uppercase();
+    let op = match op.as_str() {
+        "NOTLIKE" => "NOT LIKE".to_owned(),
+        "ISNOT" => "IS NOT".to_owned(),
+        "NOTIN" => "NOT IN".to_owned(),
+        "!=" => "<>".to_owned(),
+        _ => op,
+    };
+    let raw = parts[2];
+    let quoted = |v: &str| v.len() >= 2 && v.starts_with('\'') && v.ends_with('\'');
+    let value = if op == "IN" || op == "NOT IN" {
+        Operand::List(
+            raw.split(',')
+                .map(|e| if quoted(e) { e[1..e.len() - 1].to_owned() } else { e.to_owned() })
+                .collect(),
+        )
+    } else if op == "LIKE" || op == "NOT LIKE" {
+        let inner = &raw.get(1..raw.len().saturating_sub(1)).unwrap_or("");
+        Operand::Str(if quoted(raw) && !inner.contains('\'') { inner.to_string() } else { raw.to_owned() })
+    } else if quoted(raw) {
+        Operand::Str(raw[1..raw.len() - 1].to_owned())
+    } else if raw.eq_ignore_ascii_case("NULL") {
+        Operand::Null
+    } else {
+        Operand::Num(php_float(raw))
+    };
+    let field = field.rsplit('.').next().unwrap_or("").to_owned();
+    Criterion { field, op, value }
+}
+
+/// PHP's `(float)` of a string: its leading number, 0 when there is none.
+fn php_float(s: &str) -> f64 {
+    let s = s.trim_start();
+    let mut end = 0;
+    let b = s.as_bytes();
+    if end < b.len() && (b[end] == b'-' || b[end] == b'+') {
+        end += 1;
+    }
+    while end < b.len() && (b[end].is_ascii_digit() || b[end] == b'.') {
+        end += 1;
+    }
+    s[..end].parse().unwrap_or(0.0)
+}
+
+/// utf8mb4_unicode_ci, near enough: case and accents ignored.
+fn fold(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfd().filter(|c| !('\u{300}'..='\u{36f}').contains(c)).collect::<String>().to_lowercase()
+}
+
+/// [`fold`], and trailing spaces ignored as `=` does under PAD SPACE (LIKE does not).
+fn collate(s: &str) -> String {
+    fold(s).trim_end().to_owned()
+}
+
+/// SQL LIKE with `%`, `_` and `\` as escape.
+fn sql_like(have: &str, pattern: &str) -> bool {
+    fn go(h: &[char], p: &[char]) -> bool {
+        match p.first() {
+            None => h.is_empty(),
+            Some('%') => (0..=h.len()).any(|k| go(&h[k..], &p[1..])),
+            Some('_') => !h.is_empty() && go(&h[1..], &p[1..]),
+            Some('\\') if p.len() > 1 => h.first() == Some(&p[1]) && go(&h[1..], &p[2..]),
+            Some(c) => h.first() == Some(c) && go(&h[1..], &p[1..]),
+        }
+    }
+    let h: Vec<char> = fold(have).chars().collect();
+    // Wildcards and escapes stay as they are; every other character is folded like the column.
+    let p: Vec<char> = pattern
+        .chars()
+        .flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec![c] } else { fold(&c.to_string()).chars().collect() })
+        .collect();
+    go(&h, &p)
+}
+
+impl Criterion {
     fn matches(&self, item: &Value) -> bool {
-        // `:` inside a value breaks Dolibarr's parser: nothing matches (issue #29292).
-        if self.value.contains(':') {
-            return false;
-        }
-        let have = match item.get(&self.field) {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Number(n)) => n.to_string(),
-            Some(Value::Null) | None => String::new(),
-            Some(other) => other.to_string(),
+        let have: Option<String> = match item.get(&self.field) {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(Value::Bool(b)) => Some(if *b { "1" } else { "0" }.to_owned()),
+            Some(Value::Null) | None => None,
+            Some(other) => Some(other.to_string()),
         };
-        // MariaDB's default collation compares case-insensitively.
-        let (h, v) = (have.to_lowercase(), self.value.to_lowercase());
-        match self.op.as_str() {
-            "=" => h == v,
-            "!=" => h != v,
-            "like" => like(&h, &v),
-            "notlike" => !like(&h, &v),
-            "in" => v.split(',').any(|x| x.trim() == h),
-            "notin" => !v.split(',').any(|x| x.trim() == h),
-            "is" => h.is_empty() && v == "null",
-            "isnot" => !h.is_empty() && v == "null",
-            op => {
-                let (a, b) = (Dec::parse(&h), Dec::parse(&v));
-                match (a, b, op) {
-                    (Some(a), Some(b), "<") => a < b,
-                    (Some(a), Some(b), ">") => a > b,
-                    (Some(a), Some(b), "<=") => a <= b,
-                    (Some(a), Some(b), ">=") => a >= b,
-                    _ => false,
-                }
+        match (&self.value, self.op.as_str()) {
+            (Operand::Null, "IS") => have.is_none(),
+            (Operand::Null, "IS NOT") => have.is_some(),
+            (_, _) if have.is_none() => false,
+            (Operand::List(items), op) => {
+                let h = collate(have.as_deref().unwrap_or(""));
+                let found = items.iter().any(|i| collate(i.trim()) == h);
+                if op == "IN" { found } else { !found }
             }
+            (Operand::Str(v), "LIKE") => sql_like(have.as_deref().unwrap_or(""), v),
+            (Operand::Str(v), "NOT LIKE") => !sql_like(have.as_deref().unwrap_or(""), v),
+            (Operand::Str(v), op) => {
+                let (h, v) = (collate(have.as_deref().unwrap_or("")), collate(v));
+                cmp(op, h.cmp(&v))
+            }
+            // A string column compared with a number: MariaDB converts the string to a number.
+            (Operand::Num(n), op) => {
+                let h = php_float(have.as_deref().unwrap_or(""));
+                h.partial_cmp(n).is_some_and(|o| cmp(op, o))
+            }
+            (Operand::Null, _) => false,
         }
     }
 }
 
-fn like(have: &str, pattern: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('%').collect();
-    if parts.len() == 1 {
-        return have == pattern;
+fn cmp(op: &str, o: std::cmp::Ordering) -> bool {
+    use std::cmp::Ordering::*;
+    match op {
+        "=" => o == Equal,
+        "<>" => o != Equal,
+        "<" => o == Less,
+        ">" => o == Greater,
+        "<=" => o != Greater,
+        ">=" => o != Less,
+        _ => false,
     }
-    let mut rest = have;
-    for (i, p) in parts.iter().enumerate() {
-        if p.is_empty() {
-            continue;
-        }
-        if i == 0 {
-            match rest.strip_prefix(p) {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(p);
-        } else {
-            match rest.find(p) {
-                Some(pos) => rest = &rest[pos + p.len()..],
-                None => return false,
-            }
-        }
-    }
-    true
 }
 
-/// `(t.field:op:'value') and (t.other:=:3)`: every clause in parentheses, string values in single quotes.
-fn parse_filters(f: &str) -> Result<Vec<Clause>, ()> {
-    let mut out = Vec::new();
-    let mut rest = f.trim();
-    loop {
-        rest = rest.strip_prefix('(').ok_or(())?;
-        let (field, r) = rest.split_once(':').ok_or(())?;
-        let field = field.trim();
-        let name = field.strip_prefix("t.").ok_or(())?;
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(());
-        }
-        let (op, r) = r.split_once(':').ok_or(())?;
-        let op = op.trim().to_lowercase();
-        if !["=", "!=", "<", ">", "<=", ">=", "like", "notlike", "in", "notin", "is", "isnot"].contains(&op.as_str()) {
-            return Err(());
-        }
-        let (value, r) = if let Some(r) = r.strip_prefix('\'') {
-            let end = r.find('\'').ok_or(())?;
-            (r[..end].to_owned(), r[end + 1..].strip_prefix(')').ok_or(())?)
-        } else {
-            let end = r.find(')').ok_or(())?;
-            let v = r[..end].trim();
-            if v.is_empty() || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') {
-                return Err(());
+impl Filter {
+    fn parse(f: &str) -> Result<Filter, String> {
+        let f = if f.starts_with('(') && f.ends_with(')') { f.to_owned() } else { format!("({f})") };
+        // dolCheckFilters(): balance of parentheses.
+        let mut depth = 0i64;
+        for c in f.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
             }
-            (v.to_owned(), &r[end + 1..])
-        };
-        out.push(Clause { field: name.to_owned(), op, value });
-        let r = r.trim_start();
-        if r.is_empty() {
-            return Ok(out);
+            if depth < 0 {
+                return Err(format!("Wrong balance of parenthesis in sqlfilters={f}"));
+            }
         }
-        let lower = r.to_lowercase();
-        rest = if lower.starts_with("and ") || lower.starts_with("and(") {
-            r[3..].trim_start()
-        } else if lower.starts_with("or ") || lower.starts_with("or(") {
-            // `or` is accepted by the syntax but, as in Dolibarr's buggy versions (#10412), treated like `and`.
-            r[2..].trim_start()
-        } else {
-            return Err(());
-        };
+        if depth != 0 {
+            return Err(format!("Wrong balance of parenthesis in sqlfilters={f}"));
+        }
+        // Criteria replaced, the only things allowed are parentheses, and/or (lower or upper case) and spaces.
+        let b = f.as_bytes();
+        let mut toks = Vec::new();
+        let mut dummy = String::new();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'('
+                && let Some(n) = criterion_at(b, i)
+            {
+                toks.push(Tok::Crit(forge_criterion(&f[i + 1..i + n - 1])));
+                dummy.push_str("()");
+                i += n;
+                continue;
+            }
+            dummy.push(f[i..].chars().next().unwrap_or(' '));
+            i += f[i..].chars().next().map(char::len_utf8).unwrap_or(1);
+        }
+        let stripped = dummy.replace("and", "").replace("or", "").replace("AND", "").replace("OR", "").replace(' ', "");
+        if stripped.chars().any(|c| c != '(' && c != ')') {
+            return Err(format!("Bad syntax of the search string: {f}"));
+        }
+        // The SQL MariaDB then evaluates: tokens between criteria.
+        let mut out = Vec::new();
+        let mut crit = toks.into_iter();
+        let d = dummy.as_bytes();
+        let mut k = 0;
+        while k < d.len() {
+            if d[k..].starts_with(b"()") {
+                // A criterion (an empty `()` cannot be written otherwise: the regex needs a value).
+                out.push(crit.next().ok_or("criterion")?);
+                k += 2;
+            } else if d[k] == b'(' {
+                out.push(Tok::Open);
+                k += 1;
+            } else if d[k] == b')' {
+                out.push(Tok::Close);
+                k += 1;
+            } else if d.len() >= k + 3 && d[k..k + 3].eq_ignore_ascii_case(b"and") {
+                out.push(Tok::And);
+                k += 3;
+            } else if d.len() >= k + 2 && d[k..k + 2].eq_ignore_ascii_case(b"or") {
+                out.push(Tok::Or);
+                k += 2;
+            } else {
+                k += 1;
+            }
+        }
+        let mut pos = 0;
+        let node = parse_or(&mut out, &mut pos).ok_or_else(|| format!("Bad syntax of the search string: {f}"))?;
+        if pos != out.len() {
+            return Err(format!("Bad syntax of the search string: {f}"));
+        }
+        Ok(Filter(node))
+    }
+
+    fn matches(&self, item: &Value) -> bool {
+        fn eval(n: &Node, item: &Value) -> bool {
+            match n {
+                Node::Crit(c) => c.matches(item),
+                Node::And(a, b) => eval(a, item) && eval(b, item),
+                Node::Or(a, b) => eval(a, item) || eval(b, item),
+            }
+        }
+        eval(&self.0, item)
+    }
+}
+
+// SQL precedence: AND binds tighter than OR.
+fn parse_or(t: &mut Vec<Tok>, pos: &mut usize) -> Option<Node> {
+    let mut left = parse_and(t, pos)?;
+    while matches!(t.get(*pos), Some(Tok::Or)) {
+        *pos += 1;
+        let right = parse_and(t, pos)?;
+        left = Node::Or(Box::new(left), Box::new(right));
+    }
+    Some(left)
+}
+
+fn parse_and(t: &mut Vec<Tok>, pos: &mut usize) -> Option<Node> {
+    let mut left = parse_atom(t, pos)?;
+    while matches!(t.get(*pos), Some(Tok::And)) {
+        *pos += 1;
+        let right = parse_atom(t, pos)?;
+        left = Node::And(Box::new(left), Box::new(right));
+    }
+    Some(left)
+}
+
+fn parse_atom(t: &mut Vec<Tok>, pos: &mut usize) -> Option<Node> {
+    match t.get(*pos)? {
+        Tok::Open => {
+            *pos += 1;
+            let n = parse_or(t, pos)?;
+            if !matches!(t.get(*pos), Some(Tok::Close)) {
+                return None;
+            }
+            *pos += 1;
+            Some(n)
+        }
+        Tok::Crit(c) => {
+            let c = c.clone();
+            *pos += 1;
+            Some(Node::Crit(c))
+        }
+        _ => None,
     }
 }
 
@@ -1365,25 +1839,42 @@ mod tests {
         assert!(parse_line(json!({"qty": 1, "subprice": 2}).as_object().unwrap(), true, 1).is_err());
     }
 
+    fn hits(filter: &str, item: Value) -> bool {
+        Filter::parse(filter).unwrap_or_else(|e| panic!("{filter}: {e}")).matches(&item)
+    }
+
     #[test]
-    fn sqlfilters_parse_strictly() {
-        let c = parse_filters("(t.ref_ext:=:'PS-1001')").unwrap();
-        assert_eq!((c[0].field.as_str(), c[0].op.as_str(), c[0].value.as_str()), ("ref_ext", "=", "PS-1001"));
-        let c = parse_filters("(t.email:=:'a@b.c') and (t.client:in:'1,3')").unwrap();
-        assert_eq!(c.len(), 2);
-        assert!(c[1].matches(&json!({"client": "3"})));
+    fn sqlfilters_parse_and_match_as_dolibarr_forges_them() {
+        assert!(hits("(t.ref_ext:=:'PS-1001')", json!({"ref_ext": "PS-1001"})));
+        // `in` items are split on commas and unquoted one by one: `'1,3'` is not a list of two.
+        assert!(hits("(t.email:=:'a@b.c') and (t.client:in:1,3)", json!({"email": "A@B.C", "client": "3"})));
+        assert!(!hits("(t.email:=:'a@b.c') and (t.client:in:1,3)", json!({"email": "a@b.c", "client": "0"})));
+        assert!(!hits("(t.client:in:'1,3')", json!({"client": "3"})));
+        assert!(hits("(t.client:=:2) or (t.client:=:3)", json!({"client": "3"})), "or is an SQL OR");
+        assert!(hits("((t.client:=:2) or (t.client:=:3)) and (t.ref:like:'C%')", json!({"client": "2", "ref": "CU1"})));
+        // A quote inside a quoted value: `^'(.*)'$` is greedy and the inside goes through $db->escape().
+        assert!(hits("(t.email:=:'o'brien@example.com')", json!({"email": "o'brien@example.com"})));
+        // % and _ are literal with `=`, wildcards with like.
+        assert!(!hits("(t.email:=:'a_c@x')", json!({"email": "abc@x"})));
+        assert!(hits("(t.email:like:'a_c@x')", json!({"email": "abc@x"})));
+        // utf8mb4_unicode_ci: accents and case ignored.
+        assert!(hits("(t.email:=:'josé@x.fr')", json!({"email": "JOSE@x.fr"})));
+        // A colon cuts the value (explode on every ':'): "'a" is not quoted, (float)"'a" = 0, and a string column
+        // compared with 0 matches every value that does not start with a number.
+        assert!(hits("(t.email:=:'a:b@x')", json!({"email": "zzz@x"})));
         for bad in [
-            "t.ref:=:'x'",
-            "(ref:=:'x')",
-            "(t.ref:==:'x')",
             "(t.ref:=:'x'",
             "(t.ref:=:'x') (t.a:=:'b')",
-            "(t.ref:=:x y)",
+            "(t.ref:==x)",
+            "(ref:=:'a(b')",
+            "(t.ref:=:'x') And (t.a:=:'b')",
         ] {
-            assert!(parse_filters(bad).is_err(), "{bad}");
+            assert!(Filter::parse(bad).is_err(), "{bad}");
         }
-        assert!(like("pizza-reine", "pizza-%"));
-        assert!(!like("drink-cola", "pizza-%"));
+        assert!(sql_like("pizza-reine", "pizza-%"));
+        assert!(!sql_like("drink-cola", "pizza-%"));
+        assert!(sql_like("a%b", "a\\%b"));
+        assert!(!sql_like("axb", "a\\%b"));
     }
 
     #[test]

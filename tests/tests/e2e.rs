@@ -368,6 +368,7 @@ async fn cash_on_delivery_order_goes_to_delivered_and_is_paid_at_the_door() {
     let (invoice, payment) = flow.wait_dolibarr_paid(&dol_id).await.must();
     assert_eq!(dol_total_cents(&invoice["total_ttc"]), o.total_cents);
     assert_eq!(dol_total_cents(&payment["amount"]), o.total_cents);
+    assert_eq!(payment["type"], "LIQ", "cash is recorded as cash: {payment}");
     flow.wait_dolibarr_order(id, "closed", |o| o["statut"] == "3")
         .await
         .must();
@@ -375,7 +376,7 @@ async fn cash_on_delivery_order_goes_to_delivered_and_is_paid_at_the_door() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cancelled_order_goes_back_to_draft_in_dolibarr_with_a_note_and_the_kitchen_is_told() {
+async fn cancelled_order_is_cancelled_in_dolibarr_with_a_note_and_the_kitchen_is_told() {
     let flow = flow().await;
     let (cart, id) = place_offline(&flow, BELLECOUR_POSTCODE, &[("PIZZA-MARGHERITA", 2), ("DRINK-COLA-33", 1)], "cash_on_delivery").await;
     let o = check_recorded(&flow, &cart, id, "cash_on_delivery").await;
@@ -397,9 +398,9 @@ async fn cancelled_order_goes_back_to_draft_in_dolibarr_with_a_note_and_the_kitc
         "a cancelled order is not paid"
     );
 
-    // The REST API cannot cancel: the bridge sets the order back to draft and says why in the private note.
+    // Dolibarr's own cancelled status (written with PUT status -1), and why in the private note.
     let dol = flow
-        .wait_dolibarr_order(id, "back to draft", |o| o["statut"] == "0")
+        .wait_dolibarr_order(id, "cancelled", |o| o["statut"] == "-1")
         .await
         .must();
     let note = dol["note_private"].as_str().unwrap_or_default();

@@ -90,8 +90,21 @@ impl Client {
 
     /// A list search with `sqlfilters`, oldest first; 404 and `200 []` both mean "none".
     pub async fn search(&self, path: &str, sqlfilters: &str, limit: u32) -> Result<Vec<Value>, DolibarrError> {
+        self.search_with(path, sqlfilters, limit, &[]).await
+    }
+
+    /// [`search`](Self::search) with more query parameters of the list route (e.g. `mode`).
+    pub async fn search_with(
+        &self,
+        path: &str,
+        sqlfilters: &str,
+        limit: u32,
+        extra: &[(&str, &str)],
+    ) -> Result<Vec<Value>, DolibarrError> {
         let limit = limit.to_string();
-        let query = [("sqlfilters", sqlfilters), ("limit", &limit), ("sortfield", "t.rowid"), ("sortorder", "ASC")];
+        let mut query =
+            vec![("sqlfilters", sqlfilters), ("limit", limit.as_str()), ("sortfield", "t.rowid"), ("sortorder", "ASC")];
+        query.extend_from_slice(extra);
         match self.get(path, &query).await {
             Ok(Answer::Body(Value::Array(items))) => Ok(items),
             // Some versions answer an empty object for "nothing".

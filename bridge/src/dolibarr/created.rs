@@ -79,7 +79,7 @@ pub(super) async fn apply(d: &DolibarrDestination, ev: &OrderCreated) -> Result<
                     // create would then fail with a business 500 forever): check it, and find or create the
                     // customer again when it is gone.
                     let socid = live_thirdparty(d, socid, ev, &mut report).await?;
-                    let date = money::paris_midnight(&ev.placed_at).ok_or_else(|| DolibarrError::BadInput {
+                    let date = money::chain_noon(&ev.placed_at, d.timezone()).ok_or_else(|| DolibarrError::BadInput {
                         field: "placed_at",
                         reason: format!("{:?} is not an RFC 3339 date", ev.placed_at),
                     })?;
@@ -236,6 +236,18 @@ async fn thirdparty(
     result
 }
 
+/// Whether an existing thirdparty found by e-mail may become this shop customer's: the same address (case aside),
+/// a customer record (`client` 1 customer or 3 customer and prospect; not a prospect, not a supplier: PrestaShop
+/// does not verify addresses, so signing up with a supplier's would otherwise get its orders invoiced to that
+/// company), and no other shop customer's (`ref_ext` empty).
+fn claimable(t: &Value, email: &str) -> bool {
+    let same = model::str_field(t, "email").is_some_and(|e| e.to_lowercase() == email.to_lowercase());
+    let customer = matches!(model::int_field(t, "client"), 1 | 3);
+    let supplier = model::int_field(t, "fournisseur") == 1;
+    let free = matches!(model::str_field(t, "ref_ext"), None | Some(""));
+    same && customer && !supplier && free
+}
+
 async fn find_or_create_thirdparty(
     d: &DolibarrDestination,
     c: &Customer,
@@ -248,18 +260,19 @@ async fn find_or_create_thirdparty(
     let ref_ext = model::customer_ref_ext(c.shop_customer_id);
     let found = d.client.search("/thirdparties", &model::filter_eq("ref_ext", &ref_ext)?, 5).await?;
     let mut id = found.first().and_then(model::id_of);
-    if id.is_none() {
-        // An address that cannot go into a filter (a quote, a colon) is simply not searched: a new thirdparty is
-        // created, which a person can merge later; refusing the order would be worse.
-        if let Ok(filter) = model::filter_eq("email", &c.email) {
-            let by_email = d.client.search("/thirdparties", &filter, 20).await?;
-            // Several records may share an address: take the oldest one not claimed by another shop customer.
-            let free = by_email.iter().find(|t| matches!(model::str_field(t, "ref_ext"), None | Some("")));
-            if let Some(tid) = free.and_then(model::id_of) {
-                d.client.put(&format!("/thirdparties/{tid}"), &json!({"ref_ext": ref_ext})).await?;
-                report.created.push("thirdparty_claimed");
-                id = Some(tid);
-            }
+    if id.is_none()
+        && let Some(filter) = model::email_filter(&c.email)
+    {
+        // `mode=1` is Dolibarr's own "customers only" (`t.client IN (1, 3)`, Thirdparties::index()); the same is
+        // checked here again, with the exact address (the filter may be a LIKE, the collation ignores accents).
+        let by_email =
+            d.client.search_with("/thirdparties", &filter, 50, &[("mode", "1")]).await?;
+        // Several records may share an address: take the oldest customer record nobody claimed.
+        let free = by_email.iter().find(|t| claimable(t, &c.email));
+        if let Some(tid) = free.and_then(model::id_of) {
+            d.client.put(&format!("/thirdparties/{tid}"), &json!({"ref_ext": ref_ext})).await?;
+            report.created.push("thirdparty_claimed");
+            id = Some(tid);
         }
     }
     let id = match id {
@@ -297,46 +310,71 @@ async fn find_or_create_thirdparty(
     Ok(id)
 }
 
-/// Product by ref = SKU, created if missing; a concurrent creation (`ErrorProductAlreadyExists`) is looked up.
+/// Product by ref = SKU, created if missing, once: a MariaDB named lock per SKU keeps bridge processes from
+/// creating it side by side (Dolibarr's own check-then-insert lets two creations race), and a refused creation is
+/// looked up again — Dolibarr answers `ErrorProductAlreadyExists`, or a raw 500 "Duplicate entry 'SKU-1' for key
+/// 'uk_product_ref'" when its insert lost that race against another client.
 async fn product(d: &DolibarrDestination, l: &Line, sku: &str, report: &mut Report) -> Result<i64, DolibarrError> {
     if let Some(id) = d.cached_product(sku) {
         return Ok(id);
     }
+    let Some(lock) = links::NamedLock::acquire_key(&d.pool, links::LockKind::Product, sku, super::LOCK_WAIT_SECS).await?
+    else {
+        return Err(DolibarrError::NotYet(format!("product {sku} is being created by another worker")));
+    };
+    let result = find_or_create_product(d, l, sku, report).await;
+    lock.release().await;
+    let id = result?;
+    d.cache_product(sku, id);
+    Ok(id)
+}
+
+async fn find_or_create_product(
+    d: &DolibarrDestination,
+    l: &Line,
+    sku: &str,
+    report: &mut Report,
+) -> Result<i64, DolibarrError> {
     let filter = model::filter_eq("ref", sku)?;
     let lookup = || async {
         Ok::<_, DolibarrError>(d.client.search("/products", &filter, 2).await?.first().and_then(model::id_of))
     };
-    let id = match lookup().await? {
-        Some(id) => id,
-        None => {
-            let body = json!({
-                "ref": sku,
-                "label": l.name,
-                "type": 0,
-                "price": money::cents_json(l.unit_price_cents),
-                "price_base_type": "TTC",
-                "tva_tx": money::rate_json(&l.vat_rate),
-                "status": 1,
-                "status_buy": 0,
-            });
-            match d.client.create("/products", &body).await {
-                Ok(id) => {
-                    report.products_created.push(sku.to_owned());
-                    id
-                }
-                Err(e) if e.business_code() == Some("ErrorProductAlreadyExists") => {
-                    lookup().await?.ok_or_else(|| {
-                        DolibarrError::Inconsistent(format!(
-                            "product {sku} exists according to Dolibarr but cannot be found"
-                        ))
-                    })?
-                }
-                Err(e) => return Err(e),
-            }
+    if let Some(id) = lookup().await? {
+        return Ok(id);
+    }
+    // Product::create() reads `price_ttc` when `price_base_type` is TTC (`price` is then ignored) and derives
+    // HT with `tva_tx`: the menu's VAT-included price is stored as is.
+    let body = json!({
+        "ref": sku,
+        "label": l.name,
+        "type": 0,
+        "price_ttc": money::cents_json(l.unit_price_cents),
+        "price_base_type": "TTC",
+        "tva_tx": money::rate_json(&l.vat_rate),
+        "status": 1,
+        "status_buy": 0,
+    });
+    match d.client.create("/products", &body).await {
+        Ok(id) => {
+            report.products_created.push(sku.to_owned());
+            Ok(id)
         }
-    };
-    d.cache_product(sku, id);
-    Ok(id)
+        Err(e @ DolibarrError::Api { status: 500, .. }) => match lookup().await? {
+            Some(id) => {
+                tracing::info!(sku, error = %e, "product created meanwhile by someone else; using it");
+                Ok(id)
+            }
+            // A refusal that names a duplicate while the product cannot be seen yet: the other insert is not
+            // committed yet; retry later. Any other 500 stays what it is.
+            None if e.business_code().is_some_and(|c| c == "ErrorProductAlreadyExists" || c.contains("Duplicate")) => {
+                Err(DolibarrError::NotYet(format!(
+                    "product {sku} exists according to Dolibarr but cannot be found yet: {e}"
+                )))
+            }
+            None => Err(e),
+        },
+        Err(e) => Err(e),
+    }
 }
 
 async fn wanted_lines(

@@ -223,6 +223,8 @@ pub enum LockKind {
     Order,
     /// Find-or-create of one shop customer's thirdparty (two orders of a new customer at once).
     Customer,
+    /// Find-or-create of one product by SKU (several orders naming a product Dolibarr does not have yet).
+    Product,
 }
 
 /// A MariaDB named lock, held on a connection of its own for as long as the work lasts. The connection is detached
@@ -240,6 +242,16 @@ impl NamedLock {
         id: i64,
         wait_secs: u32,
     ) -> Result<Option<NamedLock>, DolibarrError> {
+        Self::acquire_key(pool, kind, &id.to_string(), wait_secs).await
+    }
+
+    /// Same, keyed by a string (a SKU): hashed, so any key fits MariaDB's 64-character lock names.
+    pub async fn acquire_key(
+        pool: &MySqlPool,
+        kind: LockKind,
+        key: &str,
+        wait_secs: u32,
+    ) -> Result<Option<NamedLock>, DolibarrError> {
         let conn: PoolConnection<MySql> = pool.acquire().await?;
         let mut conn = conn.detach();
         // Named locks are server-wide: a hash of the database name keeps two databases (two test runs) apart
@@ -247,10 +259,19 @@ impl NamedLock {
         let kind = match kind {
             LockKind::Order => "o",
             LockKind::Customer => "c",
+            LockKind::Product => "p",
+        };
+        let key: String = match kind {
+            // A SKU may be long or hold any character: 32 hex digits of its SHA-256 instead.
+            "p" => ring::digest::digest(&ring::digest::SHA256, key.as_bytes()).as_ref()[..16]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+            _ => key.to_owned(),
         };
         let name: String = sqlx::query_scalar("SELECT CONCAT('dlb/', LEFT(SHA1(DATABASE()), 16), '/', ?, '/', ?)")
             .bind(kind)
-            .bind(id)
+            .bind(&key)
             .fetch_one(&mut conn)
             .await?;
         let got: Option<i64> =

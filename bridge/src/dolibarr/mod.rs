@@ -2,15 +2,18 @@
 //!
 //! | event | in Dolibarr |
 //! |---|---|
-//! | `order.created` | thirdparty found (ref_ext `PS-CUST-<id>`, then e-mail) or created; order found (ref_ext `PS-<shop_order_id>`) or created as a draft without lines, each line added with `price_base_type` TTC, order validated; `total_ttc` compared with the shop total (> 1 cent apart → flagged, not failed) |
-//! | `order.paid` (status `paid`) | invoice found (order's linked invoices, then ref_client) or created from the order, validated, payment recorded unless the invoice already has one; order set invoiced |
+//! | `order.created` | thirdparty found (ref_ext `PS-CUST-<id>`, then an unclaimed customer record with the same e-mail) or created; products found by ref = SKU or created once (lock per SKU) at the menu's TTC price; order found (ref_ext `PS-<shop_order_id>`) or created as a draft without lines, each line added with `price_base_type` TTC, order validated; `total_ttc` compared with the shop total (> 1 cent apart → flagged, not failed) |
+//! | `order.paid` (status `paid`) | invoice found (order's linked invoices, then ref_client) or created from the order, dated, validated, payment recorded with the provider's payment type and bank account unless the invoice already has one (whose id is then read back); order set invoiced |
 //! | `order.status_changed` → `delivered`/`picked_up` | order closed |
-//! | `order.status_changed` → `cancelled` | order set back to draft with a note (the REST API has no cancel); if invoiced, only noted and flagged for a credit note |
+//! | `order.status_changed` → `cancelled` | order given Dolibarr's cancelled status (−1) with a note; if invoiced (or shipped/closed), only noted and flagged |
 //! | other events and statuses | skipped (`order.payment_failed` and `stock.shortage` get no delivery row) |
 //!
+//! Dates (order, invoice, payment) are noon, chain time, of the chain's day (`OCPIZZA_TIMEZONE`): see
+//! `money::chain_noon`.
+//!
 //! Every step looks up before it creates and every id is stored in `dolibarr_links` as soon as Dolibarr returns
-//! it, so a retry resumes where the last attempt stopped. A MariaDB named lock per order keeps two bridge
-//! processes off the same order.
+//! it, so a retry resumes where the last attempt stopped. MariaDB named locks keep bridge processes apart: one per
+//! order, one per new customer, one per SKU while a product is looked up and created.
 
 mod client;
 mod created;
@@ -43,10 +46,10 @@ pub(crate) const LOCK_WAIT_SECS: u32 = 5;
 pub struct DolibarrDestination {
     client: Client,
     pool: MySqlPool,
-    bank_account_id: i64,
-    payment_mode: String,
-    /// Dolibarr id of the payment mode (dictionary row), looked up once by code.
-    payment_type_id: OnceCell<i64>,
+    /// Timezone, payment types and bank accounts per payment provider.
+    cfg: DolibarrConfig,
+    /// Payment types dictionary (`c_paiement` code → row id), read once.
+    payment_types: OnceCell<HashMap<String, i64>>,
     /// SKU → product id; products are never deleted by the bridge, so a hit stays true.
     products: Mutex<HashMap<String, i64>>,
 }
@@ -67,12 +70,14 @@ impl DolibarrDestination {
         if cfg.payment_mode.trim().is_empty() {
             return Err(DolibarrError::Config("payment_mode must not be empty".into()));
         }
+        if let Some((p, a)) = cfg.bank_accounts.iter().find(|(_, a)| **a <= 0) {
+            return Err(DolibarrError::Config(format!("bank account {a} of {p} must be a positive integer")));
+        }
         Ok(DolibarrDestination {
             client: client_for(cfg)?,
             pool,
-            bank_account_id: cfg.bank_account_id,
-            payment_mode: cfg.payment_mode.trim().to_owned(),
-            payment_type_id: OnceCell::new(),
+            cfg: cfg.clone(),
+            payment_types: OnceCell::new(),
             products: Mutex::new(HashMap::new()),
         })
     }
@@ -115,24 +120,24 @@ impl DolibarrDestination {
         }
     }
 
-    pub(crate) async fn payment_type_id(&self) -> Result<i64, DolibarrError> {
-        self.payment_type_id
-            .get_or_try_init(|| async {
-                let types =
-                    self.client.list("/setup/dictionary/payment_types", &[("active", "1"), ("limit", "200")]).await?;
-                types
-                    .iter()
-                    .find(|t| model::str_field(t, "code") == Some(self.payment_mode.as_str()))
-                    .and_then(model::id_of)
-                    .ok_or_else(|| {
-                        DolibarrError::Config(format!(
-                            "payment mode {:?} is not in Dolibarr's payment types dictionary",
-                            self.payment_mode
-                        ))
-                    })
-            })
-            .await
-            .copied()
+    /// The payment type (dictionary row id and code) and bank account a payment of this provider is recorded with.
+    pub(crate) async fn payment_for(&self, provider: &str) -> Result<(i64, String, i64), DolibarrError> {
+        let code = self.cfg.payment_type(provider).to_owned();
+        let types = self
+            .payment_types
+            .get_or_try_init(|| async { payment_types(&self.client).await })
+            .await?;
+        let id = types.get(&code).copied().ok_or_else(|| {
+            DolibarrError::Config(format!(
+                "payment mode {code:?} (for {provider} payments) is not in Dolibarr's payment types dictionary"
+            ))
+        })?;
+        Ok((id, code, self.cfg.bank_account(provider)))
+    }
+
+    /// The chain's timezone (Dolibarr dates are its days).
+    pub(crate) fn timezone(&self) -> chrono_tz::Tz {
+        self.cfg.timezone
     }
 
     /// The Dolibarr order of a shop order that `order.created` has already made, with the bridge's link row.
@@ -166,6 +171,12 @@ impl DolibarrDestination {
         if !allow_draft && model::int_field(&order, "statut") == model::status::DRAFT {
             return Err(not_yet());
         }
+        // A link row rebuilt from Dolibarr (the bridge's own was lost) gets the customer back from the order.
+        if link.thirdparty_id.is_none()
+            && let Some(socid) = order.get("socid").and_then(model::as_id).filter(|id| *id > 0)
+        {
+            links::set_thirdparty(&self.pool, shop_order_id, socid).await?;
+        }
         let link = links::load(&self.pool, shop_order_id).await?.unwrap_or(link);
         Ok((link, order))
     }
@@ -179,6 +190,15 @@ impl DolibarrDestination {
             m.insert(sku.to_owned(), id);
         }
     }
+}
+
+/// `GET /setup/dictionary/payment_types` (active rows), code → id.
+async fn payment_types(client: &Client) -> Result<HashMap<String, i64>, DolibarrError> {
+    let types = client.list("/setup/dictionary/payment_types", &[("active", "1"), ("limit", "500")]).await?;
+    Ok(types
+        .iter()
+        .filter_map(|t| Some((model::str_field(t, "code")?.to_owned(), model::id_of(t)?)))
+        .collect())
 }
 
 fn describe(event: &Event) -> String {
@@ -210,14 +230,24 @@ impl Destination for DolibarrDestination {
     }
 }
 
-/// `ocpizza-bridge doctor`: `GET /status` with the API key (the Dolibarr version), then what a payment needs: the
-/// configured bank account exists and is not a cash account, the payment mode is in the dictionary.
+/// `ocpizza-bridge doctor`: `GET /status` with the API key (the Dolibarr version), then what each payment provider's
+/// payments need: its payment type is in the dictionary, its bank account exists, is open and takes that type (a
+/// cash account, `type` 2, takes only LIQ: `Account::addline()` refuses anything else with
+/// ErrorCashAccountAcceptsOnlyCashMoney, compta/bank/class/account.class.php).
 pub async fn doctor(cfg: &DolibarrConfig) -> Result<String, DolibarrError> {
     let client = client_for(cfg)?;
-    let version = match client.get("/status", &[]).await? {
-        Answer::Body(v) => {
-            v.pointer("/success/dolibarr_version").and_then(Value::as_str).unwrap_or("unknown version").to_owned()
-        }
+    let version = match client.get("/status", &[]).await.map_err(|e| url_hint(cfg, e))? {
+        Answer::Body(v) => match v.pointer("/success/dolibarr_version").and_then(Value::as_str) {
+            Some(v) => v.to_owned(),
+            None => return Err(url_hint(cfg, DolibarrError::Unexpected {
+                method: "GET",
+                path: "/status".into(),
+                reason: format!(
+                    "no success.dolibarr_version in {}",
+                    v.to_string().chars().take(120).collect::<String>()
+                ),
+            })),
+        },
         Answer::NotModified => {
             return Err(DolibarrError::Unexpected {
                 method: "GET",
@@ -226,30 +256,59 @@ pub async fn doctor(cfg: &DolibarrConfig) -> Result<String, DolibarrError> {
             });
         }
     };
-    let account = client
-        .get_object(&format!("/bankaccounts/{}", cfg.bank_account_id))
-        .await?
-        .ok_or_else(|| DolibarrError::Config(format!("bank account {} does not exist", cfg.bank_account_id)))?;
-    // Type 2 is a cash account: it refuses card payments (ErrorCashAccountAcceptsOnlyCashMoney).
-    if model::int_field(&account, "type") == 2 && cfg.payment_mode != "LIQ" {
-        return Err(DolibarrError::Config(format!(
-            "bank account {} is a cash account; {} payments need a current account (type 1)",
-            cfg.bank_account_id, cfg.payment_mode
-        )));
-    }
-    let types = client.list("/setup/dictionary/payment_types", &[("active", "1"), ("limit", "200")]).await?;
-    let mode = types
-        .iter()
-        .find(|t| model::str_field(t, "code") == Some(cfg.payment_mode.as_str()))
-        .and_then(model::id_of)
-        .ok_or_else(|| {
-            DolibarrError::Config(format!("payment mode {:?} is not in the dictionary", cfg.payment_mode))
+    let types = payment_types(&client).await?;
+    let mut accounts: HashMap<i64, Value> = HashMap::new();
+    let mut seen = Vec::new();
+    for provider in crate::config::PAYMENT_PROVIDERS {
+        let (code, account_id) = (cfg.payment_type(provider), cfg.bank_account(provider));
+        // Invoices::addPayment() refuses CHQ without `chqemetteur`, which the shop cannot give.
+        if code == "CHQ" {
+            return Err(DolibarrError::Config(format!(
+                "payment mode CHQ ({provider} payments) needs the cheque issuer's name, which the shop does not send"
+            )));
+        }
+        let type_id = types.get(code).ok_or_else(|| {
+            DolibarrError::Config(format!(
+                "payment mode {code:?} ({provider} payments) is not in the dictionary of active payment types"
+            ))
         })?;
-    Ok(format!(
-        "Dolibarr {version} at {}; bank account {} ({}); payment mode {} = {mode}",
-        cfg.url,
-        cfg.bank_account_id,
-        model::str_field(&account, "label").unwrap_or("?"),
-        cfg.payment_mode
-    ))
+        let account = match accounts.get(&account_id) {
+            Some(a) => a.clone(),
+            None => {
+                let a = client.get_object(&format!("/bankaccounts/{account_id}")).await?.ok_or_else(|| {
+                    DolibarrError::Config(format!("bank account {account_id} ({provider} payments) does not exist"))
+                })?;
+                accounts.insert(account_id, a.clone());
+                a
+            }
+        };
+        if model::int_field(&account, "clos") != 0 {
+            return Err(DolibarrError::Config(format!("bank account {account_id} ({provider} payments) is closed")));
+        }
+        if model::int_field(&account, "type") == 2 && code != "LIQ" {
+            return Err(DolibarrError::Config(format!(
+                "bank account {account_id} is a cash account: it takes only LIQ, not {code} ({provider} payments); \
+                 use a current account (type 1) or set the {provider} payment type to LIQ"
+            )));
+        }
+        seen.push(format!(
+            "{provider} {code} = {type_id} on account {account_id} ({})",
+            model::str_field(&account, "label").unwrap_or("?")
+        ));
+    }
+    Ok(format!("Dolibarr {version} at {}; payments: {}", cfg.url, seen.join(", ")))
+}
+
+/// A Dolibarr URL must be the API root, `…/api/index.php`: anything else answers HTML (the login page, a 404),
+/// which would otherwise read only as "body is not JSON".
+fn url_hint(cfg: &DolibarrConfig, e: DolibarrError) -> DolibarrError {
+    let not_api = matches!(e, DolibarrError::NotJson { .. } | DolibarrError::Unexpected { .. })
+        || (e.status() == Some(404));
+    if not_api && !cfg.url.trim_end_matches('/').ends_with("/api/index.php") {
+        return DolibarrError::Config(format!(
+            "{e}; the URL must be Dolibarr's API root, ending in /api/index.php (e.g. {}/api/index.php)",
+            cfg.url.trim_end_matches('/')
+        ));
+    }
+    e
 }

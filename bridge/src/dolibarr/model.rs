@@ -54,6 +54,7 @@ pub fn linked_ids(v: &Value, element: &str) -> Vec<i64> {
 /// Order / invoice statuses (`statut`).
 pub mod status {
     pub const DRAFT: i64 = 0;
+    pub const VALIDATED: i64 = 1;
     pub const CLOSED: i64 = 3;
     pub const CANCELLED: i64 = -1;
     /// Invoice `statut` 2 = paid.
@@ -77,6 +78,27 @@ pub fn filter_eq(field: &'static str, value: &str) -> Result<String, DolibarrErr
         });
     }
     Ok(format!("(t.{field}:=:'{value}')"))
+}
+
+/// The sqlfilters that find thirdparties by e-mail, whatever a valid address contains; `None` for an empty one.
+///
+/// As forgeSQLFromUniversalSearchCriteria() / dolForgeCriteriaCallback() (core/lib/functions.lib.php) read a
+/// criterion: it is `(field:op:value)` with a value free of `(` and `)`, split on *every* `:` (a colon cuts the
+/// value), and for `=` a value matching `^'(.*)'$` (greedy) is passed to `$db->escape()` — so `'`, `\`, `%`, `_`,
+/// `+` and non-ASCII need nothing from us and match literally. An address with `(`, `)` or `:` (legal in a quoted
+/// local part) cannot be written so; it is searched with `like`, those characters (and `'` and `\`, which a like
+/// value cannot hold either) turned into the one-character wildcard `_`. Either way the caller keeps only exact
+/// matches: a `like` finds look-alikes, and the utf8mb4_unicode_ci collation ignores case and accents.
+pub fn email_filter(email: &str) -> Option<String> {
+    if email.is_empty() || email.len() > 255 || email.chars().any(char::is_control) {
+        return None;
+    }
+    if !email.contains(['(', ')', ':']) {
+        return Some(format!("(t.email:=:'{email}')"));
+    }
+    let pattern: String =
+        email.chars().map(|c| if matches!(c, '(' | ')' | ':' | '\'' | '\\') { '_' } else { c }).collect();
+    Some(format!("(t.email:like:'{pattern}')"))
 }
 
 /// Refs we write must stay within `[A-Za-z0-9_-]` so that they survive the WAF and the filters.
@@ -134,6 +156,10 @@ mod tests {
             let e = filter_eq("email", bad).unwrap_err();
             assert!(e.to_string().starts_with("email:"), "{e}");
         }
+        assert_eq!(email_filter("o'brien+x_y%z@exämple.fr").unwrap(), "(t.email:=:'o'brien+x_y%z@exämple.fr')");
+        assert_eq!(email_filter("\"a:b(c)'\"@example.com").unwrap(), "(t.email:like:'\"a_b_c__\"@example.com')");
+        assert_eq!(email_filter(""), None);
+        assert_eq!(email_filter("a\nb@example.com"), None);
         assert!(check_ref("reference", "XKBKN-1_2").is_ok());
         assert!(check_ref("reference", "XK BKN").is_err());
     }

@@ -1,7 +1,8 @@
 //! Amounts and dates as Dolibarr wants them: decimal strings parsed without floats, prices sent as JSON numbers,
-//! dates as the Unix timestamp of midnight in Paris (Dolibarr keeps order dates at day precision, server time).
+//! dates as the Unix timestamp of noon of the chain's day (see [`chain_noon`]).
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, NaiveDate, TimeZone};
+use chrono_tz::Tz;
 use serde_json::Value;
 
 /// `"24.64000000"`, `"-3.5"`, `"10"` → cents, rounded half away from zero. `None` if not a decimal.
@@ -49,36 +50,26 @@ pub fn rate_json(rate: &str) -> Option<Value> {
     serde_json::Number::from_f64(r).map(Value::Number)
 }
 
-/// Last Sunday of a month, at 01:00 UTC: when Europe/Paris switches between CET and CEST.
-fn switch_instant(year: i32, month: u32) -> DateTime<Utc> {
-    let mut d = NaiveDate::from_ymd_opt(year, month + 1, 1).expect("valid month") - Duration::days(1);
-    while d.weekday() != Weekday::Sun {
-        d -= Duration::days(1);
-    }
-    Utc.from_utc_datetime(&d.and_hms_opt(1, 0, 0).expect("valid time"))
+/// The calendar day an RFC 3339 instant falls on in the chain's timezone.
+pub fn chain_day(rfc3339: &str, tz: Tz) -> Option<NaiveDate> {
+    Some(DateTime::parse_from_rfc3339(rfc3339).ok()?.with_timezone(&tz).date_naive())
 }
 
-/// Europe/Paris offset from UTC at an instant (EU rule since 1996: CEST from the last Sunday of March to the last
-/// Sunday of October, both at 01:00 UTC).
-fn paris_offset(at: DateTime<Utc>) -> Duration {
-    let y = at.year();
-    if at >= switch_instant(y, 3) && at < switch_instant(y, 10) { Duration::hours(2) } else { Duration::hours(1) }
+/// The Unix timestamp of noon, chain time, of the chain's day of an instant: what the bridge sends as a Dolibarr
+/// date (order `date`, invoice `date`, payment `datepaye`).
+///
+/// Dolibarr stores those dates with `DoliDB::idate($ts)`, i.e. `dol_print_date($ts, …, 'tzserver')`: the day the
+/// timestamp falls on *in its PHP timezone*, which is not ours (Debian's PHP defaults to UTC). Noon of our day is
+/// still that day in any zone up to 12 h west and less than 12 h east of the chain's (UTC and Paris, Vladivostok
+/// or Honolulu for a Paris chain), so Dolibarr gets the right day without knowing its PHP settings. A
+/// `"YYYY-MM-DD"` string is no better: `dol_print_date()` reads it as midnight UTC and prints it in PHP's zone,
+/// the day before anywhere west of UTC.
+pub fn chain_noon(rfc3339: &str, tz: Tz) -> Option<i64> {
+    let day = chain_day(rfc3339, tz)?;
+    // No timezone changes offset around noon, so local noon exists once; `earliest` is belt and braces.
+    tz.from_local_datetime(&day.and_hms_opt(12, 0, 0)?).earliest().map(|d| d.timestamp())
 }
 
-/// The Unix timestamp of midnight, Paris time, of the Paris day an RFC 3339 instant falls on.
-pub fn paris_midnight(rfc3339: &str) -> Option<i64> {
-    let at = DateTime::parse_from_rfc3339(rfc3339).ok()?.with_timezone(&Utc);
-    let local_day = (at + paris_offset(at)).date_naive();
-    let naive_midnight = Utc.from_utc_datetime(&local_day.and_hms_opt(0, 0, 0)?);
-    // Midnight is always before the 01:00 UTC switch of that day, so the offset of the evening before applies.
-    let offset = paris_offset(naive_midnight - Duration::hours(2));
-    Some((naive_midnight - offset).timestamp())
-}
-
-/// Unix timestamp of an RFC 3339 instant.
-pub fn unix(rfc3339: &str) -> Option<i64> {
-    DateTime::parse_from_rfc3339(rfc3339).ok().map(|d| d.timestamp())
-}
 
 #[cfg(test)]
 mod tests {
@@ -109,30 +100,21 @@ mod tests {
     }
 
     #[test]
-    fn dates_are_paris_midnight() {
-        // Winter (CET, UTC+1): 2026-11-29 23:30 UTC is already 30 November in Paris.
-        assert_eq!(
-            paris_midnight("2026-11-29T23:30:00Z"),
-            Some(Utc.with_ymd_and_hms(2026, 11, 29, 23, 0, 0).unwrap().timestamp())
-        );
-        assert_eq!(
-            paris_midnight("2026-11-29T18:30:00Z"),
-            Some(Utc.with_ymd_and_hms(2026, 11, 28, 23, 0, 0).unwrap().timestamp())
-        );
+    fn dates_are_noon_of_the_chain_day() {
+        use chrono::Utc;
+        use chrono_tz::Europe::Paris;
+        let noon = |y, m, d, h| Some(Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap().timestamp());
+        // Winter (CET, UTC+1): 2026-12-07 23:30 UTC is already the 8th in Paris.
+        assert_eq!(chain_noon("2026-12-07T23:30:00Z", Paris), noon(2026, 12, 8, 11));
+        assert_eq!(chain_noon("2026-12-07T21:30:00+01:00", Paris), noon(2026, 12, 7, 11));
         // Summer (CEST, UTC+2).
-        assert_eq!(
-            paris_midnight("2026-07-14T12:00:00+02:00"),
-            Some(Utc.with_ymd_and_hms(2026, 7, 13, 22, 0, 0).unwrap().timestamp())
-        );
-        // Switch days: 29 March 2026 and 25 October 2026 start with the previous offset.
-        assert_eq!(
-            paris_midnight("2026-03-29T12:00:00Z"),
-            Some(Utc.with_ymd_and_hms(2026, 3, 28, 23, 0, 0).unwrap().timestamp())
-        );
-        assert_eq!(
-            paris_midnight("2026-10-25T12:00:00Z"),
-            Some(Utc.with_ymd_and_hms(2026, 10, 24, 22, 0, 0).unwrap().timestamp())
-        );
-        assert_eq!(paris_midnight("not a date"), None);
+        assert_eq!(chain_noon("2026-07-14T23:30:00+02:00", Paris), noon(2026, 7, 14, 10));
+        // Days Paris changes offset: the day of the change counts in its own offset at noon.
+        assert_eq!(chain_noon("2026-03-29T00:30:00Z", Paris), noon(2026, 3, 29, 10));
+        assert_eq!(chain_noon("2026-10-25T22:59:00Z", Paris), noon(2026, 10, 25, 11));
+        assert_eq!(chain_day("2026-10-25T23:00:00Z", Paris), NaiveDate::from_ymd_opt(2026, 10, 26));
+        // Another chain timezone.
+        assert_eq!(chain_noon("2026-12-07T12:00:00Z", chrono_tz::Pacific::Noumea), noon(2026, 12, 7, 1));
+        assert_eq!(chain_noon("not a date", Paris), None);
     }
 }

@@ -12,7 +12,7 @@ use crate::destination::Outcome;
 
 pub(super) async fn apply(d: &DolibarrDestination, ev: &PaymentEvent) -> Result<Outcome, DolibarrError> {
     let pool = &d.pool;
-    // A payment for an order already cancelled (set back to draft) cannot be invoiced automatically: waiting for
+    // A payment for an order already cancelled cannot be invoiced automatically: waiting for
     // the order to be validated again would only retry until dead. A person decides (refund or invoice).
     if let Some(l) = links::load(pool, ev.shop_order_id).await?.filter(|l| l.cancelled && l.invoice_id.is_none()) {
         let review = format!(
@@ -26,6 +26,17 @@ pub(super) async fn apply(d: &DolibarrDestination, ev: &PaymentEvent) -> Result<
     }
     let (link, order) = d.existing_order(ev.shop_order_id, &ev.reference, false).await?;
     let order_id = model::id_of(&order).unwrap_or_default();
+    // The same, seen from Dolibarr (the bridge's own rows may have been lost): a cancelled order is not invoiced.
+    if model::int_field(&order, "statut") == status::CANCELLED && link.invoice_id.is_none() {
+        let review = format!(
+            "payment {} of {} received for order {order_id}, cancelled in Dolibarr: refund it or invoice it by hand",
+            ev.transaction_key,
+            money::cents_str(ev.amount_cents)
+        );
+        tracing::warn!(reference = %ev.reference, "{review}");
+        links::set_needs_review(pool, ev.shop_order_id, &review).await?;
+        return Ok(Outcome::Skipped(review));
+    }
     let mut created: Vec<&'static str> = Vec::new();
 
     // Look up before creating: the id we stored, the invoices linked to the order, then by customer ref.
@@ -63,7 +74,14 @@ pub(super) async fn apply(d: &DolibarrDestination, ev: &PaymentEvent) -> Result<
             ev.reference
         ))
     })?;
+    // Dated the chain's day of the payment: Facture::createFromOrder() dates it `dol_now()` in Dolibarr's
+    // timezone. Invoices::put() + Facture::update() write `datef` while it is a draft (it is numbered from it).
+    let date = money::chain_noon(&ev.occurred_at, d.timezone()).ok_or_else(|| DolibarrError::BadInput {
+        field: "occurred_at",
+        reason: format!("{:?} is not an RFC 3339 date", ev.occurred_at),
+    })?;
     if model::int_field(&invoice, "statut") == status::DRAFT {
+        d.client.put(&path, &json!({"date": date})).await?;
         match d.client.post(&format!("{path}/validate"), &json!({"idwarehouse": 0, "notrigger": 0})).await? {
             Answer::Body(v) if v.is_object() => {
                 created.push("invoice_validation");
@@ -89,32 +107,36 @@ pub(super) async fn apply(d: &DolibarrDestination, ev: &PaymentEvent) -> Result<
         );
     }
 
-    // One payment only: a paid invoice, or one that already lists a payment, is left alone.
+    // One payment only: a paid invoice, or one that already lists a payment, is left alone (its id recorded).
     let already_paid =
         model::int_field(&invoice, "paye") == 1 || model::int_field(&invoice, "statut") == status::INVOICE_PAID;
-    let payment_id = if already_paid || link.paid {
-        None
+    let (payment_id, already) = if link.paid && link.payment_id.is_some() {
+        (link.payment_id, true)
     } else {
         let existing = d.client.list(&format!("{path}/payments"), &[]).await?;
-        if !existing.is_empty() {
-            None
+        if !existing.is_empty() || already_paid || link.paid {
+            // Paid before (by an earlier attempt whose answer was lost, or the bookkeeping is being rebuilt):
+            // find that payment's id through its bank line.
+            (existing_payment_id(d, &existing, &ev.provider).await?, true)
         } else {
-            let paymentid = d.payment_type_id().await?;
-            let datepaye = money::unix(&ev.occurred_at).ok_or_else(|| DolibarrError::BadInput {
-                field: "occurred_at",
-                reason: format!("{:?} is not an RFC 3339 date", ev.occurred_at),
-            })?;
+            // Each method with its own payment type and bank account (a cash box can be a cash account).
+            let (paymentid, code, accountid) = d.payment_for(&ev.provider).await?;
             let body = json!({
-                "datepaye": datepaye,
+                "datepaye": date,
                 "paymentid": paymentid,
                 "closepaidinvoices": "yes",
-                "accountid": d.bank_account_id,
+                "accountid": accountid,
                 "num_payment": ev.reference,
-                "comment": format!("{} {}", ev.provider, ev.transaction_id.as_deref().unwrap_or(&ev.transaction_key)),
+                "comment": format!(
+                    "{} ({}) {}",
+                    ev.provider,
+                    code,
+                    ev.transaction_id.as_deref().unwrap_or(&ev.transaction_key)
+                ),
             });
             let id = d.client.create(&format!("{path}/payments"), &body).await?;
             created.push("payment");
-            Some(id)
+            (Some(id), false)
         }
     };
     links::set_paid(pool, ev.shop_order_id, payment_id).await?;
@@ -128,10 +150,35 @@ pub(super) async fn apply(d: &DolibarrDestination, ev: &PaymentEvent) -> Result<
         "invoice_id": invoice_id,
         "invoice_ref": invoice_ref,
         "payment_id": payment_id,
-        "already_paid": payment_id.is_none(),
+        "already_paid": already,
         "amount_mismatch": amount_mismatch,
         "created": created,
     })))
+}
+
+/// The id of a payment Dolibarr already has for an invoice. `GET /invoices/{id}/payments` lists payments without
+/// their id (CommonInvoice::getListOfPayments() gives amount, type, date, num, ref, ref_ext, fk_bank_line), so it
+/// is read from the payment's bank line: `GET /bankaccounts/{account}/lines/{line}/links` (Account::get_url())
+/// has the `payment` link whose `url_id` is the payment. `None` (logged) when Dolibarr gives no bank line.
+async fn existing_payment_id(
+    d: &DolibarrDestination,
+    payments: &[Value],
+    provider: &str,
+) -> Result<Option<i64>, DolibarrError> {
+    // Any existing account does: get_url() reads the line's links whatever account it is on.
+    let account = d.cfg.bank_account(provider);
+    for p in payments {
+        let Some(line) = p.get("fk_bank_line").and_then(model::as_id).filter(|l| *l > 0) else {
+            continue;
+        };
+        let links = d.client.list(&format!("/bankaccounts/{account}/lines/{line}/links"), &[]).await?;
+        let payment = links.iter().find(|l| model::str_field(l, "type") == Some("payment"));
+        if let Some(id) = payment.and_then(|l| l.get("url_id")).and_then(model::as_id) {
+            return Ok(Some(id));
+        }
+    }
+    tracing::warn!(count = payments.len(), "invoice already paid but its payment id cannot be read back from Dolibarr");
+    Ok(None)
 }
 
 /// An invoice with the shop reference as customer ref, preferably one linked to this order.

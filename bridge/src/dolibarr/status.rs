@@ -1,10 +1,14 @@
-//! `order.status_changed`: delivered / picked up → order closed; cancelled → back to draft with a note.
+//! `order.status_changed`: delivered / picked up → order closed; cancelled → Dolibarr's cancelled status.
 //!
-//! Dolibarr's REST API (versions 20–23) has no cancel route for customer orders (`Commande::cancel()` is only in
-//! the web UI), and `PUT /orders/{id}` does not change the status. What the API allows and keeps the history:
-//! `POST /orders/{id}/settodraft` (a draft counts in no turnover or statistics) plus a private note saying the
-//! order was cancelled in the shop. An order that already has an invoice is not touched: its cancellation is an
-//! accounting act (a credit note), so it is only noted and flagged in `dolibarr_links.needs_review`.
+//! Dolibarr's REST API (20–23) has no cancel route for customer orders: `Commande::cancel()` (validated → −1,
+//! stock put back, ORDER_CANCEL trigger) is only reachable from the web UI. `PUT /orders/{id}` with
+//! `"status": -1` writes the same status (Orders::put() copies the field, Commande::update() writes `fk_statut`;
+//! verified on 23.0.0-beta, shared/reference/dolibarr-credit-notes.md) without `cancel()`'s checks, stock return
+//! and trigger. The bridge uses it, only where those do not matter: a draft or a validated order, never invoiced —
+//! the bridge validates with `idwarehouse` 0, so no stock was taken — and the order then shows as "Cancelled" in
+//! every list and is no longer offered for validation, shipping or invoicing. A private note says when and why.
+//! An invoiced order is not touched: its cancellation is an accounting act (a credit note), so it is noted and
+//! flagged in `dolibarr_links.needs_review`; so is one already shipped or closed in Dolibarr.
 
 use serde_json::json;
 
@@ -35,7 +39,7 @@ async fn close(d: &DolibarrDestination, ev: &StatusChanged) -> Result<Outcome, D
 }
 
 async fn cancel(d: &DolibarrDestination, ev: &StatusChanged) -> Result<Outcome, DolibarrError> {
-    // A draft is fine here: it is what an earlier attempt of this very cancellation leaves.
+    // A draft is fine here: an order never validated, or set back to draft by an older bridge.
     let (link, order) = d.existing_order(ev.shop_order_id, &ev.reference, true).await?;
     let id = model::id_of(&order).unwrap_or_default();
     let mut note = format!("ANNULÉE dans la boutique le {}.", ev.changed_at);
@@ -49,31 +53,40 @@ async fn cancel(d: &DolibarrDestination, ev: &StatusChanged) -> Result<Outcome, 
         ids.dedup();
         ids
     };
-    let review = if invoices.is_empty() {
-        let statut = model::int_field(&order, "statut");
-        if statut != status::DRAFT && statut != status::CANCELLED {
-            // 304 = already a draft.
-            d.client.post(&format!("/orders/{id}/settodraft"), &json!({"idwarehouse": -1})).await?;
-        }
+    let statut = model::int_field(&order, "statut");
+    let mut body = serde_json::Map::new();
+    let review = if !invoices.is_empty() {
+        Some(format!(
+            "order cancelled in the shop but invoiced in Dolibarr (invoice ids {invoices:?}): issue a credit note"
+        ))
+    } else if statut == status::DRAFT || statut == status::VALIDATED {
+        // Dolibarr's own cancelled status, written as Orders::put() allows (see the module comment).
+        body.insert("status".into(), json!(status::CANCELLED));
+        None
+    } else if statut == status::CANCELLED {
         None
     } else {
-        let review = format!(
-            "order cancelled in the shop but invoiced in Dolibarr (invoice ids {invoices:?}): issue a credit note"
-        );
-        tracing::warn!(reference = %ev.reference, order_id = id, "{review}");
-        Some(review)
+        Some(format!(
+            "order cancelled in the shop but already shipped or closed in Dolibarr (status {statut}): check it by hand"
+        ))
     };
-    // The note replaces the bridge's own note: setting it again on a retry changes nothing.
+    if let Some(r) = &review {
+        tracing::warn!(reference = %ev.reference, order_id = id, "{r}");
+    }
+    // The note is appended once: a retry finds it and adds nothing.
     let prior = model::str_field(&order, "note_private").unwrap_or("");
     if !prior.contains("ANNULÉE dans la boutique") {
         let text = if prior.is_empty() { note.clone() } else { format!("{prior}\n{note}") };
-        d.client.put(&format!("/orders/{id}"), &json!({"note_private": text})).await?;
+        body.insert("note_private".into(), json!(text));
+    }
+    if !body.is_empty() {
+        d.client.put(&format!("/orders/{id}"), &serde_json::Value::Object(body)).await?;
     }
     links::set_cancelled(&d.pool, ev.shop_order_id, review.as_deref()).await?;
     Ok(Outcome::Done(json!({
         "order_id": id,
         "cancelled": true,
-        "set_to_draft": invoices.is_empty(),
+        "cancelled_in_dolibarr": review.is_none(),
         "needs_review": review,
     })))
 }

@@ -28,6 +28,9 @@ pub fn config(url: &str) -> DolibarrConfig {
         payment_mode: "CB".into(),
         timeout_secs: 5,
         ca_file: None,
+        timezone: chrono_tz::Europe::Paris,
+        payment_types: Default::default(),
+        bank_accounts: Default::default(),
     }
 }
 

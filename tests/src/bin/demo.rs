@@ -76,6 +76,7 @@ fn dol_status(o: &Value) -> &'static str {
         "1" => "validée",
         "2" => "en cours",
         "3" => "clôturée",
+        "-1" => "annulée",
         _ => "?",
     }
 }

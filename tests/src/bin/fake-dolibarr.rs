@@ -2,6 +2,7 @@
 //!
 //! `fake-dolibarr --listen 127.0.0.1:8081 --api-key demo-dolibarr-key` serves the API at
 //! `http://127.0.0.1:8081/api/index.php` and what it holds at `GET /_test/state`; stops on SIGINT/SIGTERM.
+//! `--php-timezone Europe/Paris` makes it store dates as a Dolibarr whose PHP runs in that zone would.
 
 use std::net::SocketAddr;
 
@@ -20,6 +21,9 @@ struct Args {
     /// Answer empty searches with `200 []` instead of 404 "No … found".
     #[arg(long)]
     empty_as_array: bool,
+    /// Behave as if Dolibarr's PHP `date.timezone` were this IANA zone (Debian's default is UTC).
+    #[arg(long, default_value = "UTC")]
+    php_timezone: chrono_tz::Tz,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -39,6 +43,7 @@ async fn main() -> std::process::ExitCode {
     if args.empty_as_array {
         fake.set_empty_list(EmptyList::EmptyArray);
     }
+    fake.set_php_timezone(args.php_timezone);
     println!("fake Dolibarr listening on {} (state: http://{}/_test/state)", fake.url(), fake.addr());
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(s) => s,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
@@ -64,11 +64,13 @@ pub async fn list(
 pub async fn replay_one(
     State(app): State<Arc<AppState>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     authorize(&app, &headers)?;
-    let id: i64 =
-        id.parse().map_err(|_| ApiError::bad_request("invalid_id", "id: expected a delivery id (integer)"))?;
+    let id: i64 = id
+        .ok()
+        .and_then(|Path(id)| id.parse().ok())
+        .ok_or_else(|| ApiError::bad_request("invalid_id", "id: expected a delivery id (integer)"))?;
     match queue::replay_one(&app.pool, id).await.map_err(ApiError::database)? {
         ReplayOne::Replayed => {
             tracing::info!(delivery_id = id, "delivery replayed by an admin");

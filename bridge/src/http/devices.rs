@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -198,9 +198,13 @@ async fn upsert(
 pub async fn unregister(
     State(app): State<Arc<AppState>>,
     headers: HeaderMap,
-    Path(token): Path<String>,
+    token: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let scope = authenticate(&app, &headers)?;
+    // A segment that does not decode to UTF-8 is no device token either (axum's own answer would be plain text).
+    let Ok(Path(token)) = token else {
+        return Err(ApiError::unprocessable("invalid_device_token", "token: is not valid percent-encoded UTF-8"));
+    };
     check_device_token(&token)?;
     let row: Option<(String, Option<chrono::NaiveDateTime>)> = sqlx::query_as(
         "SELECT CONVERT(r.code USING utf8mb4), d.unregistered_at FROM devices d JOIN restaurants r ON r.id = d.restaurant_id WHERE d.token = ?",

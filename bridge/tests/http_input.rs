@@ -84,6 +84,13 @@ async fn device_routes_refuse_bad_codes_naming_the_field() {
         assert_eq!((s, j["reason"].as_str()), (422, Some("invalid_device_token")), "{what}: {j}");
         assert!(j["error"].as_str().unwrap().starts_with("token: "), "{what}: {j}");
     }
+    // A segment that is not UTF-8 once decoded: the same JSON refusal (axum's own answer is plain text).
+    let url = format!("http://{}/v1/devices/{}", app.addr, "%FF".repeat(64));
+    let (s, j) = json_of(client.delete(url).bearer_auth(DEV_APP).send().await.unwrap()).await;
+    assert_eq!((s, j["reason"].as_str()), (422, Some("invalid_device_token")), "{j}");
+    let url = format!("http://{}/admin/deliveries/%FF/replay", app.addr);
+    let (s, j) = json_of(client.post(url).bearer_auth(ADMIN).send().await.unwrap()).await;
+    assert_eq!((s, j["reason"].as_str()), (400, Some("invalid_id")), "{j}");
     assert_eq!(count(&db.pool, "SELECT COUNT(*) FROM devices").await, 0);
     app.shutdown().await;
 }

@@ -1,7 +1,8 @@
 //! `POST /v1/devices`, `DELETE /v1/devices/{token}`: the iOS app registers the APNs token of a device.
 //!
 //! Authenticated with a bearer token from OCPIZZA_DEVICE_TOKENS, compared in constant time against every
-//! configured token; a token scoped to a restaurant may only (un)register devices of that restaurant.
+//! configured token; a token scoped to a restaurant acts only on devices of that restaurant, on every route and
+//! whatever the body says (bridge/README.md, "Devices").
 
 use std::sync::Arc;
 

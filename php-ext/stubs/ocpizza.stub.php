@@ -101,7 +101,7 @@ class Webhooks
     /**
      * The `webhook-signature` header value "v1,<base64 HMAC-SHA-256 of msgId.timestamp.body>".
      *
-     * @param string $secret "whsec_<base64>" (24 to 64 key bytes)
+     * @param string $secret "whsec_<base64>", padding optional, any non-empty key (24 to 64 random bytes advised)
      * @throws ValidationException bad or non-UTF-8 secret ("secret"), msgId empty/with '.'/non-printable/non-UTF-8
      *     ("msgId"), negative timestamp ("timestamp")
      */

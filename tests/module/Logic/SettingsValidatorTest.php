@@ -48,13 +48,25 @@ final class SettingsValidatorTest extends TestCase
             'db url without database' => [Keys::DB_URL, 'mysql://u@127.0.0.1:3306/', 'db_url'],
             'bridge url' => [Keys::BRIDGE_URL, 'ftp://bridge', 'http_url'],
             'secret prefix' => [Keys::WEBHOOK_SECRET, 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'whsec'],
-            'secret too short' => [Keys::WEBHOOK_SECRET, 'whsec_AAAA', 'whsec'],
-            'secret of 16 bytes (the bridge needs 24)' => [Keys::WEBHOOK_SECRET, 'whsec_' . base64_encode(str_repeat('k', 16)), 'whsec'],
-            'secret over 64 bytes' => [Keys::WEBHOOK_SECRET, 'whsec_' . base64_encode(str_repeat('k', 65)), 'whsec'],
+            'secret with an empty key' => [Keys::WEBHOOK_SECRET, 'whsec_', 'whsec'],
+            'secret not base64' => [Keys::WEBHOOK_SECRET, 'whsec_MfKQ9r8GKYqrTwjUPD8I LPZIo2LaLaSw', 'whsec'],
+            'secret of an impossible base64 length' => [Keys::WEBHOOK_SECRET, 'whsec_MfKQ9', 'whsec'],
             'state mapping' => [Keys::STATE_MAP, '3=accepted', 'unknown_state'],
             'pickup carrier' => [Keys::PICKUP_CARRIERS, '9=BELLECOUR', 'unknown_carrier'],
             'pickup code' => [Keys::PICKUP_CARRIERS, '7=bellecour', 'line_format'],
         ];
+    }
+
+    /** The Standard Webhooks reference libraries' unpadded secrets (keys of 23 and 25 bytes), and other lengths. */
+    public function testSecretsTheReferenceLibrariesAcceptAreAccepted(): void
+    {
+        $secrets = ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwBr',
+            'whsec_' . base64_encode(str_repeat('k', 16)), 'whsec_' . base64_encode(str_repeat('k', 65))];
+        foreach ($secrets as $secret) {
+            [$values, $errors] = $this->validate([Keys::WEBHOOK_SECRET => $secret] + self::valid());
+            $this->assertSame([], $errors, $secret);
+            $this->assertSame($secret, $values[Keys::WEBHOOK_SECRET]);
+        }
     }
 
     /** @dataProvider invalidProvider */

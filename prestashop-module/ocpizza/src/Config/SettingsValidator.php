@@ -154,15 +154,21 @@ final class SettingsValidator
             && preg_match('#^/[A-Za-z0-9_$-]{1,64}$#', $parts['path'] ?? '') === 1;
     }
 
-    /** Standard Webhooks secret: `whsec_` then Base64 of 24 to 64 bytes (what the extension and the bridge accept). */
+    /**
+     * Standard Webhooks secret: `whsec_` then the Base64 of a non-empty key, `=` padding optional — what the extension
+     * and the bridge accept, as the reference libraries do (a peer's unpadded 23-byte secret must work); characters
+     * outside Base64 (PHP's strict base64_decode() still skips spaces) and impossible lengths are refused. 24 to 64
+     * random bytes is only the advice for a new secret.
+     */
     public static function isWebhookSecret(string $secret): bool
     {
-        if (strpos($secret, 'whsec_') !== 0) {
+        $b64 = (string) substr($secret, 6);
+        if (strpos($secret, 'whsec_') !== 0 || preg_match('~^[A-Za-z0-9+/]*={0,2}$~D', $b64) !== 1) {
             return false;
         }
-        $raw = base64_decode(substr($secret, 6), true);
+        $raw = base64_decode($b64, true);
 
-        return $raw !== false && strlen($raw) >= 24 && strlen($raw) <= 64;
+        return $raw !== false && $raw !== '';
     }
 
     /** Lines `<carrier id>=<RESTAURANT CODE>` → JSON. */

@@ -5,11 +5,49 @@
 
 use std::borrow::Cow;
 
+use ext_php_rs::convert::{FromZval, StubLiteral};
 use ext_php_rs::exception::PhpResult;
+use ext_php_rs::flags::DataType;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use serde_json::{Map, Number, Value};
 
 use crate::errors::validation;
+
+/// A PHP `string` argument, as the bytes PHP holds.
+///
+/// ext-php-rs's `String` and `&str` arguments throw a `TypeError` ("Invalid value given for argument") for a
+/// string that is not UTF-8: a value of the declared type, so really a bad value, which the API refuses as a
+/// `ValidationException` naming the parameter ([`PhpString::utf8`]). Its PHP type (reflection, stubs) is `string`.
+#[derive(Clone, Copy)]
+pub struct PhpString<'a>(pub &'a [u8]);
+
+impl<'a> FromZval<'a> for PhpString<'a> {
+    const TYPE: DataType = DataType::String;
+
+    fn from_zval(zval: &'a Zval) -> Option<Self> {
+        zval.zend_str().map(|s| PhpString(s.as_bytes()))
+    }
+}
+
+/// For `#[php(defaults(…))]`.
+impl From<&'static str> for PhpString<'_> {
+    fn from(s: &'static str) -> Self {
+        PhpString(s.as_bytes())
+    }
+}
+
+impl StubLiteral for PhpString<'_> {
+    fn stub_literal(&self) -> String {
+        String::from_utf8_lossy(self.0).stub_literal()
+    }
+}
+
+impl<'a> PhpString<'a> {
+    /// The string as UTF-8, or a `ValidationException` naming `field`.
+    pub fn utf8(self, field: &str) -> PhpResult<&'a str> {
+        std::str::from_utf8(self.0).map_err(|_| validation(field, "is not valid UTF-8"))
+    }
+}
 
 /// Deepest nesting accepted in store input (orders nest 3 levels); also stops self-referencing arrays.
 const MAX_DEPTH: usize = 16;
@@ -85,7 +123,7 @@ fn scalar_bytes<'a>(key: &[u8], value: &'a Zval) -> PhpResult<Cow<'a, [u8]>> {
     {
         return Ok(Cow::Owned(s.into_bytes()));
     }
-    Err(validation(&String::from_utf8_lossy(key), format!("must be a string or a scalar, not {}", kind(value))))
+    Err(validation(&join("", &String::from_utf8_lossy(key)), format!("must be a string or a scalar, not {}", kind(value))))
 }
 
 fn kind(value: &Zval) -> &'static str {
@@ -142,8 +180,13 @@ fn child(parent: &str, key: Key) -> PhpResult<(String, String)> {
     Ok((name, path))
 }
 
+/// The path of key `name` under `parent`; an empty key is shown as `[""]` (a refusal always names a field).
 fn join(parent: &str, name: &str) -> String {
-    if parent.is_empty() { name.to_owned() } else { format!("{parent}.{name}") }
+    match (parent.is_empty(), name.is_empty()) {
+        (_, true) => format!("{parent}[\"\"]"),
+        (true, false) => name.to_owned(),
+        (false, false) => format!("{parent}.{name}"),
+    }
 }
 
 fn is_list(entries: &[(Key, &Zval)]) -> bool {

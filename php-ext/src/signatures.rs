@@ -12,14 +12,16 @@ use ocpizza_core::webhooks::{self, Secret, WebhookError};
 
 use crate::errors::{from_notification, validation};
 use crate::guard::guarded;
-use crate::input::{assoc, entries, scalar_field, signing_fields};
+use crate::input::{PhpString, assoc, entries, scalar_field, signing_fields};
 use serde_json::json;
 
-fn algorithm(name: &str) -> PhpResult<Algorithm> {
+fn algorithm(name: PhpString) -> PhpResult<Algorithm> {
+    let name = name.utf8("algorithm")?;
     name.parse().map_err(|e: SignError| validation("algorithm", strip_field(&e.to_string())))
 }
 
-fn mode(name: &str) -> PhpResult<Mode> {
+fn mode(name: PhpString) -> PhpResult<Mode> {
+    let name = name.utf8("mode")?;
     name.parse().map_err(|e: SignError| validation("mode", strip_field(&e.to_string())))
 }
 
@@ -39,9 +41,9 @@ impl SogeCommerce {
     /// The signature of the `vads_*` fields of `$fields` (other keys ignored): Base64 HMAC-SHA-256 or lowercase
     /// hex SHA-1.
     #[php(defaults(algorithm = "\"HMAC-SHA-256\""))]
-    pub fn sign(fields: &ZendHashTable, key: BinarySlice<u8>, algorithm: String) -> PhpResult<String> {
+    pub fn sign(fields: &ZendHashTable, key: BinarySlice<u8>, algorithm: PhpString) -> PhpResult<String> {
         guarded(|| {
-            let alg = self::algorithm(&algorithm)?;
+            let alg = self::algorithm(algorithm)?;
             let entries = entries(fields);
             let fields = signing_fields(&entries, FIELD_PREFIX)?;
             Ok(sogecommerce::sign(fields.iter().map(|(k, v)| (&**k, &**v)), &key, alg))
@@ -50,9 +52,9 @@ impl SogeCommerce {
 
     /// True when `$fields['signature']` is the signature of the `vads_*` fields (constant-time comparison).
     #[php(defaults(algorithm = "\"HMAC-SHA-256\""))]
-    pub fn verify(fields: &ZendHashTable, key: BinarySlice<u8>, algorithm: String) -> PhpResult<bool> {
+    pub fn verify(fields: &ZendHashTable, key: BinarySlice<u8>, algorithm: PhpString) -> PhpResult<bool> {
         guarded(|| {
-            let alg = self::algorithm(&algorithm)?;
+            let alg = self::algorithm(algorithm)?;
             let Some(signature) = scalar_field(fields, "signature") else {
                 return Ok(false);
             };
@@ -77,12 +79,12 @@ impl SogeCommerce {
     pub fn parseNotification(
         post: &ZendHashTable,
         key: BinarySlice<u8>,
-        mode: String,
-        algorithm: String,
+        mode: PhpString,
+        algorithm: PhpString,
     ) -> PhpResult<Zval> {
         guarded(|| {
-            let alg = self::algorithm(&algorithm)?;
-            let mode = self::mode(&mode)?;
+            let alg = self::algorithm(algorithm)?;
+            let mode = self::mode(mode)?;
             let entries = entries(post);
             // All fields: the parser also checks the non-signed ones (the signature, duplicates).
             let fields = signing_fields(&entries, b"")?;
@@ -123,8 +125,9 @@ pub struct Webhooks;
 #[allow(non_snake_case)]
 impl Webhooks {
     /// The `webhook-signature` header value `v1,<base64>` for a `whsec_` secret.
-    pub fn sign(secret: &str, msgId: &str, timestamp: i64, body: BinarySlice<u8>) -> PhpResult<String> {
+    pub fn sign(secret: PhpString, msgId: PhpString, timestamp: i64, body: BinarySlice<u8>) -> PhpResult<String> {
         guarded(|| {
+            let (secret, msgId) = (secret.utf8("secret")?, msgId.utf8("msgId")?);
             // The secret's own error text never contains the secret.
             let secret = Secret::parse(secret).map_err(|e| validation("secret", e))?;
             webhooks::try_sign(&secret, msgId, timestamp, &body).map_err(|e| match e {

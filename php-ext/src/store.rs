@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::errors::{Kind, exception, from_store, scrub, validation};
 use crate::guard::guarded;
-use crate::input::{assoc, assoc_zvals, json_to_zval, to_json};
+use crate::input::{PhpString, assoc, assoc_zvals, json_to_zval, to_json};
 use crate::state::{StateError, with_pool};
 
 /// Writes orders, payments and statuses into OCPizza_DB and publishes its outbox to the bridge.
@@ -55,8 +55,9 @@ impl Store {
 #[php_impl]
 impl Store {
     /// Checks the URL's syntax only; the connection is opened by the first call that needs it.
-    pub fn __construct(databaseUrl: String) -> PhpResult<Self> {
+    pub fn __construct(databaseUrl: PhpString) -> PhpResult<Self> {
         guarded(|| {
+            let databaseUrl = databaseUrl.utf8("databaseUrl")?.to_owned();
             let password = password_of(&databaseUrl);
             if let Err(e) = options(&databaseUrl) {
                 let mut secrets = vec![databaseUrl.as_str()];
@@ -89,15 +90,20 @@ impl Store {
 
     /// Moves an order to `$status`: true when it moved, false when it already had that status.
     #[php(defaults(note = None))]
-    pub fn setStatus(&self, shopOrderId: i64, status: String, note: Option<String>) -> PhpResult<bool> {
+    pub fn setStatus(&self, shopOrderId: i64, status: PhpString, note: Option<PhpString>) -> PhpResult<bool> {
         guarded(|| {
+            let status = status.utf8("status")?.to_owned();
+            let note = note.map(|n| n.utf8("note").map(str::to_owned)).transpose()?;
             self.run(&[], |pool| async move { store::set_status(&pool, shopOrderId, &status, note.as_deref()).await })
         })
     }
 
     /// The SKUs the restaurant can make now from its stock.
-    pub fn availableProducts(&self, restaurant: String) -> PhpResult<Vec<String>> {
-        guarded(|| self.run(&[], |pool| async move { store::available_products(&pool, &restaurant).await }))
+    pub fn availableProducts(&self, restaurant: PhpString) -> PhpResult<Vec<String>> {
+        guarded(|| {
+            let restaurant = restaurant.utf8("restaurant")?.to_owned();
+            self.run(&[], |pool| async move { store::available_products(&pool, &restaurant).await })
+        })
     }
 
     /// The active restaurants: code, name, address (line1, postcode, city), phone, delivery_postcodes.
@@ -128,8 +134,11 @@ impl Store {
 
     /// Sends up to `$max` pending outbox events to the bridge: `['published', 'failed', 'pending']` counts.
     #[php(defaults(max = 100))]
-    pub fn publishOutbox(&self, bridgeUrl: String, secret: String, max: i64) -> PhpResult<Zval> {
+    pub fn publishOutbox(&self, bridgeUrl: PhpString, secret: PhpString, max: i64) -> PhpResult<Zval> {
         guarded(|| {
+            // Named as the store names them (its URL check says "bridge_url").
+            let bridgeUrl = bridgeUrl.utf8("bridge_url")?.to_owned();
+            let secret = secret.utf8("secret")?.to_owned();
             let secret_for_call = secret.clone();
             // The bridge URL may carry credentials too (http://user:pw@host): never echoed either.
             let bridge_password = password_of(&bridgeUrl).unwrap_or_default();

@@ -4,6 +4,7 @@ use serde::Serialize;
 use sqlx::MySqlPool;
 
 use super::StoreError;
+use super::input::{RESTAURANT_CODE, check_code};
 use super::raw::invalid;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -56,15 +57,13 @@ pub async fn restaurants(pool: &MySqlPool) -> Result<Vec<Restaurant>, StoreError
 /// SKUs of the active products the restaurant can make at least once from its current stock; a product without
 /// recipe ingredients (drinks, desserts bought in) is available whenever it is active.
 pub async fn available_products(pool: &MySqlPool, restaurant: &str) -> Result<Vec<String>, StoreError> {
+    check_code("restaurant", restaurant, &RESTAURANT_CODE)?;
     let found: Option<(i64, bool)> = sqlx::query_as("SELECT id, active FROM restaurants WHERE code = ?")
         .bind(restaurant)
         .fetch_optional(pool)
         .await?;
     let restaurant_id = match found {
-        None => {
-            let shown: String = restaurant.chars().take(32).collect();
-            return Err(invalid("restaurant", format!("unknown restaurant code {shown:?}")));
-        }
+        None => return Err(invalid("restaurant", format!("unknown restaurant code {restaurant:?}"))),
         Some((_, false)) => return Err(invalid("restaurant", "this restaurant is closed (inactive)")),
         Some((id, true)) => id,
     };

@@ -46,12 +46,134 @@ pub struct NewPayment {
     pub occurred_at: Option<DateTime<Utc>>,
 }
 
-fn matches(s: &str, min: usize, max: usize, ok: impl Fn(u8) -> bool) -> bool {
-    (min..=max).contains(&s.len()) && s.bytes().all(ok)
+/// The shape of a value stored in an `ascii_bin` column (codes, SKUs, references, currencies, keys).
+///
+/// MariaDB refuses to compare an `ascii_bin` column with a non-ASCII `utf8mb4` parameter (`1267 Illegal mix of
+/// collations`), which would reach the caller as a database failure (retried forever, paged as an outage). So
+/// every such value is checked here, before any query, against the same rule as the column's `CHECK`
+/// constraint, and refused by name: a database error then means the database failed, never the input.
+#[derive(Debug, Clone, Copy)]
+pub struct Code {
+    pub min: usize,
+    /// In bytes, which for an accepted (ASCII) value are characters; the column's length.
+    pub max: usize,
+    /// What the value must be, as the refusal says it ("must be …").
+    pub shape: &'static str,
+    first: fn(u8) -> bool,
+    rest: fn(u8) -> bool,
+}
+
+fn upper_or_digit(b: u8) -> bool {
+    b.is_ascii_uppercase() || b.is_ascii_digit()
 }
 
 fn is_reference_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// `restaurants.code`, `ck_restaurants_code`: `^[A-Z0-9][A-Z0-9-]{1,15}$`.
+pub const RESTAURANT_CODE: Code = Code {
+    min: 2,
+    max: 16,
+    shape: "2 to 16 capital letters, digits or -, starting with a letter or digit (e.g. BELLECOUR)",
+    first: upper_or_digit,
+    rest: |b| upper_or_digit(b) || b == b'-',
+};
+
+/// `products.sku`, `ck_products_sku`: `^[A-Z0-9][A-Z0-9_-]{0,63}$`.
+pub const SKU: Code = Code {
+    min: 1,
+    max: 64,
+    shape: "a product SKU: 1 to 64 capital letters, digits, _ or -, starting with a letter or digit",
+    first: upper_or_digit,
+    rest: |b| upper_or_digit(b) || b == b'_' || b == b'-',
+};
+
+/// `orders.reference`, `ck_orders_reference`: `^[A-Za-z0-9_-]{1,32}$`.
+pub const REFERENCE: Code = Code {
+    min: 1,
+    max: 32,
+    shape: "1 to 32 letters, digits, _ or -",
+    first: is_reference_byte,
+    rest: is_reference_byte,
+};
+
+/// `orders.currency`, `payments.currency`, `ck_*_currency`: `^[A-Z]{3}$`.
+pub const CURRENCY: Code = Code {
+    min: 3,
+    max: 3,
+    shape: "an ISO 4217 alphabetic code such as EUR",
+    first: |b| b.is_ascii_uppercase(),
+    rest: |b| b.is_ascii_uppercase(),
+};
+
+/// `customer_addresses.country`, `ck_customer_addresses_country`: `^[A-Z]{2}$`.
+pub const COUNTRY: Code = Code {
+    min: 2,
+    max: 2,
+    shape: "an ISO 3166-1 alpha-2 code such as FR",
+    first: |b| b.is_ascii_uppercase(),
+    rest: |b| b.is_ascii_uppercase(),
+};
+
+/// `payments.transaction_key` (`VARCHAR(190)` ascii): the gateway event's idempotency key, printable ASCII.
+pub const TRANSACTION_KEY: Code = Code {
+    min: 1,
+    max: 190,
+    shape: "1 to 190 printable ASCII characters",
+    first: |b| (0x20..0x7f).contains(&b),
+    rest: |b| (0x20..0x7f).contains(&b),
+};
+
+/// Checks `value` against `code`; the refusal names `field` and says what is wrong, in this order: empty,
+/// blank, control character, non-ASCII character (shown, the usual case being a typo such as `BELLÉCOUR`), too long,
+/// shape.
+pub fn check_code(field: &str, value: &str, code: &Code) -> Result<(), StoreError> {
+    if value.is_empty() {
+        return Err(invalid(field, "is required"));
+    }
+    if value.trim().is_empty() {
+        return Err(invalid(field, "must not be blank"));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        return Err(invalid(
+            field,
+            format!(
+                "must not contain control characters (found U+{:04X})",
+                u32::from(c)
+            ),
+        ));
+    }
+    if let Some(c) = value.chars().find(|c| !c.is_ascii()) {
+        return Err(invalid(
+            field,
+            format!(
+                "must contain only ASCII characters (found '{}')",
+                c.escape_debug()
+            ),
+        ));
+    }
+    if value.len() > code.max {
+        return Err(invalid(
+            field,
+            format!("is longer than {} characters", code.max),
+        ));
+    }
+    let b = value.as_bytes();
+    if b.len() < code.min || !(code.first)(b[0]) || !b[1..].iter().all(|&b| (code.rest)(b)) {
+        return Err(invalid(field, format!("must be {}", code.shape)));
+    }
+    Ok(())
+}
+
+/// A required code field of `o`, checked against `code`.
+fn code(o: &Obj, name: &str, code: &Code) -> Result<String, StoreError> {
+    // No length bound here: check_code says "non-ASCII" before "too long" for a long typo.
+    let v = o
+        .opt_str(name, usize::MAX)?
+        .ok_or_else(|| invalid(o.path(name), "is required"))?;
+    check_code(&o.path(name), &v, code)?;
+    Ok(v)
 }
 
 /// The same rule as the `ck_customers_email` constraint: `x@y.z` without blanks.
@@ -82,25 +204,27 @@ fn phone(o: &Obj, name: &str, allowed: &str) -> Result<Option<String>, StoreErro
     Ok(Some(p))
 }
 
-/// RFC 3339 / ISO 8601 with an explicit offset (`Z` or `+01:00`); stored in UTC.
+/// RFC 3339 / ISO 8601 with an explicit offset (`Z` or `+01:00`); stored in UTC, within what a `DATETIME(6)`
+/// column holds (years 1000 to 9999), so that an out-of-range date is the caller's error, not the database's.
 pub fn parse_instant(o: &Obj, name: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-    let Some(s) = o.opt_str(name, 64)? else { return Ok(None) };
-    DateTime::parse_from_rfc3339(s.trim())
-        .map(|d| Some(d.with_timezone(&Utc)))
+    let Some(s) = o.opt_str(name, 64)? else {
+        return Ok(None);
+    };
+    let t = DateTime::parse_from_rfc3339(s.trim())
+        .map(|d| d.with_timezone(&Utc))
         .map_err(|_| {
             invalid(
                 o.path(name),
                 "must be an ISO 8601 date-time with an offset, e.g. 2026-11-29T18:30:00+01:00",
             )
-        })
-}
-
-fn currency(o: &Obj, name: &str) -> Result<String, StoreError> {
-    let c = o.req_str(name, 3)?;
-    if !matches(&c, 3, 3, |b| b.is_ascii_uppercase()) {
-        return Err(invalid(o.path(name), "must be an ISO 4217 alphabetic code such as EUR"));
+        })?;
+    if !(1000..=9999).contains(&chrono::Datelike::year(&t)) {
+        return Err(invalid(
+            o.path(name),
+            "must be between the years 1000 and 9999 (UTC)",
+        ));
     }
-    Ok(c)
+    Ok(Some(t))
 }
 
 /// A VAT rate as a decimal string with at most two decimals, between 0 and 30 (`ck_*_vat`).
@@ -139,17 +263,14 @@ fn positive(o: &Obj, name: &str) -> Result<i64, StoreError> {
 pub fn parse_order(input: &Value) -> Result<NewOrder, StoreError> {
     let o = Obj::top(input)?;
     let shop_order_id = positive(&o, "shop_order_id")?;
-    let reference = o.req_str("reference", 32)?;
-    if !matches(&reference, 1, 32, is_reference_byte) {
-        return Err(invalid("reference", "must be 1 to 32 letters, digits, _ or -"));
-    }
-    let restaurant = o.req_str("restaurant", 16)?;
+    let reference = code(&o, "reference", &REFERENCE)?;
+    let restaurant = code(&o, "restaurant", &RESTAURANT_CODE)?;
     let placed_at = parse_instant(&o, "placed_at")?.ok_or_else(|| invalid("placed_at", "is required"))?;
     let fulfilment: Fulfilment = one_of(&o, "fulfilment", &["delivery", "takeaway"])?
         .parse()
         .map_err(|_| invalid("fulfilment", "must be delivery or takeaway"))?;
     let payment_method = one_of(&o, "payment_method", &PAYMENT_METHODS)?;
-    let currency = currency(&o, "currency")?;
+    let currency = code(&o, "currency", &CURRENCY)?;
     let total_cents = o.req_int("total_cents")?;
     if total_cents < 0 {
         return Err(invalid("total_cents", "must not be negative"));
@@ -176,13 +297,7 @@ pub fn parse_order(input: &Value) -> Result<NewOrder, StoreError> {
             let a = o
                 .opt_obj("delivery_address")?
                 .ok_or_else(|| invalid("delivery_address", "is required for a delivery order"))?;
-            let country = a.req_str("country", 2)?;
-            if !matches(&country, 2, 2, |b| b.is_ascii_uppercase()) {
-                return Err(invalid(
-                    a.path("country"),
-                    "must be an ISO 3166-1 alpha-2 code such as FR",
-                ));
-            }
+            let country = code(&a, "country", &COUNTRY)?;
             Some(Address {
                 line1: a.req_str("line1", 160)?,
                 line2: a.opt_str("line2", 160)?.unwrap_or_default(),
@@ -245,13 +360,7 @@ fn parse_line(path: String, v: &Value) -> Result<Line, StoreError> {
     };
     let sku = match kind {
         LineKind::Product => {
-            let sku = l.req_str("sku", 64)?;
-            if !matches(&sku, 1, 64, |b| {
-                b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
-            }) {
-                return Err(invalid(l.path("sku"), "is not a product SKU (A-Z, 0-9, _ and -)"));
-            }
-            Some(sku)
+            Some(code(&l, "sku", &SKU)?)
         }
         _ if l.has("sku") => return Err(invalid(l.path("sku"), "is only allowed on product lines")),
         _ => None,
@@ -303,15 +412,12 @@ pub fn parse_payment(input: &Value) -> Result<NewPayment, StoreError> {
         "sogecommerce".to_owned()
     };
     let key_name = pick(&o, &["transaction_key", "idempotency_key"]);
-    let transaction_key = o.req_str(key_name, 190)?;
-    if !transaction_key.is_ascii() || transaction_key.bytes().any(|b| b.is_ascii_control()) {
-        return Err(invalid(key_name, "must be printable ASCII"));
-    }
+    let transaction_key = code(&o, key_name, &TRANSACTION_KEY)?;
     let amount_cents = o.req_int("amount_cents")?;
     if amount_cents < 0 {
         return Err(invalid("amount_cents", "must not be negative"));
     }
-    let currency = currency(&o, "currency")?;
+    let currency = code(&o, "currency", &CURRENCY)?;
     let status = one_of(&o, pick(&o, &["status", "outcome"]), &PAYMENT_STATUSES)?;
     let raw_status = o.opt_str("raw_status", 64)?.unwrap_or_else(|| status.clone());
     let occurred_at = parse_instant(&o, pick(&o, &["occurred_at", "transaction_date"]))?;
@@ -396,6 +502,154 @@ mod tests {
         assert_eq!(field_of(parse_order(&o)), "delivery_address");
         o["fulfilment"] = json!("takeaway");
         assert!(parse_order(&o).is_ok());
+    }
+
+    #[test]
+    fn code_refusals_say_what_is_wrong() {
+        let reason = |v: &str| match check_code("restaurant", v, &RESTAURANT_CODE) {
+            Err(StoreError::Validation { field, reason }) if field == "restaurant" => reason,
+            other => panic!("{v:?}: {other:?}"),
+        };
+        assert_eq!(reason(""), "is required");
+        assert_eq!(reason("  "), "must not be blank");
+        assert_eq!(
+            reason("BELL\tCOUR"),
+            "must not contain control characters (found U+0009)"
+        );
+        assert_eq!(
+            reason("BELLÉCOUR"),
+            "must contain only ASCII characters (found 'É')"
+        );
+        assert_eq!(
+            reason("BELL\u{202e}"),
+            "must contain only ASCII characters (found '\\u{202e}')"
+        );
+        assert_eq!(reason(&"B".repeat(17)), "is longer than 16 characters");
+        assert!(reason("bellecour").starts_with("must be 2 to 16 capital letters"));
+        assert!(reason("-BELLECOUR").starts_with("must be "));
+        assert!(reason("B").starts_with("must be "));
+        for ok in ["BELLECOUR", "PART-DIEU", "B2", &"B".repeat(16)] {
+            assert!(
+                check_code("restaurant", ok, &RESTAURANT_CODE).is_ok(),
+                "{ok}"
+            );
+        }
+        assert!(check_code("transaction_key", "sc:1:u-x:CAPTURED", &TRANSACTION_KEY).is_ok());
+        assert!(
+            check_code("lines[0].sku", "_X", &SKU).is_err(),
+            "as ck_products_sku: no leading _"
+        );
+    }
+
+    /// The rules of `check_code` and the `CHECK` constraints of the migrations, side by side: a value accepted here
+    /// is accepted by the column, so that the database never sees a value it refuses.
+    #[test]
+    fn code_rules_follow_the_check_constraints() {
+        let migrations = concat!(
+            include_str!("../../../migrations/20261129000001_chain.sql"),
+            include_str!("../../../migrations/20261129000002_orders.sql")
+        );
+        for constraint in [
+            "code REGEXP '^[A-Z0-9][A-Z0-9-]{1,15}$'",
+            "sku REGEXP '^[A-Z0-9][A-Z0-9_-]{0,63}$'",
+            "reference REGEXP '^[A-Za-z0-9_-]{1,32}$'",
+            "currency REGEXP '^[A-Z]{3}$'",
+            "country REGEXP '^[A-Z]{2}$'",
+            "transaction_key VARCHAR(190) CHARACTER SET ascii",
+        ] {
+            assert!(
+                migrations.contains(constraint),
+                "the schema changed: {constraint}"
+            );
+        }
+    }
+
+    /// Any JSON value.
+    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            any::<String>().prop_map(Value::from),
+            "[A-Z0-9É_ \\x00-\\x1f-]{0,20}".prop_map(Value::from),
+            "[ -~]{150,300}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-z_]{1,8}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Every string the order puts in an `ascii_bin` column, with its rule.
+    fn codes_of(o: &NewOrder) -> Vec<(&str, &Code)> {
+        let mut v = vec![
+            (o.reference.as_str(), &REFERENCE),
+            (o.restaurant.as_str(), &RESTAURANT_CODE),
+            (o.currency.as_str(), &CURRENCY),
+        ];
+        v.extend(
+            o.delivery_address
+                .iter()
+                .map(|a| (a.country.as_str(), &COUNTRY)),
+        );
+        v.extend(
+            o.lines
+                .iter()
+                .filter_map(|l| l.sku.as_deref())
+                .map(|s| (s, &SKU)),
+        );
+        v
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 512, failure_persistence: None,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(14),
+            ..Default::default() })]
+
+        /// A good order with any one field replaced by any JSON value: a refusal naming a field, or an order
+        /// whose every `ascii_bin` value passes its rule (so the database never sees a value it would refuse).
+        #[test]
+        fn any_field_replaced_by_any_value_is_refused_by_name_or_safe(
+            which in 0usize..22, value in any_json()
+        ) {
+            const POINTERS: [&str; 22] = ["/shop_order_id", "/reference", "/restaurant", "/placed_at", "/fulfilment",
+                "/payment_method", "/currency", "/total_cents", "/customer", "/customer/email",
+                "/customer/first_name", "/customer/phone", "/customer/shop_customer_id", "/delivery_address",
+                "/delivery_address/country", "/delivery_address/postcode", "/lines", "/lines/0",
+                "/lines/0/sku", "/lines/0/quantity", "/lines/1/kind", "/lines/2/vat_rate"];
+            let mut o = order();
+            *o.pointer_mut(POINTERS[which]).unwrap() = value.clone();
+            match parse_order(&o) {
+                Ok(parsed) => {
+                    for (v, rule) in codes_of(&parsed) {
+                        proptest::prop_assert!(check_code("x", v, rule).is_ok(), "{v:?} reached the database");
+                    }
+                    proptest::prop_assert!((1000..=9999).contains(&chrono::Datelike::year(&parsed.placed_at)));
+                }
+                Err(StoreError::Validation { field, reason }) => {
+                    proptest::prop_assert!(!field.is_empty() && !reason.is_empty());
+                }
+                Err(e) => proptest::prop_assert!(false, "{e:?}"),
+            }
+            let p = json!({"shop_order_id": 41, "transaction_key": value.clone(), "amount_cents": 1,
+                "currency": value, "status": "paid"});
+            match parse_payment(&p) {
+                Ok(parsed) => {
+                    proptest::prop_assert!(check_code("x", &parsed.transaction_key, &TRANSACTION_KEY).is_ok());
+                    proptest::prop_assert!(check_code("x", &parsed.currency, &CURRENCY).is_ok());
+                }
+                Err(StoreError::Validation { field, .. }) => {
+                    proptest::prop_assert!(field == "transaction_key" || field == "currency", "{field}");
+                }
+                Err(e) => proptest::prop_assert!(false, "{e:?}"),
+            }
+        }
     }
 
     #[test]

@@ -128,6 +128,7 @@ impl std::fmt::Display for Problem {
             Problem::Control(c) => write!(f, "contains a control character (U+{:04X})", u32::from(c)),
             Problem::NonAscii(c) => write!(f, "contains a non-ASCII character '{}'", c.escape_debug()),
             Problem::TooLong { len, max } => write!(f, "is {len} characters long, at most {max} allowed"),
+            Problem::TooShort { len: 1, min } => write!(f, "is 1 character long, at least {min} required"),
             Problem::TooShort { len, min } => write!(f, "is {len} characters long, at least {min} required"),
             Problem::Invalid { found, position } => {
                 write!(f, "has a character not allowed here ('{}' at position {position})", found.escape_debug())
@@ -340,6 +341,8 @@ mod tests {
         assert!(text("BELL\tCOUR").starts_with("contains a control character (U+0009) (expected "));
         assert!(text("BELL\u{202e}").starts_with("contains a non-ASCII character '\\u{202e}' (expected "));
         assert!(text("bellecour").starts_with("has a character not allowed here ('b' at position 1) (expected "));
+        assert!(text("B").starts_with("is 1 character long, at least 2 required (expected "));
+        assert!(check(Code::DeviceToken, "t", "ab").unwrap_err().reason().starts_with("is 2 characters long, at least 64"));
         // A blank transaction key is refused although spaces are allowed inside one.
         assert_eq!(check(Code::TransactionKey, "k", "   ").unwrap_err().problem, Problem::Blank);
         assert!(is_valid(Code::TransactionKey, " a "));

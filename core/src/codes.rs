@@ -7,7 +7,8 @@
 //! extension, module) checks a code with [`check`] before any query and refuses it naming the field.
 //!
 //! Each rule is the same as the column's `CHECK` constraint where there is one (`migrations/*.sql`), else the
-//! column's length and the shape the code producing it guarantees.
+//! column's length and the shape the code producing it guarantees; a test reads the migrations to keep it so.
+//! This is the one definition: the bridge and the store (so the PHP extension) both call [`check`].
 
 use crate::events::{Event, Line};
 
@@ -31,7 +32,9 @@ pub enum Code {
     /// `inbox.webhook_id` (Standard Webhooks `webhook-id`): 1 to 255 printable ASCII characters, no `.` (it
     /// delimits the signed content) and no space.
     WebhookId,
-    /// `payments.transaction_key`: 1 to 190 ASCII characters, spaces allowed, no control character.
+    /// `payments.transaction_key` (no `CHECK`; `VARCHAR(190)` ascii): 1 to 190 printable ASCII characters, spaces
+    /// allowed but not only spaces. The store also reads it under `parseNotification()`'s `idempotency_key` name
+    /// and then names that field.
     TransactionKey,
 }
 
@@ -51,7 +54,8 @@ impl Code {
         }
     }
 
-    /// The shape, as a regular expression (ECMA 262 / OpenAPI `pattern`), anchored.
+    /// The shape, as a regular expression (ECMA 262 / OpenAPI `pattern`), anchored; `bridge/openapi.yaml`
+    /// publishes it with `minLength`/`maxLength` = [`Code::bounds`].
     pub const fn pattern(self) -> &'static str {
         match self {
             Code::Restaurant => "^[A-Z0-9][A-Z0-9-]{1,15}$",
@@ -62,7 +66,8 @@ impl Code {
             Code::DeviceToken => "^[0-9a-f]{64,200}$",
             Code::Destination => "^[a-z][a-z0-9_-]{0,31}$",
             Code::WebhookId => "^[!-\\-/-~]{1,255}$",
-            Code::TransactionKey => "^[ -~]{1,190}$",
+            // Not only spaces (the rule every other kind gets from its characters); the length is maxLength.
+            Code::TransactionKey => "^ *[!-~][ -~]*$",
         }
     }
 
@@ -77,7 +82,7 @@ impl Code {
             Code::DeviceToken => "64 to 200 lower-case hexadecimal characters",
             Code::Destination => "1 to 32 lower-case letters, digits, _ or -, starting with a letter (e.g. dolibarr)",
             Code::WebhookId => "1 to 255 printable ASCII characters without '.' or space",
-            Code::TransactionKey => "1 to 190 printable ASCII characters",
+            Code::TransactionKey => "1 to 190 printable ASCII characters, not only spaces",
         }
     }
 
@@ -98,61 +103,91 @@ impl Code {
     }
 }
 
-/// Why a code was refused. The message starts with the field name and never repeats the value (it may be
-/// anything: the caller decides whether to echo a truncated copy).
+/// What is wrong with a refused code. Shows at most one offending character, escaped (`'É'`, `U+0009`), never
+/// the value: it may be anything, and the caller decides whether to echo a truncated copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    Empty,
+    /// Only white space (a rule of the store's, kept for every kind: `"   "` is no transaction key either).
+    Blank,
+    /// A control character (ASCII or Unicode `Cc`), shown as its code point: it is invisible when printed.
+    Control(char),
+    /// The first non-ASCII character, escaped (`'É'`, `'\u{202e}'`): usually a one-letter typo.
+    NonAscii(char),
+    TooLong { len: usize, max: usize },
+    TooShort { len: usize, min: usize },
+    /// An ASCII character the kind does not allow at this 1-based position.
+    Invalid { found: char, position: usize },
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Problem::Empty => write!(f, "is empty"),
+            Problem::Blank => write!(f, "is blank"),
+            Problem::Control(c) => write!(f, "contains a control character (U+{:04X})", u32::from(c)),
+            Problem::NonAscii(c) => write!(f, "contains a non-ASCII character '{}'", c.escape_debug()),
+            Problem::TooLong { len, max } => write!(f, "is {len} characters long, at most {max} allowed"),
+            Problem::TooShort { len: 1, min } => write!(f, "is 1 character long, at least {min} required"),
+            Problem::TooShort { len, min } => write!(f, "is {len} characters long, at least {min} required"),
+            Problem::Invalid { found, position } => {
+                write!(f, "has a character not allowed here ('{}' at position {position})", found.escape_debug())
+            }
+        }
+    }
+}
+
+/// Why a code was refused: `"{field}: {reason}"`, the reason being the problem then what a valid value looks
+/// like. Every boundary shows this text (bridge API and CLI as is, the store as `Validation { field, reason }`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CodeError {
-    #[error("{field}: is empty (expected {expected})")]
-    Empty { field: String, expected: &'static str },
-    #[error("{field}: contains a non-ASCII character (expected {expected})")]
-    NonAscii { field: String, expected: &'static str },
-    #[error("{field}: contains a control character (expected {expected})")]
-    Control { field: String, expected: &'static str },
-    #[error("{field}: is {len} characters long, at most {max} allowed (expected {expected})")]
-    TooLong { field: String, len: usize, max: usize, expected: &'static str },
-    #[error("{field}: is {len} characters long, at least {min} required (expected {expected})")]
-    TooShort { field: String, len: usize, min: usize, expected: &'static str },
-    #[error("{field}: has a character not allowed here (expected {expected})")]
-    Invalid { field: String, expected: &'static str },
+#[error("{field}: {problem} (expected {expected})")]
+pub struct CodeError {
+    /// The field (or path, e.g. `lines[2].sku`) the error is about.
+    pub field: String,
+    pub problem: Problem,
+    /// [`Code::expected`] of the kind checked.
+    pub expected: &'static str,
 }
 
 impl CodeError {
     /// The field (or path, e.g. `lines[2].sku`) the error is about.
     pub fn field(&self) -> &str {
-        match self {
-            CodeError::Empty { field, .. }
-            | CodeError::NonAscii { field, .. }
-            | CodeError::Control { field, .. }
-            | CodeError::TooLong { field, .. }
-            | CodeError::TooShort { field, .. }
-            | CodeError::Invalid { field, .. } => field,
-        }
+        &self.field
+    }
+
+    /// The message without the field: what is wrong, then what is expected.
+    pub fn reason(&self) -> String {
+        format!("{} (expected {})", self.problem, self.expected)
     }
 }
 
-/// Checks `value` as a code of `kind`; errors name `field`. Order: empty, non-ASCII, control character, length,
-/// then the allowed characters, so the message says the most useful thing first.
+/// Checks `value` as a code of `kind`; errors name `field`. Order: empty, blank, control character, non-ASCII,
+/// length, then the allowed characters, so the message says the most useful thing first (an invisible control
+/// character before a visible accent).
 pub fn check(kind: Code, field: &str, value: &str) -> Result<(), CodeError> {
-    let expected = kind.expected();
-    let field = || field.to_owned();
+    let refuse = |problem| Err(CodeError { field: field.to_owned(), problem, expected: kind.expected() });
     if value.is_empty() {
-        return Err(CodeError::Empty { field: field(), expected });
+        return refuse(Problem::Empty);
     }
-    if !value.is_ascii() {
-        return Err(CodeError::NonAscii { field: field(), expected });
+    if value.trim().is_empty() {
+        return refuse(Problem::Blank);
     }
-    if value.bytes().any(|b| b.is_ascii_control()) {
-        return Err(CodeError::Control { field: field(), expected });
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        return refuse(Problem::Control(c));
+    }
+    if let Some(c) = value.chars().find(|c| !c.is_ascii()) {
+        return refuse(Problem::NonAscii(c));
     }
     let (min, max) = kind.bounds();
-    if value.len() > max {
-        return Err(CodeError::TooLong { field: field(), len: value.len(), max, expected });
+    let len = value.len();
+    if len > max {
+        return refuse(Problem::TooLong { len, max });
     }
-    if value.len() < min {
-        return Err(CodeError::TooShort { field: field(), len: value.len(), min, expected });
+    if len < min {
+        return refuse(Problem::TooShort { len, min });
     }
-    if !value.bytes().enumerate().all(|(i, b)| kind.byte_ok(i, b)) {
-        return Err(CodeError::Invalid { field: field(), expected });
+    if let Some((i, b)) = value.bytes().enumerate().find(|&(i, b)| !kind.byte_ok(i, b)) {
+        return refuse(Problem::Invalid { found: char::from(b), position: i + 1 });
     }
     Ok(())
 }
@@ -247,23 +282,28 @@ mod tests {
             let good = valid_example(kind);
             let (_, max) = kind.bounds();
             let e = check(kind, "restaurant", "").unwrap_err();
-            assert!(matches!(e, CodeError::Empty { .. }), "{kind:?} {e}");
+            assert_eq!(e.problem, Problem::Empty, "{kind:?} {e}");
             assert!(e.to_string().starts_with("restaurant: is empty"), "{e}");
+
+            for blank in [" ", "   ", "\u{3000}"] {
+                let e = check(kind, "f", blank).unwrap_err();
+                assert_eq!(e.problem, Problem::Blank, "{kind:?} {blank:?} {e}");
+            }
 
             let mut accented = good.clone();
             accented.replace_range(1..2, "É");
             let e = check(kind, "x.y", &accented).unwrap_err();
-            assert!(matches!(e, CodeError::NonAscii { .. }), "{kind:?} {e}");
+            assert_eq!(e.problem, Problem::NonAscii('É'), "{kind:?} {e}");
             assert_eq!(e.field(), "x.y");
 
             for ctl in ["\0", "\n", "\t", "\x7f", "\r"] {
                 let e = check(kind, "f", &format!("{good}{ctl}")).unwrap_err();
-                assert!(matches!(e, CodeError::Control { .. }), "{kind:?} {ctl:?} {e}");
+                assert_eq!(e.problem, Problem::Control(ctl.chars().next().unwrap()), "{kind:?} {ctl:?} {e}");
             }
 
             let long: String = std::iter::repeat_n(good.as_bytes()[0] as char, max + 1).collect();
             let e = check(kind, "f", &long).unwrap_err();
-            assert!(matches!(e, CodeError::TooLong { .. }), "{kind:?} {e}");
+            assert_eq!(e.problem, Problem::TooLong { len: max + 1, max }, "{kind:?} {e}");
             assert!(e.to_string().contains(&format!("at most {max}")), "{e}");
         }
     }
@@ -273,10 +313,79 @@ mod tests {
         let e = check(Code::Restaurant, "restaurant", "BELLÉCOUR").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "restaurant: contains a non-ASCII character (expected 2 to 16 upper-case letters, digits or -, not \
+            "restaurant: contains a non-ASCII character 'É' (expected 2 to 16 upper-case letters, digits or -, not \
              starting with - (e.g. BELLECOUR))"
         );
+        assert_eq!(e.field(), "restaurant");
+        assert_eq!(e.reason(), &e.to_string()["restaurant: ".len()..]);
         assert!(check(Code::Destination, "destination", "é…").is_err());
+    }
+
+    /// What each refusal says, in the order the checks run: the first problem found is the one reported.
+    #[test]
+    fn refusals_say_what_is_wrong_first_things_first() {
+        let problem = |v: &str| check(Code::Restaurant, "restaurant", v).unwrap_err().problem;
+        assert_eq!(problem(""), Problem::Empty);
+        assert_eq!(problem("  "), Problem::Blank);
+        assert_eq!(problem("\t"), Problem::Blank, "white space only, control or not");
+        assert_eq!(problem("BELL\tCOUR"), Problem::Control('\t'));
+        assert_eq!(problem("BÉLL\u{0}"), Problem::Control('\0'), "the invisible problem first");
+        assert_eq!(problem("BELL\u{85}"), Problem::Control('\u{85}'), "a Unicode control is a control");
+        assert_eq!(problem(&"É".repeat(17)), Problem::NonAscii('É'), "non-ASCII before too long");
+        assert_eq!(problem(&"b".repeat(17)), Problem::TooLong { len: 17, max: 16 });
+        assert_eq!(problem("b"), Problem::TooShort { len: 1, min: 2 });
+        assert_eq!(problem("BELLE COUR"), Problem::Invalid { found: ' ', position: 6 });
+        assert_eq!(problem("-BELLECOUR"), Problem::Invalid { found: '-', position: 1 });
+
+        let text = |v: &str| check(Code::Restaurant, "restaurant", v).unwrap_err().reason();
+        assert!(text("BELL\tCOUR").starts_with("contains a control character (U+0009) (expected "));
+        assert!(text("BELL\u{202e}").starts_with("contains a non-ASCII character '\\u{202e}' (expected "));
+        assert!(text("bellecour").starts_with("has a character not allowed here ('b' at position 1) (expected "));
+        assert!(text("B").starts_with("is 1 character long, at least 2 required (expected "));
+        assert!(check(Code::DeviceToken, "t", "ab").unwrap_err().reason().starts_with("is 2 characters long, at least 64"));
+        // A blank transaction key is refused although spaces are allowed inside one.
+        assert_eq!(check(Code::TransactionKey, "k", "   ").unwrap_err().problem, Problem::Blank);
+        assert!(is_valid(Code::TransactionKey, " a "));
+    }
+
+    /// The rules and the schema side by side: where a column has a `CHECK` constraint, [`Code::pattern`] is its
+    /// regular expression, letter for letter; where it has none, the column is `ascii` and as long as the bound.
+    #[test]
+    fn rules_are_the_check_constraints_of_the_migrations() {
+        let schema = [
+            include_str!("../../migrations/20261129000001_chain.sql"),
+            include_str!("../../migrations/20261129000002_orders.sql"),
+            include_str!("../../migrations/20261129000003_bridge.sql"),
+        ]
+        .concat();
+        for (kind, column) in [
+            (Code::Restaurant, "code"),
+            (Code::Sku, "sku"),
+            (Code::Reference, "reference"),
+            (Code::Currency, "currency"),
+            (Code::Country, "country"),
+            (Code::DeviceToken, "token"),
+        ] {
+            let constraint = format!("CHECK ({column} REGEXP '{}')", kind.pattern());
+            assert!(schema.contains(&constraint), "{kind:?}: the schema has no {constraint}");
+        }
+        // Every column, with or without a CHECK, is ascii and exactly as long as the bound.
+        let declarations: Vec<String> =
+            schema.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
+        for (kind, column, sql_type) in [
+            (Code::Restaurant, "code", "VARCHAR"),
+            (Code::Sku, "sku", "VARCHAR"),
+            (Code::Reference, "reference", "VARCHAR"),
+            (Code::Currency, "currency", "CHAR"),
+            (Code::Country, "country", "CHAR"),
+            (Code::DeviceToken, "token", "VARCHAR"),
+            (Code::Destination, "destination", "VARCHAR"),
+            (Code::WebhookId, "webhook_id", "VARCHAR"),
+            (Code::TransactionKey, "transaction_key", "VARCHAR"),
+        ] {
+            let declaration = format!("{column} {sql_type}({}) CHARACTER SET ascii", kind.bounds().1);
+            assert!(declarations.iter().any(|l| l.starts_with(&declaration)), "{kind:?}: the schema has no {declaration}");
+        }
     }
 
     #[test]
@@ -362,7 +471,7 @@ mod tests {
             }
             false
         }
-        for kind in ALL {
+        for kind in ALL.into_iter().filter(|k| *k != Code::TransactionKey) {
             let p = kind.pattern();
             let classes: Vec<&str> = p.split('[').skip(1).map(|s| s.split(']').next().unwrap()).collect();
             let (first, rest) = if classes.len() == 2 { (classes[0], classes[1]) } else { (classes[0], classes[0]) };
@@ -378,5 +487,55 @@ mod tests {
             };
             assert!(p.ends_with(&quant), "{kind:?}: {p} should end with {quant}");
         }
+    }
+    /// The transaction key's pattern is the other shape (spaces, but not only spaces): its meaning, by example.
+    #[test]
+    fn transaction_key_pattern_means_not_only_spaces() {
+        assert_eq!(Code::TransactionKey.pattern(), "^ *[!-~][ -~]*$");
+        for ok in ["k", " k", "k ", "sc:1:u x:CAPTURED", "~"] {
+            assert!(is_valid(Code::TransactionKey, ok), "{ok:?}");
+        }
+        for bad in [" ", "   ", "k\u{7f}"] {
+            assert!(!is_valid(Code::TransactionKey, bad), "{bad:?}");
+        }
+    }
+
+    /// `bridge/openapi.yaml` publishes each rule: the pattern and the bounds, so that a client generated from it
+    /// sends what the server accepts.
+    #[test]
+    fn the_openapi_document_publishes_the_rules() {
+        let spec = include_str!("../../bridge/openapi.yaml");
+        for (kind, schema) in [
+            (Code::Restaurant, "RestaurantCode"),
+            (Code::DeviceToken, "DeviceToken"),
+            (Code::Destination, "DestinationName"),
+            (Code::Reference, "Reference"),
+            (Code::Sku, "Sku"),
+            (Code::Currency, "Currency"),
+            (Code::Country, "Country"),
+            (Code::TransactionKey, "TransactionKey"),
+        ] {
+            // The schema: its line under `components.schemas` (indented 4) and the lines indented more.
+            let indent = |l: &str| l.len() - l.trim_start().len();
+            let body: String = spec
+                .lines()
+                .skip_while(|l| !(indent(l) == 4 && l.trim_start().starts_with(&format!("{schema}:"))))
+                .enumerate()
+                .take_while(|(i, l)| *i == 0 || indent(l) > 4)
+                .map(|(_, l)| format!("{l}\n"))
+                .collect();
+            assert!(!body.is_empty(), "no schema {schema}");
+            let (min, max) = kind.bounds();
+            for needle in [
+                format!("pattern: '{}'", kind.pattern()),
+                format!("minLength: {min}"),
+                format!("maxLength: {max}"),
+            ] {
+                assert!(body.contains(&needle), "{schema}: {needle} missing in {body}");
+            }
+        }
+        let (min, max) = Code::WebhookId.bounds();
+        let header = format!("minLength: {min}, maxLength: {max}, pattern: '{}'", Code::WebhookId.pattern());
+        assert!(spec.contains(&header), "webhook-id: {header}");
     }
 }

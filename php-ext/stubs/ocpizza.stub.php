@@ -113,11 +113,11 @@ class Webhooks
  * php-fpm workers each get their own), at most 2 connections per URL, 5 s to get one; then reused across requests.
  * After any exception, nothing of that call was written.
  *
- * Codes are checked before any query, with the rule of their column (a non-ASCII, control-character, empty,
- * blank or over-long value is a ValidationException naming the field, e.g. "restaurant: must contain only ASCII
- * characters (found 'É')"): restaurant 2–16 of A-Z 0-9 - (not starting with -); sku 1–64 of A-Z 0-9 _ - (starting
- * with a letter or digit); reference 1–32 of A-Z a-z 0-9 _ -; currency 3 of A-Z; country 2 of A-Z; transaction key
- * 1–190 printable ASCII. Dates (placed_at, occurred_at) must fall in the years 1000–9999 in UTC.
+ * Codes are checked before any query, with the rule of their column, from ocpizza_core::codes (a non-ASCII,
+ * control-character, empty, blank or over-long value is a ValidationException naming the field, e.g. "restaurant:
+ * contains a non-ASCII character 'É' (expected 2 to 16 upper-case letters, digits or -, …)"): restaurant 2–16 of
+ * A-Z 0-9 - (not starting with -); sku 1–64 of A-Z 0-9 _ - (starting with a letter or digit); reference 1–32 of A-Z a-z 0-9 _ -; currency 3 of A-Z; country 2 of A-Z; transaction key
+ * 1–190 printable ASCII, not only spaces. Dates (placed_at, occurred_at) must fall in the years 1000–9999 in UTC.
  * DbException only ever means that OCPizza_DB failed or is unreachable.
  */
 class Store

@@ -1,10 +1,10 @@
 //! Read side for the shop: the active restaurants (to route orders) and what each can make from its stock.
 
+use ocpizza_core::codes::{self, Code};
 use serde::Serialize;
 use sqlx::MySqlPool;
 
 use super::StoreError;
-use super::input::{RESTAURANT_CODE, check_code};
 use super::raw::invalid;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,7 +57,8 @@ pub async fn restaurants(pool: &MySqlPool) -> Result<Vec<Restaurant>, StoreError
 /// SKUs of the active products the restaurant can make at least once from its current stock; a product without
 /// recipe ingredients (drinks, desserts bought in) is available whenever it is active.
 pub async fn available_products(pool: &MySqlPool, restaurant: &str) -> Result<Vec<String>, StoreError> {
-    check_code("restaurant", restaurant, &RESTAURANT_CODE)?;
+    // Before the query: a non-ASCII code compared with the ascii_bin column is a database error (1267).
+    codes::check(Code::Restaurant, "restaurant", restaurant)?;
     let found: Option<(i64, bool)> = sqlx::query_as("SELECT id, active FROM restaurants WHERE code = ?")
         .bind(restaurant)
         .fetch_optional(pool)

@@ -2,6 +2,7 @@
 //! the database is checked here, so that a refusal never needs a rollback.
 
 use chrono::{DateTime, Utc};
+use ocpizza_core::codes::{self, Code, CodeError};
 use ocpizza_core::events::{Address, Customer, Line, LineKind};
 use ocpizza_core::status::Fulfilment;
 use serde_json::Value;
@@ -46,133 +47,23 @@ pub struct NewPayment {
     pub occurred_at: Option<DateTime<Utc>>,
 }
 
-/// The shape of a value stored in an `ascii_bin` column (codes, SKUs, references, currencies, keys).
-///
-/// MariaDB refuses to compare an `ascii_bin` column with a non-ASCII `utf8mb4` parameter (`1267 Illegal mix of
-/// collations`), which would reach the caller as a database failure (retried forever, paged as an outage). So
-/// every such value is checked here, before any query, against the same rule as the column's `CHECK`
-/// constraint, and refused by name: a database error then means the database failed, never the input.
-#[derive(Debug, Clone, Copy)]
-pub struct Code {
-    pub min: usize,
-    /// In bytes, which for an accepted (ASCII) value are characters; the column's length.
-    pub max: usize,
-    /// What the value must be, as the refusal says it ("must be …").
-    pub shape: &'static str,
-    first: fn(u8) -> bool,
-    rest: fn(u8) -> bool,
+/// A code refused by its column's rule (`ocpizza_core::codes`, the one definition shared with the bridge) is a
+/// refusal naming the field: "field: problem (expected …)", showing at most one escaped character of the value.
+impl From<CodeError> for StoreError {
+    fn from(e: CodeError) -> Self {
+        invalid(e.field(), e.reason())
+    }
 }
 
-fn upper_or_digit(b: u8) -> bool {
-    b.is_ascii_uppercase() || b.is_ascii_digit()
-}
-
-fn is_reference_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
-}
-
-/// `restaurants.code`, `ck_restaurants_code`: `^[A-Z0-9][A-Z0-9-]{1,15}$`.
-pub const RESTAURANT_CODE: Code = Code {
-    min: 2,
-    max: 16,
-    shape: "2 to 16 capital letters, digits or -, starting with a letter or digit (e.g. BELLECOUR)",
-    first: upper_or_digit,
-    rest: |b| upper_or_digit(b) || b == b'-',
-};
-
-/// `products.sku`, `ck_products_sku`: `^[A-Z0-9][A-Z0-9_-]{0,63}$`.
-pub const SKU: Code = Code {
-    min: 1,
-    max: 64,
-    shape: "a product SKU: 1 to 64 capital letters, digits, _ or -, starting with a letter or digit",
-    first: upper_or_digit,
-    rest: |b| upper_or_digit(b) || b == b'_' || b == b'-',
-};
-
-/// `orders.reference`, `ck_orders_reference`: `^[A-Za-z0-9_-]{1,32}$`.
-pub const REFERENCE: Code = Code {
-    min: 1,
-    max: 32,
-    shape: "1 to 32 letters, digits, _ or -",
-    first: is_reference_byte,
-    rest: is_reference_byte,
-};
-
-/// `orders.currency`, `payments.currency`, `ck_*_currency`: `^[A-Z]{3}$`.
-pub const CURRENCY: Code = Code {
-    min: 3,
-    max: 3,
-    shape: "an ISO 4217 alphabetic code such as EUR",
-    first: |b| b.is_ascii_uppercase(),
-    rest: |b| b.is_ascii_uppercase(),
-};
-
-/// `customer_addresses.country`, `ck_customer_addresses_country`: `^[A-Z]{2}$`.
-pub const COUNTRY: Code = Code {
-    min: 2,
-    max: 2,
-    shape: "an ISO 3166-1 alpha-2 code such as FR",
-    first: |b| b.is_ascii_uppercase(),
-    rest: |b| b.is_ascii_uppercase(),
-};
-
-/// `payments.transaction_key` (`VARCHAR(190)` ascii): the gateway event's idempotency key, printable ASCII.
-pub const TRANSACTION_KEY: Code = Code {
-    min: 1,
-    max: 190,
-    shape: "1 to 190 printable ASCII characters",
-    first: |b| (0x20..0x7f).contains(&b),
-    rest: |b| (0x20..0x7f).contains(&b),
-};
-
-/// Checks `value` against `code`; the refusal names `field` and says what is wrong, in this order: empty,
-/// blank, control character, non-ASCII character (shown, the usual case being a typo such as `BELLÉCOUR`), too long,
-/// shape.
-pub fn check_code(field: &str, value: &str, code: &Code) -> Result<(), StoreError> {
-    if value.is_empty() {
-        return Err(invalid(field, "is required"));
-    }
-    if value.trim().is_empty() {
-        return Err(invalid(field, "must not be blank"));
-    }
-    if let Some(c) = value.chars().find(|c| c.is_control()) {
-        return Err(invalid(
-            field,
-            format!(
-                "must not contain control characters (found U+{:04X})",
-                u32::from(c)
-            ),
-        ));
-    }
-    if let Some(c) = value.chars().find(|c| !c.is_ascii()) {
-        return Err(invalid(
-            field,
-            format!(
-                "must contain only ASCII characters (found '{}')",
-                c.escape_debug()
-            ),
-        ));
-    }
-    if value.len() > code.max {
-        return Err(invalid(
-            field,
-            format!("is longer than {} characters", code.max),
-        ));
-    }
-    let b = value.as_bytes();
-    if b.len() < code.min || !(code.first)(b[0]) || !b[1..].iter().all(|&b| (code.rest)(b)) {
-        return Err(invalid(field, format!("must be {}", code.shape)));
-    }
-    Ok(())
-}
-
-/// A required code field of `o`, checked against `code`.
-fn code(o: &Obj, name: &str, code: &Code) -> Result<String, StoreError> {
-    // No length bound here: check_code says "non-ASCII" before "too long" for a long typo.
+/// A required code field of `o`, checked against the rule of its `ascii_bin` column before any query: MariaDB
+/// refuses to compare such a column with a non-ASCII `utf8mb4` parameter (`1267 Illegal mix of collations`),
+/// which would reach the caller as a database failure (retried forever, paged as an outage).
+fn code(o: &Obj, name: &str, kind: Code) -> Result<String, StoreError> {
+    // No length bound here: the rule says "non-ASCII" before "too long" for a long typo.
     let v = o
         .opt_str(name, usize::MAX)?
         .ok_or_else(|| invalid(o.path(name), "is required"))?;
-    check_code(&o.path(name), &v, code)?;
+    codes::check(kind, &o.path(name), &v)?;
     Ok(v)
 }
 
@@ -263,14 +154,14 @@ fn positive(o: &Obj, name: &str) -> Result<i64, StoreError> {
 pub fn parse_order(input: &Value) -> Result<NewOrder, StoreError> {
     let o = Obj::top(input)?;
     let shop_order_id = positive(&o, "shop_order_id")?;
-    let reference = code(&o, "reference", &REFERENCE)?;
-    let restaurant = code(&o, "restaurant", &RESTAURANT_CODE)?;
+    let reference = code(&o, "reference", Code::Reference)?;
+    let restaurant = code(&o, "restaurant", Code::Restaurant)?;
     let placed_at = parse_instant(&o, "placed_at")?.ok_or_else(|| invalid("placed_at", "is required"))?;
     let fulfilment: Fulfilment = one_of(&o, "fulfilment", &["delivery", "takeaway"])?
         .parse()
         .map_err(|_| invalid("fulfilment", "must be delivery or takeaway"))?;
     let payment_method = one_of(&o, "payment_method", &PAYMENT_METHODS)?;
-    let currency = code(&o, "currency", &CURRENCY)?;
+    let currency = code(&o, "currency", Code::Currency)?;
     let total_cents = o.req_int("total_cents")?;
     if total_cents < 0 {
         return Err(invalid("total_cents", "must not be negative"));
@@ -297,7 +188,7 @@ pub fn parse_order(input: &Value) -> Result<NewOrder, StoreError> {
             let a = o
                 .opt_obj("delivery_address")?
                 .ok_or_else(|| invalid("delivery_address", "is required for a delivery order"))?;
-            let country = code(&a, "country", &COUNTRY)?;
+            let country = code(&a, "country", Code::Country)?;
             Some(Address {
                 line1: a.req_str("line1", 160)?,
                 line2: a.opt_str("line2", 160)?.unwrap_or_default(),
@@ -360,7 +251,7 @@ fn parse_line(path: String, v: &Value) -> Result<Line, StoreError> {
     };
     let sku = match kind {
         LineKind::Product => {
-            Some(code(&l, "sku", &SKU)?)
+            Some(code(&l, "sku", Code::Sku)?)
         }
         _ if l.has("sku") => return Err(invalid(l.path("sku"), "is only allowed on product lines")),
         _ => None,
@@ -412,12 +303,12 @@ pub fn parse_payment(input: &Value) -> Result<NewPayment, StoreError> {
         "sogecommerce".to_owned()
     };
     let key_name = pick(&o, &["transaction_key", "idempotency_key"]);
-    let transaction_key = code(&o, key_name, &TRANSACTION_KEY)?;
+    let transaction_key = code(&o, key_name, Code::TransactionKey)?;
     let amount_cents = o.req_int("amount_cents")?;
     if amount_cents < 0 {
         return Err(invalid("amount_cents", "must not be negative"));
     }
-    let currency = code(&o, "currency", &CURRENCY)?;
+    let currency = code(&o, "currency", Code::Currency)?;
     let status = one_of(&o, pick(&o, &["status", "outcome"]), &PAYMENT_STATUSES)?;
     let raw_status = o.opt_str("raw_status", 64)?.unwrap_or_else(|| status.clone());
     let occurred_at = parse_instant(&o, pick(&o, &["occurred_at", "transaction_date"]))?;
@@ -504,63 +395,48 @@ mod tests {
         assert!(parse_order(&o).is_ok());
     }
 
+    /// A code field's refusal is the store's shape (`Validation { field, reason }`, "field: reason") with the
+    /// rule's words: the path of the field, the problem, what is expected; the value itself is not repeated.
     #[test]
-    fn code_refusals_say_what_is_wrong() {
-        let reason = |v: &str| match check_code("restaurant", v, &RESTAURANT_CODE) {
-            Err(StoreError::Validation { field, reason }) if field == "restaurant" => reason,
-            other => panic!("{v:?}: {other:?}"),
+    fn code_refusals_name_the_path_and_say_what_is_wrong() {
+        let refusal = |ptr: &str, value: &str| {
+            let mut o = order();
+            *o.pointer_mut(ptr).unwrap() = json!(value);
+            match parse_order(&o) {
+                Err(StoreError::Validation { field, reason }) => (field, reason),
+                other => panic!("{ptr} = {value:?}: {other:?}"),
+            }
         };
-        assert_eq!(reason(""), "is required");
-        assert_eq!(reason("  "), "must not be blank");
-        assert_eq!(
-            reason("BELL\tCOUR"),
-            "must not contain control characters (found U+0009)"
-        );
-        assert_eq!(
-            reason("BELLÉCOUR"),
-            "must contain only ASCII characters (found 'É')"
-        );
-        assert_eq!(
-            reason("BELL\u{202e}"),
-            "must contain only ASCII characters (found '\\u{202e}')"
-        );
-        assert_eq!(reason(&"B".repeat(17)), "is longer than 16 characters");
-        assert!(reason("bellecour").starts_with("must be 2 to 16 capital letters"));
-        assert!(reason("-BELLECOUR").starts_with("must be "));
-        assert!(reason("B").starts_with("must be "));
-        for ok in ["BELLECOUR", "PART-DIEU", "B2", &"B".repeat(16)] {
-            assert!(
-                check_code("restaurant", ok, &RESTAURANT_CODE).is_ok(),
-                "{ok}"
-            );
-        }
-        assert!(check_code("transaction_key", "sc:1:u-x:CAPTURED", &TRANSACTION_KEY).is_ok());
-        assert!(
-            check_code("lines[0].sku", "_X", &SKU).is_err(),
-            "as ck_products_sku: no leading _"
-        );
-    }
+        let (field, reason) = refusal("/restaurant", "BELLÉCOUR");
+        assert_eq!(field, "restaurant");
+        assert!(reason.starts_with("contains a non-ASCII character 'É' (expected 2 to 16 "), "{reason}");
+        let err = StoreError::from(codes::check(Code::Restaurant, "restaurant", "BELLÉCOUR").unwrap_err());
+        assert_eq!(err.to_string(), format!("restaurant: {reason}"), "the same text as the bridge's");
 
-    /// The rules of `check_code` and the `CHECK` constraints of the migrations, side by side: a value accepted here
-    /// is accepted by the column, so that the database never sees a value it refuses.
-    #[test]
-    fn code_rules_follow_the_check_constraints() {
-        let migrations = concat!(
-            include_str!("../../../migrations/20261129000001_chain.sql"),
-            include_str!("../../../migrations/20261129000002_orders.sql")
-        );
-        for constraint in [
-            "code REGEXP '^[A-Z0-9][A-Z0-9-]{1,15}$'",
-            "sku REGEXP '^[A-Z0-9][A-Z0-9_-]{0,63}$'",
-            "reference REGEXP '^[A-Za-z0-9_-]{1,32}$'",
-            "currency REGEXP '^[A-Z]{3}$'",
-            "country REGEXP '^[A-Z]{2}$'",
-            "transaction_key VARCHAR(190) CHARACTER SET ascii",
-        ] {
-            assert!(
-                migrations.contains(constraint),
-                "the schema changed: {constraint}"
-            );
+        let (field, reason) = refusal("/lines/0/sku", "_X");
+        assert_eq!(field, "lines[0].sku");
+        assert!(reason.starts_with("has a character not allowed here ('_' at position 1)"), "as ck_products_sku: {reason}");
+        let (field, reason) = refusal("/delivery_address/country", "F\tR");
+        assert_eq!(field, "delivery_address.country");
+        assert!(reason.starts_with("contains a control character (U+0009)"), "{reason}");
+        // Absent and "" are both a missing field (PHP's null and ''); only white space is blank.
+        assert_eq!(refusal("/currency", ""), ("currency".to_owned(), "is required".to_owned()));
+        let (field, reason) = refusal("/reference", "  ");
+        assert_eq!((field.as_str(), reason.starts_with("is blank")), ("reference", true), "{reason}");
+        let long = "X".repeat(33);
+        let (_, reason) = refusal("/reference", &long);
+        assert!(reason.starts_with("is 33 characters long, at most 32 allowed") && !reason.contains(&long));
+
+        let p = |key: &str| parse_payment(&json!({"shop_order_id": 41, key: "   ", "amount_cents": 1,
+            "currency": "EUR", "status": "paid"}));
+        for key in ["transaction_key", "idempotency_key"] {
+            match p(key) {
+                Err(StoreError::Validation { field, reason }) => {
+                    assert_eq!(field, key);
+                    assert!(reason.starts_with("is blank"), "{reason}");
+                }
+                other => panic!("{other:?}"),
+            }
         }
     }
 
@@ -587,22 +463,22 @@ mod tests {
     }
 
     /// Every string the order puts in an `ascii_bin` column, with its rule.
-    fn codes_of(o: &NewOrder) -> Vec<(&str, &Code)> {
+    fn codes_of(o: &NewOrder) -> Vec<(&str, Code)> {
         let mut v = vec![
-            (o.reference.as_str(), &REFERENCE),
-            (o.restaurant.as_str(), &RESTAURANT_CODE),
-            (o.currency.as_str(), &CURRENCY),
+            (o.reference.as_str(), Code::Reference),
+            (o.restaurant.as_str(), Code::Restaurant),
+            (o.currency.as_str(), Code::Currency),
         ];
         v.extend(
             o.delivery_address
                 .iter()
-                .map(|a| (a.country.as_str(), &COUNTRY)),
+                .map(|a| (a.country.as_str(), Code::Country)),
         );
         v.extend(
             o.lines
                 .iter()
                 .filter_map(|l| l.sku.as_deref())
-                .map(|s| (s, &SKU)),
+                .map(|s| (s, Code::Sku)),
         );
         v
     }
@@ -628,7 +504,7 @@ mod tests {
             match parse_order(&o) {
                 Ok(parsed) => {
                     for (v, rule) in codes_of(&parsed) {
-                        proptest::prop_assert!(check_code("x", v, rule).is_ok(), "{v:?} reached the database");
+                        proptest::prop_assert!(codes::is_valid(rule, v), "{v:?} reached the database");
                     }
                     proptest::prop_assert!((1000..=9999).contains(&chrono::Datelike::year(&parsed.placed_at)));
                 }
@@ -641,8 +517,8 @@ mod tests {
                 "currency": value, "status": "paid"});
             match parse_payment(&p) {
                 Ok(parsed) => {
-                    proptest::prop_assert!(check_code("x", &parsed.transaction_key, &TRANSACTION_KEY).is_ok());
-                    proptest::prop_assert!(check_code("x", &parsed.currency, &CURRENCY).is_ok());
+                    proptest::prop_assert!(codes::is_valid(Code::TransactionKey, &parsed.transaction_key));
+                    proptest::prop_assert!(codes::is_valid(Code::Currency, &parsed.currency));
                 }
                 Err(StoreError::Validation { field, .. }) => {
                     proptest::prop_assert!(field == "transaction_key" || field == "currency", "{field}");

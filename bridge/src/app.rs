@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::destination::Destination;
-use crate::http::{admin, devices, ops, webhook};
+use crate::http::{admin, devices, ops, staff, webhook};
 use crate::relay::Engine;
 
 /// How often `serve` purges old rows (see [`crate::retention`]); the first purge runs at start-up.
@@ -61,6 +61,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/webhooks/prestashop", post(webhook::receive).layer(DefaultBodyLimit::max(max_body)))
         .route("/v1/devices", post(devices::register))
         .route("/v1/devices/{token}", delete(devices::unregister))
+        .route("/v1/staff/sessions", post(staff::sign_in))
+        .route("/v1/staff/sessions/current", delete(staff::sign_out))
         .route("/admin/deliveries", get(admin::list))
         .route("/admin/deliveries/replay", post(admin::replay_all))
         .route("/admin/deliveries/{id}/replay", post(admin::replay_one))
@@ -130,6 +132,7 @@ pub async fn spawn_app(
         return Err(AppError::NoSecret);
     }
     ops::prometheus();
+    crate::staff::password::warm_up();
     let engine = Engine::new(pool.clone(), destinations.clone(), config.delivery.clone());
     let notify = engine.notifier();
     let mut destination_status: Vec<(String, &'static str)> =
@@ -160,7 +163,8 @@ pub async fn spawn_app(
         let stop = async move {
             let _ = http_rx.wait_for(|v| *v).await;
         };
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
+        if let Err(e) = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(stop).await {
             tracing::error!(error = %e, "HTTP server failed");
         }
     }));

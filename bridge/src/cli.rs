@@ -48,6 +48,20 @@ pub enum Command {
     Webhook(WebhookCommand),
     /// Check every external service: database and migrations, Dolibarr /status, APNs key and JWT.
     Doctor,
+    /// Staff sign-in on the restaurants' iPhones.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Give a staff member a PIN, read from stdin (4 to 12 digits); revokes the member's open sessions.
+    SetPin {
+        /// Restaurant code, e.g. BELLECOUR.
+        restaurant: String,
+        /// The staff member's login in that restaurant, e.g. luca.b.
+        login: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -190,9 +204,23 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(&cli)?;
             purge(&config, older_than_days).await?;
         }
+        Command::Staff(StaffCommand::SetPin { ref restaurant, ref login }) => {
+            let pool = ocpizza_db::connect(&url()?).await?;
+            ensure_current(&pool).await?;
+            let pin = read_pin()?;
+            let revoked = crate::staff::set_pin(&pool, restaurant, login, pin).await?;
+            println!("PIN set for {login} of {restaurant} ({revoked} open session(s) revoked).");
+        }
         Command::Webhook(_) => unreachable!("handled without a runtime"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The PIN on stdin: its first line, without the line ending. Never echoed, never logged.
+fn read_pin() -> anyhow::Result<SecretString> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| anyhow::anyhow!("cannot read the PIN on stdin: {e}"))?;
+    Ok(SecretString::new(line.trim_end_matches(['\r', '\n'])))
 }
 
 /// `purge`: the same purge as `serve`'s hourly one, once, with the age given or configured.

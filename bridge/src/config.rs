@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Every variable the bridge reads (without the `OCPIZZA_` prefix); a config file key outside it is refused.
-pub const KNOWN: [&str; 37] = [
+pub const KNOWN: [&str; 38] = [
     "ADMIN_TOKEN",
     "APNS_CA_FILE",
     "APNS_ENDPOINT",
@@ -47,6 +47,7 @@ pub const KNOWN: [&str; 37] = [
     "SHUTDOWN_GRACE_SECS",
     "SINK_SECRET",
     "SINK_URL",
+    "STAFF_SESSION_HOURS",
     "WEBHOOK_MAX_BODY_BYTES",
     "WEBHOOK_SECRETS",
     "WEBHOOK_TOLERANCE_SECS",
@@ -259,6 +260,8 @@ pub struct Config {
     pub dolibarr: Option<DolibarrConfig>,
     pub apns: Option<ApnsConfig>,
     pub sink: Option<SinkConfig>,
+    /// OCPIZZA_STAFF_SESSION_HOURS (default 12, 1–24): how long a staff sign-in lasts (one shift).
+    pub staff_session: Duration,
 }
 
 impl Config {
@@ -410,6 +413,13 @@ impl Config {
             dolibarr,
             apns,
             sink,
+            staff_session: {
+                let hours = v.parse_or("OCPIZZA_STAFF_SESSION_HOURS", 12u64, "a number of hours")?;
+                if !(1..=24).contains(&hours) {
+                    return Err(invalid("OCPIZZA_STAFF_SESSION_HOURS", "must be between 1 and 24 hours (one shift)"));
+                }
+                Duration::from_secs(hours * 3600)
+            },
         })
     }
 }
@@ -644,5 +654,16 @@ mod example_file {
         assert_eq!(c.delivery.finish_window, std::time::Duration::from_millis(20));
         assert_eq!(c.reconcile.interval.as_secs(), 30);
         assert_eq!(c.retention_days, 90);
+    }
+
+    #[test]
+    fn staff_session_hours_default_to_one_shift_and_are_bounded() {
+        let c = super::Config::defaults();
+        assert_eq!(c.staff_session, std::time::Duration::from_secs(12 * 3600));
+        for bad in ["0", "25", "x"] {
+            let m = [("OCPIZZA_STAFF_SESSION_HOURS".to_string(), bad.to_string())].into_iter().collect();
+            let e = super::Config::from_map(&m).unwrap_err().to_string();
+            assert!(e.starts_with("OCPIZZA_STAFF_SESSION_HOURS:"), "{e}");
+        }
     }
 }

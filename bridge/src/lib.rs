@@ -13,4 +13,5 @@ pub mod reconcile;
 pub mod relay;
 pub mod retention;
 pub mod sink;
+pub mod staff;
 pub mod telemetry;

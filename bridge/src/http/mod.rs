@@ -4,4 +4,5 @@ pub mod admin;
 pub mod devices;
 pub mod error;
 pub mod ops;
+pub mod staff;
 pub mod webhook;

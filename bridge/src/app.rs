@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::destination::Destination;
-use crate::http::{admin, devices, ops, staff, webhook};
+use crate::http::{admin, devices, ops, orders, staff, webhook};
 use crate::relay::Engine;
 
 /// How often `serve` purges old rows (see [`crate::retention`]); the first purge runs at start-up.
@@ -63,6 +63,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/devices/{token}", delete(devices::unregister))
         .route("/v1/staff/sessions", post(staff::sign_in))
         .route("/v1/staff/sessions/current", delete(staff::sign_out))
+        .route("/v1/restaurants/{code}/orders", get(orders::restaurant_orders))
+        .route("/v1/restaurants/{code}/deliveries", get(orders::restaurant_deliveries))
+        .route("/v1/orders/{reference}", get(orders::order))
         .route("/admin/deliveries", get(admin::list))
         .route("/admin/deliveries/replay", post(admin::replay_all))
         .route("/admin/deliveries/{id}/replay", post(admin::replay_one))

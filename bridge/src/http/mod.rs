@@ -4,5 +4,6 @@ pub mod admin;
 pub mod devices;
 pub mod error;
 pub mod ops;
+pub mod orders;
 pub mod staff;
 pub mod webhook;

@@ -4,6 +4,7 @@
 pub mod lockout;
 pub mod password;
 pub mod session;
+pub mod view;
 
 use crate::config::SecretString;
 

@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::destination::Destination;
-use crate::http::{admin, devices, ops, orders, staff, webhook};
+use crate::http::{admin, devices, ops, orders, orders_actions, staff, webhook};
 use crate::relay::Engine;
 
 /// How often `serve` purges old rows (see [`crate::retention`]); the first purge runs at start-up.
@@ -66,6 +66,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/restaurants/{code}/orders", get(orders::restaurant_orders))
         .route("/v1/restaurants/{code}/deliveries", get(orders::restaurant_deliveries))
         .route("/v1/orders/{reference}", get(orders::order))
+        .route("/v1/orders/{reference}/status", post(orders_actions::set_status))
+        .route("/v1/orders/{reference}/payments", post(orders_actions::record_payment))
         .route("/admin/deliveries", get(admin::list))
         .route("/admin/deliveries/replay", post(admin::replay_all))
         .route("/admin/deliveries/{id}/replay", post(admin::replay_one))

@@ -5,5 +5,6 @@ pub mod devices;
 pub mod error;
 pub mod ops;
 pub mod orders;
+pub mod orders_actions;
 pub mod staff;
 pub mod webhook;

@@ -1,6 +1,7 @@
 //! Staff sign-in for the restaurants' shared iPhones (issue 12): PINs ([`password`]), sessions ([`session`]) and
 //! the lockout of repeated failures ([`lockout`]). The HTTP side is `crate::http::staff`.
 
+pub mod actions;
 pub mod lockout;
 pub mod password;
 pub mod session;

@@ -67,6 +67,12 @@ async fn insert(pool: &MySqlPool, p: &NewPayment) -> Result<PaymentRecorded, Sto
     finish(tx, result).await
 }
 
+/// [`record_parsed`] inside the caller's transaction (the bridge's staff API, which stores its idempotent answer
+/// and ingests the event in the same transaction). Same rules; the order row stays locked until the caller ends.
+pub async fn record_in(tx: &mut MySqlConnection, p: &NewPayment) -> Result<PaymentRecorded, StoreError> {
+    insert_in(tx, p).await
+}
+
 async fn insert_in(tx: &mut MySqlConnection, p: &NewPayment) -> Result<PaymentRecorded, StoreError> {
     let at = now();
     // Locking the order serialises the payments of one order (and its status changes).

@@ -47,6 +47,8 @@ pub struct DolibarrDestination {
     payment_mode: String,
     /// Dolibarr id of the payment mode (dictionary row), looked up once by code.
     payment_type_id: OnceCell<i64>,
+    /// Dolibarr id of `LIQ` (cash), for the payments restaurants collect in cash (issue 12).
+    cash_payment_type_id: OnceCell<i64>,
     /// SKU → product id; products are never deleted by the bridge, so a hit stays true.
     products: Mutex<HashMap<String, i64>>,
 }
@@ -73,6 +75,7 @@ impl DolibarrDestination {
             bank_account_id: cfg.bank_account_id,
             payment_mode: cfg.payment_mode.trim().to_owned(),
             payment_type_id: OnceCell::new(),
+            cash_payment_type_id: OnceCell::new(),
             products: Mutex::new(HashMap::new()),
         })
     }
@@ -113,6 +116,24 @@ impl DolibarrDestination {
             Event::OrderStatusChanged(s) => matches!(s.to, Delivered | PickedUp | Cancelled),
             Event::OrderPaymentFailed(_) | Event::StockShortage(_) => false,
         }
+    }
+
+    /// The payment type of a payment by its provider: cash collected by a restaurant (provider `cash`, the staff
+    /// API) is Dolibarr's `LIQ` (espèces); everything else (the gateway, the card terminal) the configured mode.
+    pub(crate) async fn payment_type_id_for(&self, provider: &str) -> Result<i64, DolibarrError> {
+        if provider != "cash" {
+            return self.payment_type_id().await;
+        }
+        self.cash_payment_type_id
+            .get_or_try_init(|| async {
+                let types =
+                    self.client.list("/setup/dictionary/payment_types", &[("active", "1"), ("limit", "200")]).await?;
+                types.iter().find(|t| model::str_field(t, "code") == Some("LIQ")).and_then(model::id_of).ok_or_else(
+                    || DolibarrError::Config("payment mode \"LIQ\" (cash) is not in Dolibarr's payment types dictionary".into()),
+                )
+            })
+            .await
+            .copied()
     }
 
     pub(crate) async fn payment_type_id(&self) -> Result<i64, DolibarrError> {

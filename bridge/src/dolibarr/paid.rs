@@ -99,7 +99,7 @@ pub(super) async fn apply(d: &DolibarrDestination, ev: &PaymentEvent) -> Result<
         if !existing.is_empty() {
             None
         } else {
-            let paymentid = d.payment_type_id().await?;
+            let paymentid = d.payment_type_id_for(&ev.provider).await?;
             let datepaye = money::unix(&ev.occurred_at).ok_or_else(|| DolibarrError::BadInput {
                 field: "occurred_at",
                 reason: format!("{:?} is not an RFC 3339 date", ev.occurred_at),

@@ -273,6 +273,13 @@ pub fn build_destinations(config: &Config, pool: &sqlx::MySqlPool) -> anyhow::Re
         )),
         None => disabled.push("apns"),
     }
+    match &config.prestashop {
+        Some(c) => enabled.push(Arc::new(
+            crate::prestashop::PrestashopDestination::new(c, pool.clone())
+                .map_err(|e| anyhow::anyhow!("PrestaShop: {e}"))?,
+        )),
+        None => disabled.push("prestashop"),
+    }
     if let Some(c) = &config.sink {
         enabled.push(Arc::new(crate::sink::SinkDestination::new(c)?));
     }
@@ -353,6 +360,10 @@ async fn doctor(config: &Config) -> ExitCode {
             "apns",
             crate::apns::doctor(&crate::apns::ApnsSettings::from_config(c)).await.map_err(|e| e.to_string()),
         ),
+    }
+    match &config.prestashop {
+        None => println!("SKIPPED prestashop: not configured (OCPIZZA_PRESTASHOP_URL unset), destination disabled"),
+        Some(c) => line("prestashop", crate::prestashop::doctor(c).await.map_err(|e| e.to_string())),
     }
     if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }

@@ -203,17 +203,12 @@ pub struct PrestashopConfig {
     pub timeout_secs: u64,
 }
 
-/// PrestaShop's own states of a fresh install (PS_OS_PAYMENT 2, PS_OS_PREPARATION 3, PS_OS_SHIPPING 4,
-/// PS_OS_DELIVERED 5, PS_OS_CANCELED 6). `accepted` and `ready` have no built-in state: map them to the module's
-/// (OCPIZZA_OS_READY…) ids, which each shop gets at install.
-pub const PRESTASHOP_DEFAULT_STATES: [(&str, i64); 6] = [
-    ("in_preparation", 3),
-    ("out_for_delivery", 4),
-    ("delivered", 5),
-    ("picked_up", 5),
-    ("cancelled", 6),
-    ("paid", 2),
-];
+/// PrestaShop's own states of a fresh install (PS_OS_PREPARATION 3, PS_OS_SHIPPING 4, PS_OS_DELIVERED 5,
+/// PS_OS_CANCELED 6). `accepted` and `ready` have no built-in state: map them to the module's (OCPIZZA_OS_READY…)
+/// ids, which each shop gets at install. `paid` is not sent by default: "Delivered" is already a paid state in
+/// PrestaShop, and posting "Payment accepted" (2) while the order is out would move it back for the customer.
+pub const PRESTASHOP_DEFAULT_STATES: [(&str, i64); 5] =
+    [("in_preparation", 3), ("out_for_delivery", 4), ("delivered", 5), ("picked_up", 5), ("cancelled", 6)];
 
 fn parse_prestashop_states(raw: Option<&str>) -> Result<BTreeMap<String, i64>, ConfigError> {
     const VAR: &str = "OCPIZZA_PRESTASHOP_STATES";
@@ -743,12 +738,13 @@ mod example_file {
         let c = super::Config::from_map(&m(&[
             ("OCPIZZA_PRESTASHOP_URL", "https://shop.example/"),
             ("OCPIZZA_PRESTASHOP_WS_KEY", key),
-            ("OCPIZZA_PRESTASHOP_STATES", "ready=15, paid=0"),
+            ("OCPIZZA_PRESTASHOP_STATES", "ready=15, cancelled=0"),
         ]))
         .unwrap();
         let p = c.prestashop.unwrap();
         assert_eq!(p.url, "https://shop.example");
         assert_eq!((p.states.get("ready"), p.states.get("delivered"), p.states.get("paid")), (Some(&15), Some(&5), None));
+        assert_eq!(p.states.len(), 5);
         assert!(p.send_email);
         assert!(!format!("{:?}", p.ws_key).contains(key));
         for (pairs, needle) in [

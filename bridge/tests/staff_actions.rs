@@ -269,3 +269,45 @@ async fn a_payment_is_recorded_once_and_a_retry_with_the_same_key_gets_the_same_
     .await;
     assert!(relayed.is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cash_declared_again_by_the_shop_after_the_driver_collected_it_is_not_recorded_twice() {
+    let s = start(config(&[]), Vec::new()).await;
+    let reference = record(&s.db.pool, 12, "delivery", "cash_on_delivery", 1).await;
+    let karim = s.session("karim.h").await;
+    let (st, j) = pay(&s, &karim, &reference, json!({"method": "cash", "amount_cents": 1340}), Some("k-12")).await;
+    assert_eq!(st, 201, "{j}");
+    // What the module records when PrestaShop then reaches a paid state (e.g. "Delivered" posted by the bridge).
+    let again = ocpizza_db::store::record_payment(
+        &s.db.pool,
+        &json!({"shop_order_id": 12, "provider": "cash", "transaction_key": "prestashop-order-12-paid",
+                "amount_cents": 1340, "currency": "EUR", "status": "paid", "raw_status": "PS_STATE_5"}),
+    )
+    .await
+    .unwrap();
+    assert!(!again.created);
+    assert_eq!(again.payment_id, j["payment_id"].as_i64().unwrap());
+    assert_eq!(
+        count(
+            &s.db.pool,
+            "SELECT COUNT(*) FROM payments p JOIN orders o ON o.id = p.order_id WHERE o.shop_order_id = 12"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(&s.db.pool, "SELECT COUNT(*) FROM outbox WHERE shop_order_id = 12 AND event_type = 'order.paid'").await,
+        1
+    );
+    // The other way round: the module declared it first, the driver's app then finds the order paid.
+    let other = record(&s.db.pool, 14, "delivery", "cash_on_delivery", 1).await;
+    ocpizza_db::store::record_payment(
+        &s.db.pool,
+        &json!({"shop_order_id": 14, "provider": "cash", "transaction_key": "prestashop-order-14-paid",
+                "amount_cents": 1340, "currency": "EUR", "status": "paid", "raw_status": "PS_STATE_5"}),
+    )
+    .await
+    .unwrap();
+    let (st, j) = pay(&s, &karim, &other, json!({"method": "cash", "amount_cents": 1340}), Some("k-14")).await;
+    assert_eq!((st, j["reason"].as_str()), (409, Some("already_paid")));
+}

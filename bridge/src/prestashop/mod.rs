@@ -9,8 +9,8 @@
 //! twice); an unknown order answers 404 (GET) or an empty 500 (POST).
 //!
 //! Events from the shop itself are skipped (they come from PrestaShop already): a status change counts as the
-//! restaurant's when its data says `source: "restaurant"` (the staff API writes it), a payment when its provider
-//! is `cash` or `card_terminal` (collected at the door or the counter).
+//! restaurant's when its data says `source: "restaurant"` (the staff API writes it), a payment when the staff API
+//! recorded it (transaction key `staff:…`; the module records offline payments with provider `cash` as well).
 
 use std::time::Duration;
 
@@ -130,7 +130,9 @@ impl PrestashopDestination {
     /// event drops).
     async fn made_in_a_restaurant(&self, delivery: &Delivery) -> Result<bool, DeliveryError> {
         match &delivery.event {
-            Event::OrderPaid(p) => Ok(matches!(p.provider.as_str(), "cash" | "card_terminal")),
+            // The staff API's keys (`staff:<id>:<Idempotency-Key>`); the module records offline payments too
+            // (`prestashop-order-<id>-paid`, provider cash), and those come from the shop.
+            Event::OrderPaid(p) => Ok(p.transaction_key.starts_with("staff:")),
             Event::OrderStatusChanged(_) => {
                 let body: Option<(Vec<u8>,)> = sqlx::query_as("SELECT body FROM inbox WHERE id = ?")
                     .bind(delivery.inbox_id)

@@ -1,4 +1,4 @@
-//! Command line: `serve`, `migrate`, `seed`, `summary`, `purge`, `webhook sign|verify`, `doctor`.
+//! Command line: `serve`, `migrate`, `seed`, `summary`, `purge`, `webhook sign|verify`, `doctor`, `staff set-pin`.
 
 use std::io::Read;
 use std::path::PathBuf;

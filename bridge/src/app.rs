@@ -32,6 +32,8 @@ pub struct AppState {
     pub destination_status: Vec<(String, &'static str)>,
     pub notify: Arc<Notify>,
     pub engine: Engine,
+    /// Delivery addresses are geocoded when OCPIZZA_GEOCODING_KEY is set (issue 12).
+    pub geocoder: Option<crate::staff::geocode::Geocoder>,
 }
 
 impl AppState {
@@ -51,6 +53,8 @@ pub enum AppError {
     Secret(String),
     #[error("OCPIZZA_WEBHOOK_SECRETS is required: without a secret every webhook would be refused")]
     NoSecret,
+    #[error("geocoding HTTP client: {0}")]
+    Geocoding(String),
     #[error("cannot listen on {addr}: {reason}")]
     Bind { addr: SocketAddr, reason: String },
 }
@@ -150,6 +154,12 @@ pub async fn spawn_app(
     let addr = listener.local_addr().map_err(|e| AppError::Bind { addr: config.listen, reason: e.to_string() })?;
     let reconcile = config.reconcile.clone();
     let retention = config.retention();
+    let geocoder = config
+        .geocoding_key
+        .clone()
+        .map(|key| crate::staff::geocode::Geocoder::new(&config.geocoding_url, key))
+        .transpose()
+        .map_err(|e| AppError::Geocoding(e.to_string()));
     let state = Arc::new(AppState {
         pool: pool.clone(),
         config,
@@ -158,6 +168,7 @@ pub async fn spawn_app(
         destination_status,
         notify: notify.clone(),
         engine: engine.clone(),
+        geocoder: geocoder?,
     });
     let (tx, rx) = watch::channel(false);
     let mut tasks = Vec::new();

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Every variable the bridge reads (without the `OCPIZZA_` prefix); a config file key outside it is refused.
-pub const KNOWN: [&str; 43] = [
+pub const KNOWN: [&str; 45] = [
     "ADMIN_TOKEN",
     "APNS_CA_FILE",
     "APNS_ENDPOINT",
@@ -39,6 +39,8 @@ pub const KNOWN: [&str; 43] = [
     "DOLIBARR_PAYMENT_MODE",
     "DOLIBARR_TIMEOUT_SECS",
     "DOLIBARR_URL",
+    "GEOCODING_KEY",
+    "GEOCODING_URL",
     "LISTEN",
     "LOG_FORMAT",
     "PRESTASHOP_SEND_EMAIL",
@@ -314,6 +316,10 @@ pub struct Config {
     pub apns: Option<ApnsConfig>,
     pub sink: Option<SinkConfig>,
     pub prestashop: Option<PrestashopConfig>,
+    /// OCPIZZA_GEOCODING_KEY: Google Geocoding API key (delivery addresses geocoded once); none = links use the text.
+    pub geocoding_key: Option<SecretString>,
+    /// OCPIZZA_GEOCODING_URL (default Google's `https://maps.googleapis.com/maps/api/geocode/json`; a stand-in in tests).
+    pub geocoding_url: String,
     /// OCPIZZA_STAFF_SESSION_HOURS (default 12, 1–24): how long a staff sign-in lasts (one shift).
     pub staff_session: Duration,
 }
@@ -488,6 +494,8 @@ impl Config {
             apns,
             sink,
             prestashop,
+            geocoding_key: v.get("OCPIZZA_GEOCODING_KEY").map(SecretString::new),
+            geocoding_url: v.url_or("OCPIZZA_GEOCODING_URL", "https://maps.googleapis.com/maps/api/geocode/json")?,
             staff_session: {
                 let hours = v.parse_or("OCPIZZA_STAFF_SESSION_HOURS", 12u64, "a number of hours")?;
                 if !(1..=24).contains(&hours) {

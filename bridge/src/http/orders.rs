@@ -97,6 +97,14 @@ async fn list(
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     same_restaurant(&member, code)?;
     let statuses = parse_statuses(query.status.as_deref(), default)?;
+    if delivery_only && let Some(geocoder) = &app.geocoder {
+        // Best effort: an address not geocoded now is shown with its text and asked again on a later read.
+        if let Err(e) =
+            crate::staff::geocode::geocode_deliveries(&app.pool, geocoder, member.restaurant_id, &statuses).await
+        {
+            tracing::warn!(error = %e, "geocoding the deliveries failed");
+        }
+    }
     let orders = view::load(
         &app.pool,
         Select::Restaurant { restaurant_id: member.restaurant_id, statuses: &statuses, delivery_only },

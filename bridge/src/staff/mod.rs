@@ -2,6 +2,7 @@
 //! the lockout of repeated failures ([`lockout`]). The HTTP side is `crate::http::staff`.
 
 pub mod actions;
+pub mod geocode;
 pub mod lockout;
 pub mod password;
 pub mod session;

@@ -94,8 +94,17 @@ pub struct Payment {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Delivery {
     pub address: Address,
+    /// `{lat, lng}` once geocoded (OCPIZZA_GEOCODING_KEY), else absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coordinates: Option<Coordinates>,
     /// Opens the phone's maps at the address (the address text; coordinates once geocoded).
     pub navigation_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Coordinates {
+    pub lat: f64,
+    pub lng: f64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -124,9 +133,13 @@ impl Address {
 }
 
 /// Google Maps' documented cross-platform URL (`maps/dir/?api=1&destination=…`), which the iPhone opens in the
-/// maps app of the driver's choice.
-pub fn navigation_url(address: &Address) -> String {
-    format!("https://www.google.com/maps/dir/?api=1&destination={}", url_encode(&address.one_line()))
+/// maps app of the driver's choice: the coordinates once geocoded, else the address text.
+pub fn navigation_url(address: &Address, coordinates: Option<(f64, f64)>) -> String {
+    let destination = match coordinates {
+        Some((lat, lng)) => format!("{lat:.6},{lng:.6}"),
+        None => address.one_line(),
+    };
+    format!("https://www.google.com/maps/dir/?api=1&destination={}", url_encode(&destination))
 }
 
 fn url_encode(s: &str) -> String {
@@ -216,6 +229,8 @@ struct OrderRow {
     postcode: Option<String>,
     city: Option<String>,
     country: Option<String>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
     paid: i64,
 }
 
@@ -224,7 +239,7 @@ pub async fn load(pool: &MySqlPool, select: Select<'_>) -> Result<Vec<OrderView>
         "SELECT o.id, CONVERT(o.reference USING utf8mb4) AS reference, CONVERT(r.code USING utf8mb4) AS restaurant, \
          o.fulfilment, o.status, o.placed_at, o.updated_at, o.payment_method AS method, \
          CONVERT(o.currency USING utf8mb4) AS currency, o.total_cents AS total, c.first_name, c.phone, a.line1, \
-         a.line2, a.postcode, a.city, CONVERT(a.country USING utf8mb4) AS country, \
+         a.line2, a.postcode, a.city, CONVERT(a.country USING utf8mb4) AS country, a.latitude, a.longitude, \
          (SELECT COUNT(*) FROM payments p WHERE p.order_id = o.id AND p.status = 'paid') AS paid \
          FROM orders o JOIN restaurants r ON r.id = o.restaurant_id JOIN customers c ON c.id = o.customer_id \
          LEFT JOIN customer_addresses a ON a.id = o.delivery_address_id WHERE ",
@@ -322,7 +337,12 @@ pub async fn load(pool: &MySqlPool, select: Select<'_>) -> Result<Vec<OrderView>
         let delivery = match (is_delivery, r.line1, r.postcode, r.city, r.country) {
             (true, Some(line1), Some(postcode), Some(city), Some(country)) => {
                 let address = Address { line1, line2: r.line2.unwrap_or_default(), postcode, city, country };
-                Some(Delivery { navigation_url: navigation_url(&address), address })
+                let coords = r.latitude.zip(r.longitude);
+                Some(Delivery {
+                    navigation_url: navigation_url(&address, coords),
+                    coordinates: coords.map(|(lat, lng)| Coordinates { lat, lng }),
+                    address,
+                })
             }
             _ => None,
         };
@@ -419,7 +439,11 @@ mod tests {
             country: "FR".into(),
         };
         assert_eq!(
-            navigation_url(&a),
+            navigation_url(&a, Some((45.757814, 4.832011))),
+            "https://www.google.com/maps/dir/?api=1&destination=45.757814%2C4.832011"
+        );
+        assert_eq!(
+            navigation_url(&a, None),
             "https://www.google.com/maps/dir/?api=1&destination=8%20rue%20de%20la%20R%C3%A9publique%2C%203e%20%C3%A9tage%2C%2069002%20Lyon%2C%20FR"
         );
     }

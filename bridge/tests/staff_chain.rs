@@ -1,6 +1,7 @@
-//! The issue 12 scene on the bridge side, through the real HTTP API, the relay and the Dolibarr stand-in: a
-//! pizzaiolo reads the queue and marks ready, a driver takes the order (a second driver gets 409), goes out,
-//! collects cash (Dolibarr records a LIQ payment) and marks it delivered.
+//! The issue 12 scene on the bridge side, through the real HTTP API, the relay, the Dolibarr stand-in and the
+//! PrestaShop Webservice stand-in: a pizzaiolo reads the queue and marks ready, a driver takes the order (a second
+//! driver gets 409), goes out, collects cash (Dolibarr records a LIQ payment) and marks it delivered; the shop's
+//! order follows each state.
 
 mod common;
 mod staff_support;
@@ -13,6 +14,7 @@ use ocpizza_bridge::config::{DolibarrConfig, SecretString};
 use ocpizza_bridge::destination::Destination;
 use ocpizza_bridge::dolibarr::DolibarrDestination;
 use ocpizza_e2e::dolibarr::FakeDolibarr;
+use ocpizza_e2e::prestashop_ws::FakePrestaShop;
 use serde_json::json;
 use staff_support::*;
 
@@ -34,9 +36,20 @@ async fn kitchen_to_doorstep_with_cash_recorded_in_dolibarr_as_liq() {
         s.db.pool.clone(),
     )
     .unwrap();
-    let dests: Vec<Arc<dyn Destination>> = vec![Arc::new(dolibarr)];
-    // A second bridge process on the same database, this one with Dolibarr: the staff talk to it.
-    let app = ocpizza_bridge::app::spawn_app(config(&[]), s.db.pool.clone(), dests.clone(), &[]).await.unwrap();
+    let shop = FakePrestaShop::start("OCPZ0123456789ABCDEFGHIJKLMNOPQR").await;
+    shop.add_state(15); // the module's "Prête"
+    shop.add_order(21, 10); // awaiting cash on delivery
+    let cfg = config(&[
+        ("OCPIZZA_PRESTASHOP_URL", &shop.url()),
+        ("OCPIZZA_PRESTASHOP_WS_KEY", "OCPZ0123456789ABCDEFGHIJKLMNOPQR"),
+        ("OCPIZZA_PRESTASHOP_STATES", "ready=15"),
+    ]);
+    let prestashop =
+        ocpizza_bridge::prestashop::PrestashopDestination::new(cfg.prestashop.as_ref().unwrap(), s.db.pool.clone())
+            .unwrap();
+    let dests: Vec<Arc<dyn Destination>> = vec![Arc::new(dolibarr), Arc::new(prestashop)];
+    // A second bridge process on the same database, this one with Dolibarr and PrestaShop: the staff talk to it.
+    let app = ocpizza_bridge::app::spawn_app(cfg, s.db.pool.clone(), dests.clone(), &[]).await.unwrap();
     let url = |p: &str| format!("http://{}{p}", app.addr);
     let client = reqwest::Client::new();
     let sign_in = |login: &'static str| {
@@ -125,5 +138,13 @@ async fn kitchen_to_doorstep_with_cash_recorded_in_dolibarr_as_liq() {
     assert_eq!(payment.len(), 1, "{payment:#?}");
     assert_eq!(payment[0]["type"], "LIQ", "{payment:#?}");
     assert_eq!(payment[0]["amount"], "23.30000000", "{payment:#?}");
+    // The shop's order followed each state the restaurant set (accepted has no PrestaShop state by default).
+    let followed = eventually(Duration::from_secs(30), || async {
+        let h: Vec<i64> = shop.history(21).iter().map(|h| h.id_order_state).collect();
+        (h.len() >= 4).then_some(h)
+    })
+    .await
+    .unwrap_or_else(|| shop.history(21).iter().map(|h| h.id_order_state).collect());
+    assert_eq!(followed, [3, 15, 4, 5]);
     app.shutdown().await;
 }

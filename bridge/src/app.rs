@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::destination::Destination;
-use crate::http::{admin, devices, ops, webhook};
+use crate::http::{admin, devices, ops, orders, orders_actions, staff, webhook};
 use crate::relay::Engine;
 
 /// How often `serve` purges old rows (see [`crate::retention`]); the first purge runs at start-up.
@@ -32,6 +32,8 @@ pub struct AppState {
     pub destination_status: Vec<(String, &'static str)>,
     pub notify: Arc<Notify>,
     pub engine: Engine,
+    /// Delivery addresses are geocoded when OCPIZZA_GEOCODING_KEY is set (issue 12).
+    pub geocoder: Option<crate::staff::geocode::Geocoder>,
 }
 
 impl AppState {
@@ -51,6 +53,8 @@ pub enum AppError {
     Secret(String),
     #[error("OCPIZZA_WEBHOOK_SECRETS is required: without a secret every webhook would be refused")]
     NoSecret,
+    #[error("geocoding HTTP client: {0}")]
+    Geocoding(String),
     #[error("cannot listen on {addr}: {reason}")]
     Bind { addr: SocketAddr, reason: String },
 }
@@ -61,6 +65,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/webhooks/prestashop", post(webhook::receive).layer(DefaultBodyLimit::max(max_body)))
         .route("/v1/devices", post(devices::register))
         .route("/v1/devices/{token}", delete(devices::unregister))
+        .route("/v1/staff/sessions", post(staff::sign_in))
+        .route("/v1/staff/sessions/current", delete(staff::sign_out))
+        .route("/v1/restaurants/{code}/orders", get(orders::restaurant_orders))
+        .route("/v1/restaurants/{code}/deliveries", get(orders::restaurant_deliveries))
+        .route("/v1/orders/{reference}", get(orders::order))
+        .route("/v1/orders/{reference}/status", post(orders_actions::set_status))
+        .route("/v1/orders/{reference}/payments", post(orders_actions::record_payment))
         .route("/admin/deliveries", get(admin::list))
         .route("/admin/deliveries/replay", post(admin::replay_all))
         .route("/admin/deliveries/{id}/replay", post(admin::replay_one))
@@ -140,6 +151,7 @@ pub async fn spawn_app(
         }
     }
     ops::prometheus();
+    crate::staff::password::warm_up();
     let engine = Engine::new(pool.clone(), destinations.clone(), config.delivery.clone());
     let notify = engine.notifier();
     let mut destination_status: Vec<(String, &'static str)> =
@@ -152,6 +164,12 @@ pub async fn spawn_app(
     let addr = listener.local_addr().map_err(|e| AppError::Bind { addr: config.listen, reason: e.to_string() })?;
     let reconcile = config.reconcile.clone();
     let retention = config.retention();
+    let geocoder = config
+        .geocoding_key
+        .clone()
+        .map(|key| crate::staff::geocode::Geocoder::new(&config.geocoding_url, key))
+        .transpose()
+        .map_err(|e| AppError::Geocoding(e.to_string()));
     let state = Arc::new(AppState {
         pool: pool.clone(),
         config,
@@ -160,6 +178,7 @@ pub async fn spawn_app(
         destination_status,
         notify: notify.clone(),
         engine: engine.clone(),
+        geocoder: geocoder?,
     });
     let (tx, rx) = watch::channel(false);
     let mut tasks = Vec::new();
@@ -170,7 +189,8 @@ pub async fn spawn_app(
         let stop = async move {
             let _ = http_rx.wait_for(|v| *v).await;
         };
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
+        if let Err(e) = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(stop).await {
             tracing::error!(error = %e, "HTTP server failed");
         }
     }));

@@ -1,4 +1,4 @@
-//! Command line: `serve`, `migrate`, `seed`, `summary`, `purge`, `webhook sign|verify`, `doctor`.
+//! Command line: `serve`, `migrate`, `seed`, `summary`, `purge`, `webhook sign|verify`, `doctor`, `staff set-pin`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -55,6 +55,20 @@ pub enum Command {
     Webhook(WebhookCommand),
     /// Check every external service: database and migrations, Dolibarr /status, APNs key and JWT.
     Doctor,
+    /// Staff sign-in on the restaurants' iPhones.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Give a staff member a PIN, read from stdin (4 to 12 digits); revokes the member's open sessions.
+    SetPin {
+        /// Restaurant code, e.g. BELLECOUR.
+        restaurant: String,
+        /// The staff member's login in that restaurant, e.g. luca.b.
+        login: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -210,9 +224,23 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(&cli)?;
             purge(&config, older_than_days).await?;
         }
+        Command::Staff(StaffCommand::SetPin { ref restaurant, ref login }) => {
+            let pool = ocpizza_db::connect(&url()?).await?;
+            ensure_current(&pool).await?;
+            let pin = read_pin()?;
+            let revoked = crate::staff::set_pin(&pool, restaurant, login, pin).await?;
+            println!("PIN set for {login} of {restaurant} ({revoked} open session(s) revoked).");
+        }
         Command::Webhook(_) => unreachable!("handled without a runtime"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The PIN on stdin: its first line, without the line ending. Never echoed, never logged.
+fn read_pin() -> anyhow::Result<SecretString> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| anyhow::anyhow!("cannot read the PIN on stdin: {e}"))?;
+    Ok(SecretString::new(line.trim_end_matches(['\r', '\n'])))
 }
 
 /// `purge`: the same purge as `serve`'s hourly one, once, with the age given or configured.
@@ -264,6 +292,13 @@ pub fn build_destinations(config: &Config, pool: &sqlx::MySqlPool) -> anyhow::Re
                 .map_err(|e| anyhow::anyhow!("APNs: {e}"))?,
         )),
         None => disabled.push("apns"),
+    }
+    match &config.prestashop {
+        Some(c) => enabled.push(Arc::new(
+            crate::prestashop::PrestashopDestination::new(c, pool.clone())
+                .map_err(|e| anyhow::anyhow!("PrestaShop: {e}"))?,
+        )),
+        None => disabled.push("prestashop"),
     }
     if let Some(c) = &config.sink {
         enabled.push(Arc::new(crate::sink::SinkDestination::new(c)?));
@@ -345,6 +380,10 @@ async fn doctor(config: &Config) -> ExitCode {
             "apns",
             crate::apns::doctor(&crate::apns::ApnsSettings::from_config(c)).await.map_err(|e| e.to_string()),
         ),
+    }
+    match &config.prestashop {
+        None => println!("SKIPPED prestashop: not configured (OCPIZZA_PRESTASHOP_URL unset), destination disabled"),
+        Some(c) => line("prestashop", crate::prestashop::doctor(c).await.map_err(|e| e.to_string())),
     }
     if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }

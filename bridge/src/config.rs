@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Every variable the bridge reads (without the `OCPIZZA_` prefix); a config file key outside it is refused.
-pub const KNOWN: [&str; 40] = [
+pub const KNOWN: [&str; 48] = [
     "ADMIN_TOKEN",
     "APNS_CA_FILE",
     "APNS_ENDPOINT",
@@ -41,14 +41,22 @@ pub const KNOWN: [&str; 40] = [
     "DOLIBARR_PAYMENT_TYPES",
     "DOLIBARR_TIMEOUT_SECS",
     "DOLIBARR_URL",
+    "GEOCODING_KEY",
+    "GEOCODING_URL",
     "LISTEN",
     "LOG_FORMAT",
+    "PRESTASHOP_SEND_EMAIL",
+    "PRESTASHOP_STATES",
+    "PRESTASHOP_TIMEOUT_SECS",
+    "PRESTASHOP_URL",
+    "PRESTASHOP_WS_KEY",
     "RECONCILE_AFTER_SECS",
     "RECONCILE_INTERVAL_SECS",
     "RETENTION_DAYS",
     "SHUTDOWN_GRACE_SECS",
     "SINK_SECRET",
     "SINK_URL",
+    "STAFF_SESSION_HOURS",
     "TIMEZONE",
     "WEBHOOK_MAX_BODY_BYTES",
     "WEBHOOK_SECRETS",
@@ -241,6 +249,54 @@ pub struct SinkConfig {
     pub secret: Option<SecretString>,
 }
 
+/// PrestaShop Webservice (issue 12): what the restaurants record goes back to the shop's order as an
+/// `order_histories` entry. Key: a webservice key with `orders` GET and `order_histories` GET/POST.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrestashopConfig {
+    /// The shop's base URL; requests go to `{url}/webservice/dispatcher.php?url=…` (OCPIZZA_PRESTASHOP_URL).
+    pub url: String,
+    /// 32-character webservice key, sent as the HTTP Basic user (OCPIZZA_PRESTASHOP_WS_KEY).
+    pub ws_key: SecretString,
+    /// OC Pizza status (or `paid`) → PrestaShop order state id; 0 or absent = not sent
+    /// (OCPIZZA_PRESTASHOP_STATES, `ready=15,paid=2`, over [`PRESTASHOP_DEFAULT_STATES`]).
+    pub states: BTreeMap<String, i64>,
+    /// Ask PrestaShop to e-mail the customer the state's template (`sendemail=1`) (OCPIZZA_PRESTASHOP_SEND_EMAIL,
+    /// default true).
+    pub send_email: bool,
+    /// Per-request timeout in seconds (OCPIZZA_PRESTASHOP_TIMEOUT_SECS, default 30).
+    pub timeout_secs: u64,
+}
+
+/// PrestaShop's own states of a fresh install (PS_OS_PREPARATION 3, PS_OS_SHIPPING 4, PS_OS_DELIVERED 5,
+/// PS_OS_CANCELED 6). `accepted` and `ready` have no built-in state: map them to the module's (OCPIZZA_OS_READY…)
+/// ids, which each shop gets at install. `paid` is not sent by default: "Delivered" is already a paid state in
+/// PrestaShop, and posting "Payment accepted" (2) while the order is out would move it back for the customer.
+pub const PRESTASHOP_DEFAULT_STATES: [(&str, i64); 5] =
+    [("in_preparation", 3), ("out_for_delivery", 4), ("delivered", 5), ("picked_up", 5), ("cancelled", 6)];
+
+fn parse_prestashop_states(raw: Option<&str>) -> Result<BTreeMap<String, i64>, ConfigError> {
+    const VAR: &str = "OCPIZZA_PRESTASHOP_STATES";
+    const KEYS: [&str; 8] =
+        ["accepted", "in_preparation", "ready", "out_for_delivery", "delivered", "picked_up", "cancelled", "paid"];
+    let mut map: BTreeMap<String, i64> = PRESTASHOP_DEFAULT_STATES.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    for pair in raw.unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let Some((k, v)) = pair.split_once('=') else {
+            return Err(invalid(VAR, format!("{pair:?} is not status=state_id")));
+        };
+        let k = k.trim();
+        if !KEYS.contains(&k) {
+            return Err(invalid(VAR, format!("{k:?} is not one of {}", KEYS.join(", "))));
+        }
+        let id: i64 = v.trim().parse().map_err(|_| invalid(VAR, format!("{k}: expected a state id, got {v:?}")))?;
+        if id < 0 {
+            return Err(invalid(VAR, format!("{k}: a state id is not negative (0 = do not send)")));
+        }
+        map.insert(k.to_owned(), id);
+    }
+    map.retain(|_, id| *id > 0);
+    Ok(map)
+}
+
 /// How the relay engine works its queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryConfig {
@@ -321,6 +377,13 @@ pub struct Config {
     pub dolibarr: Option<DolibarrConfig>,
     pub apns: Option<ApnsConfig>,
     pub sink: Option<SinkConfig>,
+    pub prestashop: Option<PrestashopConfig>,
+    /// OCPIZZA_GEOCODING_KEY: Google Geocoding API key (delivery addresses geocoded once); none = links use the text.
+    pub geocoding_key: Option<SecretString>,
+    /// OCPIZZA_GEOCODING_URL (default Google's `https://maps.googleapis.com/maps/api/geocode/json`; a stand-in in tests).
+    pub geocoding_url: String,
+    /// OCPIZZA_STAFF_SESSION_HOURS (default 12, 1–24): how long a staff sign-in lasts (one shift).
+    pub staff_session: Duration,
 }
 
 impl Config {
@@ -415,6 +478,26 @@ impl Config {
         } else {
             None
         };
+        let prestashop = if v.any_set(&["OCPIZZA_PRESTASHOP_URL", "OCPIZZA_PRESTASHOP_WS_KEY"]) {
+            let key = v.required("OCPIZZA_PRESTASHOP_WS_KEY")?;
+            if key.len() != 32 || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
+                // PrestaShop refuses any other length (WebserviceRequest::authenticate, code 18).
+                return Err(invalid("OCPIZZA_PRESTASHOP_WS_KEY", "must be the 32 letters or digits of a webservice key"));
+            }
+            Some(PrestashopConfig {
+                url: v.url("OCPIZZA_PRESTASHOP_URL")?,
+                ws_key: SecretString::new(key),
+                states: parse_prestashop_states(v.get("OCPIZZA_PRESTASHOP_STATES"))?,
+                send_email: match v.get("OCPIZZA_PRESTASHOP_SEND_EMAIL").unwrap_or("true") {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    other => return Err(invalid("OCPIZZA_PRESTASHOP_SEND_EMAIL", format!("expected true or false, got {other:?}"))),
+                },
+                timeout_secs: v.parse_or("OCPIZZA_PRESTASHOP_TIMEOUT_SECS", 30u64, "a number of seconds")?,
+            })
+        } else {
+            None
+        };
         let sink = match v.get("OCPIZZA_SINK_URL") {
             Some(_) => Some(SinkConfig {
                 url: v.url("OCPIZZA_SINK_URL")?,
@@ -494,6 +577,16 @@ impl Config {
             dolibarr,
             apns,
             sink,
+            prestashop,
+            geocoding_key: v.get("OCPIZZA_GEOCODING_KEY").map(SecretString::new),
+            geocoding_url: v.url_or("OCPIZZA_GEOCODING_URL", "https://maps.googleapis.com/maps/api/geocode/json")?,
+            staff_session: {
+                let hours = v.parse_or("OCPIZZA_STAFF_SESSION_HOURS", 12u64, "a number of hours")?;
+                if !(1..=24).contains(&hours) {
+                    return Err(invalid("OCPIZZA_STAFF_SESSION_HOURS", "must be between 1 and 24 hours (one shift)"));
+                }
+                Duration::from_secs(hours * 3600)
+            },
         })
     }
 }
@@ -773,5 +866,46 @@ mod example_file {
         assert_eq!(c.delivery.finish_window, std::time::Duration::from_millis(20));
         assert_eq!(c.reconcile.interval.as_secs(), 30);
         assert_eq!(c.retention_days, 90);
+    }
+
+    #[test]
+    fn prestashop_settings_are_checked_and_states_default_to_prestashops_own() {
+        let m = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let key = "ABCDEFGHIJKLMNOPQRSTUVWXYZ123456";
+        let c = super::Config::from_map(&m(&[
+            ("OCPIZZA_PRESTASHOP_URL", "https://shop.example/"),
+            ("OCPIZZA_PRESTASHOP_WS_KEY", key),
+            ("OCPIZZA_PRESTASHOP_STATES", "ready=15, cancelled=0"),
+        ]))
+        .unwrap();
+        let p = c.prestashop.unwrap();
+        assert_eq!(p.url, "https://shop.example");
+        assert_eq!((p.states.get("ready"), p.states.get("delivered"), p.states.get("paid")), (Some(&15), Some(&5), None));
+        assert_eq!(p.states.len(), 5);
+        assert!(p.send_email);
+        assert!(!format!("{:?}", p.ws_key).contains(key));
+        for (pairs, needle) in [
+            (vec![("OCPIZZA_PRESTASHOP_URL", "https://shop.example")], "OCPIZZA_PRESTASHOP_WS_KEY is required"),
+            (vec![("OCPIZZA_PRESTASHOP_WS_KEY", "short")], "OCPIZZA_PRESTASHOP_WS_KEY: must be the 32"),
+            (vec![("OCPIZZA_PRESTASHOP_WS_KEY", key)], "OCPIZZA_PRESTASHOP_URL is required"),
+            (
+                vec![("OCPIZZA_PRESTASHOP_URL", "https://s.example"), ("OCPIZZA_PRESTASHOP_WS_KEY", key), ("OCPIZZA_PRESTASHOP_STATES", "baking=3")],
+                "OCPIZZA_PRESTASHOP_STATES: \"baking\" is not one of",
+            ),
+        ] {
+            let e = super::Config::from_map(&m(&pairs)).unwrap_err().to_string();
+            assert!(e.contains(needle), "{e}");
+        }
+    }
+
+    #[test]
+    fn staff_session_hours_default_to_one_shift_and_are_bounded() {
+        let c = super::Config::defaults();
+        assert_eq!(c.staff_session, std::time::Duration::from_secs(12 * 3600));
+        for bad in ["0", "25", "x"] {
+            let m = [("OCPIZZA_STAFF_SESSION_HOURS".to_string(), bad.to_string())].into_iter().collect();
+            let e = super::Config::from_map(&m).unwrap_err().to_string();
+            assert!(e.starts_with("OCPIZZA_STAFF_SESSION_HOURS:"), "{e}");
+        }
     }
 }

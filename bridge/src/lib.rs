@@ -12,5 +12,7 @@ pub mod queue;
 pub mod reconcile;
 pub mod relay;
 pub mod retention;
+pub mod prestashop;
 pub mod sink;
+pub mod staff;
 pub mod telemetry;

@@ -76,7 +76,12 @@ pub async fn register(
     headers: HeaderMap,
     body: Result<Json<Registration>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let scope = authenticate(&app, &headers)?;
+    // A staff session token (issue 12) scopes the device to the staff member's restaurant and role.
+    let session = super::staff::device_session(&app, &headers).await?;
+    let scope = match &session {
+        Some(member) => TokenScope::Restaurant(member.restaurant.clone()),
+        None => authenticate(&app, &headers)?,
+    };
     let Json(reg) = body.map_err(|e| ApiError::bad_request("malformed_body", e.body_text()))?;
     check_device_token(&reg.token)?;
     if !ENVIRONMENTS.contains(&reg.environment.as_str()) {
@@ -88,6 +93,9 @@ pub async fn register(
     // Checked before any query: a non-ASCII code compared with the ascii_bin column is a database error.
     codes::check(Code::Restaurant, "restaurant", &reg.restaurant).map_err(|e| code_error("invalid_restaurant", e))?;
     allowed(&scope, &reg.restaurant)?;
+    if let Some(member) = &session {
+        super::staff::check_device_role(member, &reg.role)?;
+    }
     let restaurant: Option<(i64,)> = sqlx::query_as("SELECT id FROM restaurants WHERE code = ? AND active = TRUE")
         .bind(&reg.restaurant)
         .fetch_optional(&app.pool)

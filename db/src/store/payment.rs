@@ -10,6 +10,9 @@ use super::input::{NewPayment, parse_payment};
 use super::raw::invalid;
 use super::{ER_DUP_ENTRY, RETRIES, StoreError, db_time, errno, finish, is_retryable, now, outbox, rfc3339};
 
+/// Providers of money taken by a restaurant rather than by the payment gateway.
+pub const OFFLINE_PROVIDERS: [&str; 3] = ["cash", "card_terminal", "restaurant"];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PaymentRecorded {
     pub payment_id: i64,
@@ -67,6 +70,12 @@ async fn insert(pool: &MySqlPool, p: &NewPayment) -> Result<PaymentRecorded, Sto
     finish(tx, result).await
 }
 
+/// [`record_parsed`] inside the caller's transaction (the bridge's staff API, which stores its idempotent answer
+/// and ingests the event in the same transaction). Same rules; the order row stays locked until the caller ends.
+pub async fn record_in(tx: &mut MySqlConnection, p: &NewPayment) -> Result<PaymentRecorded, StoreError> {
+    insert_in(tx, p).await
+}
+
 async fn insert_in(tx: &mut MySqlConnection, p: &NewPayment) -> Result<PaymentRecorded, StoreError> {
     let at = now();
     // Locking the order serialises the payments of one order (and its status changes).
@@ -86,6 +95,20 @@ async fn insert_in(tx: &mut MySqlConnection, p: &NewPayment) -> Result<PaymentRe
     };
     if let Some(found) = existing(&mut *tx, p).await? {
         return Ok(found);
+    }
+    // Money collected offline (at the door, at the counter) is declared once per order, by whoever comes first: the
+    // staff API when the driver or cashier takes it, the module when PrestaShop reaches a paid state (which the
+    // bridge's `prestashop` destination may have caused). The second finds the order paid and writes nothing, so
+    // the round trip through the shop records no second payment (issue 12).
+    if p.status == "paid" && OFFLINE_PROVIDERS.contains(&p.provider.as_str()) {
+        let paid: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM payments WHERE order_id = ? AND status = 'paid' ORDER BY id LIMIT 1")
+                .bind(order_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some((payment_id,)) = paid {
+            return Ok(PaymentRecorded { payment_id, created: false });
+        }
     }
     if p.currency != currency {
         return Err(invalid(

@@ -46,6 +46,18 @@ async fn apply_in(
     to: OrderStatus,
     note: Option<&str>,
 ) -> Result<bool, StoreError> {
+    apply_in_as(tx, shop_order_id, to, note, None).await.map(|event| event.is_some())
+}
+
+/// [`apply_in`] with the author of the change: `Some` = a staff member through the bridge's staff API (history
+/// `changed_by_staff_id`, event `source: "restaurant"` and `changed_by`). Returns the outbox event id when it moved.
+async fn apply_in_as(
+    tx: &mut MySqlConnection,
+    shop_order_id: i64,
+    to: OrderStatus,
+    note: Option<&str>,
+    actor: Option<&Actor>,
+) -> Result<Option<String>, StoreError> {
     let at = now();
     let row: Option<(i64, String, String, String, String)> = sqlx::query_as(
         "SELECT o.id, CONVERT(o.reference USING utf8mb4), CONVERT(r.code USING utf8mb4), o.fulfilment, o.status FROM orders o \
@@ -71,7 +83,7 @@ async fn apply_in(
         .check_transition(to, fulfilment)
         .map_err(|e| invalid("status", e.to_string().trim_start_matches("status: ").to_owned()))?;
     if !moved {
-        return Ok(false);
+        return Ok(None);
     }
     sqlx::query("UPDATE orders SET status = ? WHERE id = ?")
         .bind(to.as_str())
@@ -79,13 +91,14 @@ async fn apply_in(
         .execute(&mut *tx)
         .await?;
     sqlx::query(
-        "INSERT INTO order_status_history (order_id, seq, from_status, to_status, note, changed_at) \
-         SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ? FROM order_status_history WHERE order_id = ?",
+        "INSERT INTO order_status_history (order_id, seq, from_status, to_status, note, changed_by_staff_id, changed_at) \
+         SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? FROM order_status_history WHERE order_id = ?",
     )
     .bind(order_id)
     .bind(from.as_str())
     .bind(to.as_str())
     .bind(note)
+    .bind(actor.map(|a| a.staff_id))
     .bind(db_time(at))
     .bind(order_id)
     .execute(&mut *tx)
@@ -100,6 +113,77 @@ async fn apply_in(
         note: note.map(str::to_owned),
         changed_at: rfc3339(at),
     };
-    outbox::append(&mut *tx, events::ORDER_STATUS_CHANGED, Some(shop_order_id), &data, at).await?;
-    Ok(true)
+    let event_id = match actor {
+        None => outbox::append(&mut *tx, events::ORDER_STATUS_CHANGED, Some(shop_order_id), &data, at).await?,
+        Some(actor) => {
+            // The same event with who made it: extra keys, which every reader of `StatusChanged` ignores.
+            let mut value = serde_json::to_value(&data).expect("event data serialises");
+            value["source"] = serde_json::json!("restaurant");
+            value["changed_by"] =
+                serde_json::json!({ "staff_id": actor.staff_id, "name": actor.name, "role": actor.role });
+            outbox::append(&mut *tx, events::ORDER_STATUS_CHANGED, Some(shop_order_id), &value, at).await?
+        }
+    };
+    Ok(Some(event_id))
+}
+
+/// A staff member changing a status from a restaurant (the bridge's staff API).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub staff_id: i64,
+    pub name: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffChange {
+    /// Moved; the `order.status_changed` outbox event was written with this id.
+    Changed { from: OrderStatus, event_id: String },
+    /// Already in that status: nothing written.
+    Unchanged,
+    /// Refused by `expected_status` or by the state machine; nothing written.
+    Conflict { current: OrderStatus, reason: String },
+}
+
+/// The staff API's status change, inside the caller's transaction (which also ingests the event): the order row
+/// is locked, then `expected` (when given) must be the current status, then the state machine decides, then the
+/// same writes as `setStatus`, with the staff member as the author.
+pub async fn set_status_by_staff_in(
+    tx: &mut MySqlConnection,
+    shop_order_id: i64,
+    to: OrderStatus,
+    note: Option<&str>,
+    expected: Option<OrderStatus>,
+    actor: &Actor,
+) -> Result<StaffChange, StoreError> {
+    let note = note.filter(|n| !n.is_empty());
+    if note.is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
+        return Err(invalid("note", format!("is longer than {MAX_NOTE_CHARS} characters")));
+    }
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT fulfilment, status FROM orders WHERE shop_order_id = ? FOR UPDATE")
+            .bind(shop_order_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((fulfilment, current)) = row else {
+        return Err(invalid("shop_order_id", format!("no order {shop_order_id} was recorded")));
+    };
+    let fulfilment: Fulfilment = fulfilment.parse().map_err(|_| invalid("fulfilment", "unknown value in the database"))?;
+    let current: OrderStatus = current.parse().map_err(|_| invalid("status", "unknown value in the database"))?;
+    if let Some(expected) = expected
+        && expected != current
+    {
+        return Ok(StaffChange::Conflict {
+            current,
+            reason: format!("expected_status: the order is {} now, not {}", current.as_str(), expected.as_str()),
+        });
+    }
+    match current.check_transition(to, fulfilment) {
+        Err(e) => Ok(StaffChange::Conflict { current, reason: e.to_string() }),
+        Ok(false) => Ok(StaffChange::Unchanged),
+        Ok(true) => match apply_in_as(tx, shop_order_id, to, note, Some(actor)).await? {
+            Some(event_id) => Ok(StaffChange::Changed { from: current, event_id }),
+            None => Ok(StaffChange::Unchanged),
+        },
+    }
 }

@@ -1,0 +1,111 @@
+<?php
+
+namespace OCPizzaModule\Tests\Glue;
+
+use OCPizzaModule\Config\Keys;
+use OCPizzaModule\Tests\GlueTestCase;
+
+/**
+ * Issue 12, no loop: the restaurant moved the order and took the cash in OCPizza_DB (what the bridge's staff API
+ * writes); the bridge's `prestashop` destination then posts the matching state through the Webservice, whose
+ * path (OrderHistory::addWs = changeIdOrderState() then add()) fires the module's actionOrderStatusPostUpdate.
+ * Through the module and the REAL extension on a real OCPizza_DB, nothing more is written: no status, no
+ * history row, no payment, no event.
+ */
+final class StaffNoLoopTest extends GlueTestCase
+{
+    /** @var \PDO */
+    private $ocp;
+    /** @var string */
+    private $ocpName = '';
+    /** @var string */
+    private $url = '';
+
+    protected function setUp(): void
+    {
+        parent::setUp();
+        self::requireExtension();
+        $bin = dirname(__DIR__, 3) . '/target/debug/ocpizza-bridge';
+        if (!is_executable($bin)) {
+            $this->markTestSkipped('needs target/debug/ocpizza-bridge (cargo build -p ocpizza-bridge)');
+        }
+        $s = \StandInDatabase::server();
+        $this->ocpName = 'ocpizza_module_noloop_' . getmypid();
+        $this->ocp = new \PDO($s['dsn'], $s['user'], $s['password'], [\PDO::ATTR_ERRMODE => \PDO::ERRMODE_EXCEPTION]);
+        $this->ocp->exec('DROP DATABASE IF EXISTS `' . $this->ocpName . '`');
+        $this->ocp->exec('CREATE DATABASE `' . $this->ocpName . '`');
+        $p = parse_url(getenv('OCPIZZA_TEST_DATABASE_SERVER') ?: 'mysql://root@127.0.0.1:3306');
+        $this->url = sprintf('mysql://%s%s@%s:%d/%s', rawurlencode($s['user']), $s['password'] !== '' ? ':' . rawurlencode($s['password']) : '', $p['host'] ?? '127.0.0.1', (int) ($p['port'] ?? 3306), $this->ocpName);
+        exec('OCPIZZA_DATABASE_URL=' . escapeshellarg($this->url) . ' ' . escapeshellarg($bin) . ' migrate 2>&1', $out, $code);
+        $this->assertSame(0, $code, implode("\n", $out));
+        $this->ocp->exec('USE `' . $this->ocpName . '`');
+        $this->ocp->exec("INSERT INTO restaurants (code, name, address_line1, postcode, city, phone) VALUES ('BELLECOUR', 'OC Pizza Bellecour', '1 place Bellecour', '69002', 'Lyon', '04 78 00 00 01')");
+        $this->ocp->exec("INSERT INTO restaurant_delivery_postcodes (postcode, restaurant_id) VALUES ('69002', LAST_INSERT_ID())");
+        $this->ocp->exec("INSERT INTO products (sku, name, kind, price_cents, vat_rate) VALUES ('PIZZA-MARGHERITA', 'Pizza Margherita', 'pizza', 1150, 10), ('DRINK-COLA-33', 'Cola 33 cl', 'drink', 250, 5.5)");
+        $this->configure([Keys::DB_URL => $this->url]);
+        \Module::resetInstances();
+        $this->module = \Module::getInstanceByName('ocpizza');
+    }
+
+    protected function tearDown(): void
+    {
+        if ($this->ocpName !== '') {
+            $this->ocp->exec('DROP DATABASE IF EXISTS `' . $this->ocpName . '`');
+        }
+    }
+
+    /** @return array<string, mixed> what a write would change */
+    private function snapshot(int $shopOrderId): array
+    {
+        $q = function (string $sql) { return $this->ocp->query($sql)->fetchAll(\PDO::FETCH_NUM); };
+
+        return [
+            'status' => $q('SELECT status FROM orders WHERE shop_order_id = ' . $shopOrderId),
+            'history' => $q('SELECT h.seq, h.to_status FROM order_status_history h JOIN orders o ON o.id = h.order_id WHERE o.shop_order_id = ' . $shopOrderId . ' ORDER BY h.seq'),
+            'payments' => $q('SELECT p.id, p.provider, p.transaction_key FROM payments p JOIN orders o ON o.id = p.order_id WHERE o.shop_order_id = ' . $shopOrderId),
+            'outbox' => $q('SELECT id, event_type FROM outbox WHERE shop_order_id = ' . $shopOrderId . ' ORDER BY id'),
+        ];
+    }
+
+    /** What the Webservice's POST order_histories does (OrderHistory::addWs without sendemail). */
+    private function webservicePost(int $orderId, int $stateId): void
+    {
+        $h = new \OrderHistory();
+        $h->id_order = $orderId;
+        $h->changeIdOrderState($stateId, $orderId);
+        $h->add();
+    }
+
+    public function testStatesPostedBackByTheBridgeWriteNothingInOcpizzaDb(): void
+    {
+        $cart = $this->makeCart([1 => 1]);
+        $this->runController('validation', ['method' => 'cash_on_delivery']);
+        $orderId = (int) \Order::getIdByCartId((int) $cart->id);
+        $this->assertSame('accepted', $this->ocp->query('SELECT status FROM orders WHERE shop_order_id = ' . $orderId)->fetchColumn());
+
+        // The restaurant, through the staff API: kitchen, driver, cash at the door, delivered.
+        $store = new \OCPizza\Store($this->url);
+        foreach (['in_preparation', 'ready', 'out_for_delivery'] as $status) {
+            $this->assertTrue($store->setStatus($orderId, $status));
+        }
+        $total = (int) $this->ocp->query('SELECT total_cents FROM orders WHERE shop_order_id = ' . $orderId)->fetchColumn();
+        $paid = $store->recordPayment(['shop_order_id' => $orderId, 'provider' => 'cash', 'transaction_key' => 'staff:3:pay-1', 'amount_cents' => $total, 'currency' => 'EUR', 'status' => 'paid', 'raw_status' => 'collected']);
+        $this->assertTrue($paid['created']);
+
+        // The bridge posts "Shipped"… (PrestaShop's own state, not in the module's map): nothing.
+        $before = $this->snapshot($orderId);
+        $this->webservicePost($orderId, (int) \Configuration::get('PS_OS_SHIPPING'));
+        $this->assertSame($before, $this->snapshot($orderId));
+        // …the module's "En livraison", which it maps to out_for_delivery, where OCPizza_DB already is: nothing.
+        $this->webservicePost($orderId, (int) \Configuration::get(Keys::OS_DELIVERING));
+        $this->assertSame($before, $this->snapshot($orderId));
+
+        // Delivered in OCPizza_DB, then "Delivered" (a paid state) comes back: no status, no second payment.
+        $this->assertTrue($store->setStatus($orderId, 'delivered'));
+        $before = $this->snapshot($orderId);
+        $this->webservicePost($orderId, (int) \Configuration::get('PS_OS_DELIVERED'));
+        $this->assertSame($before, $this->snapshot($orderId));
+        $this->assertCount(1, $before['payments']);
+        $this->assertSame('staff:3:pay-1', $before['payments'][0][2]);
+    }
+}

@@ -32,6 +32,9 @@ async fn kitchen_to_doorstep_with_cash_recorded_in_dolibarr_as_liq() {
             payment_mode: "CB".into(),
             timeout_secs: 5,
             ca_file: None,
+            timezone: chrono_tz::Europe::Paris,
+            payment_types: Default::default(),
+            bank_accounts: Default::default(),
         },
         s.db.pool.clone(),
     )

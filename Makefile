@@ -8,7 +8,7 @@ DEMO_DB   ?= ocpizza
 EXT_DEBUG := $(CURDIR)/target/debug/libocpizza.so
 BRIDGE    := $(CURDIR)/target/debug/ocpizza-bridge
 
-.PHONY: help deps db-up build test test-rust test-php demo ext module-zip bench clean-test-dbs
+.PHONY: help deps db-up build test test-rust test-php test-api demo ext module-zip bench clean-test-dbs
 
 help:
 	@echo "make demo   - set everything up and run the main job"
@@ -25,13 +25,17 @@ db-up: deps
 build: deps
 	cargo build --workspace --all-targets
 
-test: db-up build test-rust test-php
+test: db-up build test-rust test-php test-api
 
 test-rust:
 	OCPIZZA_TEST_DATABASE_SERVER=$(DB_SERVER) cargo test --workspace
 
 test-php:
 	@scripts/test-php.sh "$(EXT_DEBUG)"
+
+# bridge/openapi.yaml against a live bridge on a fresh database (schemathesis, pinned, from PyPI into target/tools).
+test-api:
+	@OCPIZZA_TEST_DATABASE_SERVER=$(DB_SERVER) scripts/schemathesis.sh "$(BRIDGE)"
 
 demo: db-up build
 	@scripts/demo.sh

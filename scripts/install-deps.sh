@@ -7,6 +7,7 @@ packages=(
   clang libclang-dev                                                                     # bindgen (ext-php-rs build)
   mariadb-server mariadb-client                                                          # OCPizza_DB
   phpunit                                                                                # PHP tests (9.6)
+  python3 python3-venv                                                                   # schemathesis (make test-api), pip-installed into target/tools
   pkg-config ca-certificates curl zip procps
 )
 

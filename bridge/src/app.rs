@@ -129,6 +129,16 @@ pub async fn spawn_app(
     if secrets.is_empty() {
         return Err(AppError::NoSecret);
     }
+    // Accepted as the reference libraries accept it, but outside the spec's advice for a new secret.
+    for (i, s) in secrets.iter().enumerate() {
+        if !s.follows_advice() {
+            tracing::warn!(
+                secret = i + 1,
+                bytes = s.len(),
+                "OCPIZZA_WEBHOOK_SECRETS: this secret's key is outside the advised 24 to 64 random bytes; generate a new one at the next rotation"
+            );
+        }
+    }
     ops::prometheus();
     let engine = Engine::new(pool.clone(), destinations.clone(), config.delivery.clone());
     let notify = engine.notifier();

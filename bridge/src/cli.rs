@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use ocpizza_core::codes::{self, Code};
 use ocpizza_core::webhooks::{self, Secret};
 
 use crate::config::{Config, SecretString};
@@ -111,15 +112,23 @@ fn read_stdin() -> Result<Vec<u8>, String> {
 fn webhook(cmd: &WebhookCommand) -> ExitCode {
     let result = match cmd {
         WebhookCommand::Sign { secret, id, timestamp } => (|| -> Result<(), String> {
-            let secret = Secret::parse(secret).map_err(|e| e.to_string())?;
+            let secret = Secret::parse(secret).map_err(|e| format!("--secret: {e}"))?;
+            codes::check(Code::WebhookId, "--id", id).map_err(|e| e.to_string())?;
             let body = read_stdin()?;
             let sig = webhooks::try_sign(&secret, id, *timestamp, &body).map_err(|e| e.to_string())?;
             println!("{sig}");
             Ok(())
         })(),
         WebhookCommand::Verify { secret, id, timestamp, signature, now, tolerance } => (|| -> Result<(), String> {
-            let secrets =
-                secret.iter().map(|s| Secret::parse(s).map_err(|e| e.to_string())).collect::<Result<Vec<_>, _>>()?;
+            let secrets = secret
+                .iter()
+                .map(|s| Secret::parse(s).map_err(|e| format!("--secret: {e}")))
+                .collect::<Result<Vec<_>, _>>()?;
+            // An absent id is judged by verify (a receiver's "missing header"); a present one must be a valid id,
+            // and the reason is said.
+            if !id.is_empty() {
+                codes::check(Code::WebhookId, "--id", id).map_err(|e| e.to_string())?;
+            }
             let body = read_stdin()?;
             let now = now.unwrap_or_else(|| chrono::Utc::now().timestamp());
             webhooks::verify(&secrets, id, timestamp, signature, &body, now, *tolerance).map_err(|e| e.to_string())?;

@@ -57,6 +57,10 @@ pub fn parse_body(body: &[u8]) -> Result<(Envelope, Event), BodyError> {
     }
     let event = Event::from_envelope(&env)
         .map_err(|e| BodyError::InvalidData { event_type: env.event_type.clone(), reason: e.to_string() })?;
+    // Codes (restaurant, reference, SKUs, …) end up in ascii_bin columns and lookups: refused here, naming the
+    // field, rather than as a database error at ingest or at every delivery attempt.
+    ocpizza_core::codes::check_event(&event)
+        .map_err(|e| BodyError::InvalidData { event_type: env.event_type.clone(), reason: e.to_string() })?;
     Ok((env, event))
 }
 

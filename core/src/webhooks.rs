@@ -21,16 +21,22 @@ pub const HEADER_SIGNATURE: &str = "webhook-signature";
 pub const DEFAULT_TOLERANCE_SECS: i64 = 300;
 /// Prefix of the textual secret form.
 pub const SECRET_PREFIX: &str = "whsec_";
-/// Bounds of the decoded secret, as the spec recommends (24–64 random bytes).
+/// What the spec advises for a secret we generate or tell an operator to generate: 24 to 64 random bytes.
+/// Not a condition of [`Secret::parse`]: the reference libraries accept any non-empty key (their own tests use
+/// 23- and 25-byte keys), and a peer configured with one must be able to talk to us.
 pub const SECRET_MIN_BYTES: usize = 24;
 pub const SECRET_MAX_BYTES: usize = 64;
 /// Upper bound on `webhook-id` (the relay stores it in an indexed column; real ids are ~30 characters).
 pub const MAX_MSG_ID_LEN: usize = 255;
 
-/// Standard alphabet, padding optional: the Python reference library tolerates secrets without `=`.
+/// The secret's base64 as the reference libraries read it: standard alphabet; `=` padding complete, partial or
+/// absent (the Python library appends `==` before decoding); the unused low bits of the last character need not
+/// be zero (Python's decoder ignores them: `…LaLaS` and `…LaLaSwBr` have such bits).
 const SECRET_B64: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
 );
 
 /// A webhook signing secret (decoded key bytes). Its `Debug` output never shows the key.
@@ -38,10 +44,13 @@ const SECRET_B64: GeneralPurpose = GeneralPurpose::new(
 pub struct Secret(Vec<u8>);
 
 impl Secret {
-    /// Parses `whsec_<base64>` (the prefix may be omitted, `=` padding may be missing).
+    /// Parses `whsec_<base64>` as the Standard Webhooks reference libraries do (the prefix may be omitted, `=`
+    /// padding may be missing or partial). Refused, as they refuse it: an empty key, a character outside the
+    /// base64 alphabet (the Python library silently drops those; the JavaScript, Go and Rust ones refuse them, and
+    /// so do we: a stray character is a paste error, not a key), a length no base64 text can have.
     pub fn parse(s: &str) -> Result<Secret, WebhookError> {
         let b64 = s.strip_prefix(SECRET_PREFIX).unwrap_or(s);
-        if b64.is_empty() {
+        if b64.trim_end_matches('=').is_empty() {
             return Err(WebhookError::InvalidSecret("secret is empty".into()));
         }
         let key = SECRET_B64.decode(b64).map_err(|_| {
@@ -50,15 +59,27 @@ impl Secret {
         Secret::from_bytes(&key)
     }
 
-    /// A secret from raw key bytes (24 to 64 bytes).
+    /// A secret from raw key bytes (any non-empty key, as HMAC and the reference libraries take it).
     pub fn from_bytes(key: &[u8]) -> Result<Secret, WebhookError> {
-        if !(SECRET_MIN_BYTES..=SECRET_MAX_BYTES).contains(&key.len()) {
-            return Err(WebhookError::InvalidSecret(format!(
-                "secret decodes to {} bytes, expected {SECRET_MIN_BYTES} to {SECRET_MAX_BYTES}",
-                key.len()
-            )));
+        if key.is_empty() {
+            return Err(WebhookError::InvalidSecret("secret is empty".into()));
         }
         Ok(Secret(key.to_vec()))
+    }
+
+    /// Length of the key in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Never true (a secret is not empty); for API symmetry with [`Secret::len`].
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether the key follows the spec's advice for generated secrets (24 to 64 bytes); callers may warn.
+    pub fn follows_advice(&self) -> bool {
+        (SECRET_MIN_BYTES..=SECRET_MAX_BYTES).contains(&self.0.len())
     }
 
     fn mac(&self, msg_id: &str, timestamp: &str, body: &[u8]) -> [u8; 32] {

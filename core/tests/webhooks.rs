@@ -54,6 +54,39 @@ fn secret_forms() {
     );
 }
 
+/// The reference libraries' own secret cases. The Python library (`standardwebhooks/webhooks.py`, `Webhook.__init__`)
+/// strips `whsec_` and decodes `secret + "=="`, so it takes unpadded secrets, whatever the unused bits of the last
+/// character; its `test_signature_verification_with_unpadded_secret` uses `…LaLaS` (23-byte key, "needs one
+/// padding") and `…LaLaSwBr` (25 bytes, "needs two"); `test_signature_verification_with_and_without_prefix` the
+/// official secret without its prefix. The expected signatures below are the official message signed with
+/// those keys as the Python library decodes them (computed with Python's `base64.b64decode(s + "==")` and
+/// `hmac`; the same values appear in independent implementations' test suites).
+#[test]
+fn secrets_as_the_reference_libraries_read_them() {
+    let cases = [
+        ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS", 23, "v1,LVOXivKoo4FWasi/IaHvzhE/u+7/cu2AME+zS/nXqzk="),
+        ("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS", 23, "v1,LVOXivKoo4FWasi/IaHvzhE/u+7/cu2AME+zS/nXqzk="),
+        ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS=", 23, "v1,LVOXivKoo4FWasi/IaHvzhE/u+7/cu2AME+zS/nXqzk="),
+        ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwBr", 25, "v1,yK2tMbA6BHPrMEJ1lLv7UlJJbgFoqGenJkiajZ29evg="),
+        ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwBr=", 25, "v1,yK2tMbA6BHPrMEJ1lLv7UlJJbgFoqGenJkiajZ29evg="),
+        ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwBr==", 25, "v1,yK2tMbA6BHPrMEJ1lLv7UlJJbgFoqGenJkiajZ29evg="),
+        (SECRET, 24, SIG),
+        ("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 24, SIG),
+    ];
+    for (text, len, expected) in cases {
+        let s = Secret::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(s.len(), len, "{text}");
+        // Signing and verifying alike (the shop signs, the bridge verifies).
+        assert_eq!(sign(&s, MSG_ID, TS, BODY), expected, "{text}");
+        assert_eq!(check(&[s.clone()], expected, TS), Ok(()), "{text}");
+        assert_eq!(s.follows_advice(), len >= 24, "{text}");
+    }
+    // Any non-empty key, as the libraries take it (HMAC accepts any length): short and long ones too.
+    assert_eq!(Secret::parse("whsec_c2hvcnQ=").unwrap().len(), 5);
+    assert_eq!(Secret::parse(&format!("whsec_{}", "A".repeat(100))).unwrap().len(), 75);
+    assert!(!Secret::parse("whsec_c2hvcnQ=").unwrap().follows_advice());
+}
+
 #[test]
 fn bad_secrets_are_named_and_not_echoed() {
     for bad in [
@@ -61,8 +94,14 @@ fn bad_secrets_are_named_and_not_echoed() {
         "whsec_",
         "whsec_not base64!",
         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS*",
-        "whsec_c2hvcnQ=",
-        &format!("whsec_{}", "A".repeat(100)),
+        "whsec_==",
+        "=",
+        // 33 characters: one more than a multiple of 4, which no base64 text has (Python: "number of data
+        // characters (33) cannot be 1 more than a multiple of 4").
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwB",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw====",
+        "whsec_MfKQ9r8G=KYqrTwjUPD8ILPZIo2LaLaSw",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw ",
     ] {
         match Secret::parse(bad) {
             Err(WebhookError::InvalidSecret(msg)) => {

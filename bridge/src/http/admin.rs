@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
@@ -11,6 +11,13 @@ use serde::Deserialize;
 use super::error::{ApiError, bearer, token_eq};
 use crate::app::AppState;
 use crate::queue::{self, ReplayOne};
+use ocpizza_core::codes::{self, Code};
+
+/// A destination name is checked before any query: compared with the ascii_bin column, a non-ASCII value would be
+/// a database error (and over-long values are no destination).
+fn check_destination(d: &str) -> Result<(), ApiError> {
+    codes::check(Code::Destination, "destination", d).map_err(|e| ApiError::bad_request("invalid_destination", e.to_string()))
+}
 
 fn authorize(app: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let given = bearer(headers)?;
@@ -41,6 +48,9 @@ pub async fn list(
         && !queue::STATUSES.contains(&s.as_str()) {
             return Err(ApiError::bad_request("invalid_status", "status: expected pending, inflight, done or dead"));
         }
+    if let Some(d) = &q.destination {
+        check_destination(d)?;
+    }
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request("invalid_limit", "limit: expected 1 to 1000"));
@@ -54,11 +64,13 @@ pub async fn list(
 pub async fn replay_one(
     State(app): State<Arc<AppState>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     authorize(&app, &headers)?;
-    let id: i64 =
-        id.parse().map_err(|_| ApiError::bad_request("invalid_id", "id: expected a delivery id (integer)"))?;
+    let id: i64 = id
+        .ok()
+        .and_then(|Path(id)| id.parse().ok())
+        .ok_or_else(|| ApiError::bad_request("invalid_id", "id: expected a delivery id (integer)"))?;
     match queue::replay_one(&app.pool, id).await.map_err(ApiError::database)? {
         ReplayOne::Replayed => {
             tracing::info!(delivery_id = id, "delivery replayed by an admin");
@@ -89,6 +101,7 @@ pub async fn replay_all(
     let Some(destination) = q.destination.filter(|d| !d.is_empty()) else {
         return Err(ApiError::bad_request("missing_destination", "destination: required (e.g. ?destination=dolibarr)"));
     };
+    check_destination(&destination)?;
     let n = queue::replay_dead(&app.pool, &destination).await.map_err(ApiError::database)?;
     tracing::info!(destination = %destination, replayed = n, "dead deliveries replayed by an admin");
     app.notify.notify_one();

@@ -36,27 +36,46 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
+/// Which dependency is not ready, in fixed words: the body is public (load balancers, anyone who can reach the
+/// port), so the error text (server address, user name, SQL state) goes to the log only.
 pub async fn readyz(State(app): State<Arc<AppState>>) -> Response {
     let db = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&app.pool).await;
     let (db_ok, db_detail) = match db {
-        Ok(_) => (true, "reachable".to_owned()),
-        Err(e) => (false, format!("unreachable: {e}")),
+        Ok(_) => (true, "reachable"),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: the database is unreachable");
+            (false, "unreachable")
+        }
     };
     let (mig_ok, mig_detail) = if db_ok {
         match ocpizza_db::migrate::state(&app.pool).await {
-            Ok(SchemaState::Current) => (true, "current".to_owned()),
-            Ok(SchemaState::Behind { pending }) => (false, format!("behind: pending {pending:?}")),
-            Ok(SchemaState::Ahead { unknown }) => (false, format!("ahead: unknown {unknown:?}")),
-            Err(e) => (false, format!("unknown: {e}")),
+            Ok(SchemaState::Current) => (true, "current"),
+            Ok(SchemaState::Behind { pending }) => {
+                tracing::warn!(?pending, "readiness: migrations pending (run `ocpizza-bridge migrate`)");
+                (false, "behind")
+            }
+            Ok(SchemaState::Ahead { unknown }) => {
+                tracing::warn!(?unknown, "readiness: the database has migrations this binary does not know");
+                (false, "ahead")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "readiness: the migration state could not be read");
+                (false, "unknown")
+            }
         }
     } else {
-        (false, "not checked".to_owned())
+        (false, "not_checked")
     };
     let destinations: serde_json::Map<String, serde_json::Value> =
         app.destination_status.iter().map(|(n, s)| (n.to_string(), serde_json::Value::from(*s))).collect();
     let ready = db_ok && mig_ok;
+    let down: Vec<&str> = [("database", db_ok), ("migrations", mig_ok)]
+        .into_iter()
+        .filter_map(|(name, ok)| (!ok).then_some(name))
+        .collect();
     let body = serde_json::json!({
         "status": if ready { "ready" } else { "not_ready" },
+        "down": down,
         "database": db_detail,
         "migrations": mig_detail,
         "destinations": destinations,

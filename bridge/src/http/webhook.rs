@@ -80,6 +80,11 @@ async fn handle(
     let id = header(headers, webhooks::HEADER_ID).map_err(|e| verify_error(&e))?;
     let ts = header(headers, webhooks::HEADER_TIMESTAMP).map_err(|e| verify_error(&e))?;
     let sig = header(headers, webhooks::HEADER_SIGNATURE).map_err(|e| verify_error(&e))?;
+    // A present but malformed webhook-id is refused with the reason (verify would only say "invalid header").
+    if !id.is_empty() {
+        ocpizza_core::codes::check(ocpizza_core::codes::Code::WebhookId, webhooks::HEADER_ID, id)
+            .map_err(|e| ApiError::bad_request("invalid_header", e.to_string()))?;
+    }
     let now = chrono::Utc::now().timestamp();
     webhooks::verify(&app.secrets, id, ts, sig, &body, now, app.config.webhook_tolerance_secs)
         .map_err(|e| verify_error(&e))?;

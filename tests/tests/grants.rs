@@ -109,6 +109,9 @@ async fn the_documented_roles_are_enough_for_the_extension_and_the_bridge() {
     let payment = json!({"shop_order_id": 7001, "transaction_key": "grants-k1", "amount_cents": 1640,
                          "currency": "EUR", "status": "paid", "raw_status": "CAPTURED"});
     assert!(store::record_payment(&shop_pool, &payment).await.unwrap().created);
+    let refund = json!({"shop_order_id": 7001, "transaction_key": "grants-r1", "amount_cents": 250,
+                        "currency": "EUR", "reason": "livraison offerte", "source": "shop"});
+    assert!(store::record_refund(&shop_pool, &refund).await.unwrap().created);
     assert!(store::set_status(&shop_pool, 7001, "accepted", Some("ok")).await.unwrap());
     // A bridge that is down: the attempt is recorded on the outbox rows (UPDATE granted), nothing lost.
     let report = store::publish_outbox(&shop_pool, "http://127.0.0.1:1", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 10)

@@ -1,6 +1,7 @@
 -- OCPizza_DB, refunds (issue 13): money given back on a paid payment, one row per refund, with its order.refunded
--- outbox event written in the same transaction. Money in integer cents. That the refunds of an order never exceed
--- what was paid is checked by the store under the order's row lock (a sum over rows is not a CHECK).
+-- outbox event written in the same transaction; outbox and inbox accept the new event type. Money in integer cents.
+-- That the refunds of an order never exceed what was paid is checked by the store under the order's row lock (a sum
+-- over rows is not a CHECK).
 -- Portable MariaDB 10.11 / MySQL 8.0.19+: DROP CONSTRAINT is accepted by both (not MariaDB's DROP CONSTRAINT IF
 -- EXISTS nor MySQL's DROP CHECK).
 
@@ -32,3 +33,9 @@ CREATE TABLE refunds (
 ALTER TABLE outbox DROP CONSTRAINT ck_outbox_event_type;
 
 ALTER TABLE outbox ADD CONSTRAINT ck_outbox_event_type CHECK (event_type IN ('order.created', 'order.paid', 'order.payment_failed', 'order.status_changed', 'stock.shortage', 'order.refunded'));
+
+-- The bridge's inbox stores every event it accepts: it takes order.refunded too (stored even while no destination
+-- relays it, so that none is lost).
+ALTER TABLE inbox DROP CONSTRAINT ck_inbox_event_type;
+
+ALTER TABLE inbox ADD CONSTRAINT ck_inbox_event_type CHECK (event_type IN ('order.created', 'order.paid', 'order.payment_failed', 'order.status_changed', 'stock.shortage', 'order.refunded'));

@@ -172,7 +172,12 @@ async fn the_documented_roles_are_enough_for_the_extension_and_the_bridge() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(pending, 0, "the bridge reconciled the outbox under its role");
+    let stuck: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT event_type, last_error FROM outbox WHERE published_at IS NULL")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(pending, 0, "the bridge reconciled the outbox under its role: {stuck:?}");
     let deliveries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries").fetch_one(&db.pool).await.unwrap();
     assert!(deliveries > 0);
 

@@ -163,6 +163,24 @@ class Store
     public function recordPayment(array $payment): array {}
 
     /**
+     * Records a refund of a paid payment, idempotent on the refund's own transaction key, in one transaction with an
+     * order.refunded outbox event. The refunds of an order together never exceed what was paid.
+     *
+     * @param array{shop_order_id: int, transaction_key: string, amount_cents: int, currency: string,
+     *     payment_transaction_key?: string, reason?: string, source?: 'shop'|'gateway'|'restaurant'|'support',
+     *     requested_by?: string, transaction_id?: string, transaction_uuid?: string, occurred_at?: string} $refund
+     *     transaction_key: the gateway's refund transaction or the shop's refund id (idempotency_key is read as an
+     *     alias, transaction_date for occurred_at); payment_transaction_key: the refunded payment's key, absent = the
+     *     order's first paid payment; source defaults to "shop"; reason ≤ 255 and requested_by ≤ 120 characters
+     * @return array{refund_id: int, created: bool} created => false: this key was already recorded, nothing written
+     * @throws ValidationException "amount_cents" (more than is left to refund, or not positive),
+     *     "payment_transaction_key" (no such payment, or not paid), "transaction_key" (already recorded for another
+     *     order or payment), "currency" (not the payment's), "shop_order_id" (no such order)
+     * @throws DbException
+     */
+    public function recordRefund(array $refund): array {}
+
+    /**
      * Moves an order along the state machine; appends history and an order.status_changed event.
      *
      * @return bool true when it moved, false when the order already had that status (nothing written)

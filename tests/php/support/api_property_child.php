@@ -45,6 +45,18 @@ try {
 } catch (OCPizza\DbException $e) {
     // ApiPropertyTest's check of this harness runs it with the database down: the calls below must report it.
 }
+// Paid orders, so that recordRefund reaches its success path (and, as refunds add up, its amount_cents refusal).
+$paidOrders = [];
+for ($i = 0; $i < 3; $i++) {
+    $o = Orders::delivery(Orders::newId());
+    try {
+        $store->recordOrder($o);
+        $store->recordPayment(Orders::payment($o['shop_order_id']));
+        $paidOrders[] = $o['shop_order_id'];
+    } catch (OCPizza\DbException $e) {
+        $paidOrders[] = $o['shop_order_id'];
+    }
+}
 
 $bridgeUrls = ["http://127.0.0.1:$closedPort", "https://127.0.0.1:$closedPort/base/", "http://u:pw@127.0.0.1:$closedPort",
     'ftp://127.0.0.1/', "http://127.0.0.1:$closedPort/?q=1", 'http:///nohost', "http://127.0.0.1:$closedPort#f"];
@@ -126,6 +138,19 @@ $api = [
             return $g->chance(0.85) ? $g->mutate($p) : $p;
         }],
     ], fn (...$a) => $store->recordPayment(...$a)],
+    'Store::recordRefund' => [[
+        ['refund', 'array', function () use ($g, &$orders, $paidOrders) {
+            $id = $g->chance(0.8) ? $g->pick($paidOrders) : $g->pick($orders);
+            $r = ['shop_order_id' => $id, 'transaction_key' => 'prop-refund:' . $g->int(0, PHP_INT_MAX),
+                'amount_cents' => $g->int(1, 60), 'currency' => 'EUR', 'reason' => $g->pick(['pizza froide', 'Rückerstattung', null]),
+                'source' => $g->pick(['shop', 'gateway']), 'requested_by' => 'prop'];
+            if ($g->chance(0.3)) {
+                $r['payment_transaction_key'] = "sogecommerce:12345678:{$id}:1";
+            }
+
+            return $g->chance(0.6) ? $g->mutate($r) : $r;
+        }],
+    ], fn (...$a) => $store->recordRefund(...$a)],
     'Store::setStatus' => [[
         ['shopOrderId', 'int', function () use ($g, &$orders) {
             return $g->chance(0.7) ? (int) $g->pick($orders) : $g->pick([0, -1, PHP_INT_MAX, PHP_INT_MIN, $g->int(PHP_INT_MIN, PHP_INT_MAX)]);
@@ -156,6 +181,7 @@ $documented = [
     'Store::__construct' => ['OCPizza\ValidationException'],
     'Store::recordOrder' => ['OCPizza\ValidationException'],
     'Store::recordPayment' => ['OCPizza\ValidationException'],
+    'Store::recordRefund' => ['OCPizza\ValidationException'],
     'Store::setStatus' => ['OCPizza\ValidationException'],
     'Store::availableProducts' => ['OCPizza\ValidationException'],
     'Store::restaurants' => [],
@@ -173,6 +199,7 @@ $returns = [
     'Store::__construct' => fn ($r) => $r instanceof Store,
     'Store::recordOrder' => fn ($r) => is_array($r) && array_keys($r) === ['order_id', 'created'] && is_int($r['order_id']) && is_bool($r['created']),
     'Store::recordPayment' => fn ($r) => is_array($r) && array_keys($r) === ['payment_id', 'created'] && is_int($r['payment_id']) && is_bool($r['created']),
+    'Store::recordRefund' => fn ($r) => is_array($r) && array_keys($r) === ['refund_id', 'created'] && is_int($r['refund_id']) && is_bool($r['created']),
     'Store::setStatus' => 'is_bool',
     'Store::availableProducts' => fn ($r) => is_array($r) && array_is_list($r) && array_filter($r, 'is_string') === $r,
     'Store::restaurants' => fn ($r) => is_array($r) && array_is_list($r) && $r !== [],

@@ -8,5 +8,6 @@ pub mod events;
 pub mod status;
 pub mod money;
 pub mod notification;
+pub mod rest_notification;
 pub mod sogecommerce;
 pub mod webhooks;

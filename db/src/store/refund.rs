@@ -60,6 +60,13 @@ fn text(o: &Obj, name: &str, max: usize) -> Result<Option<String>, StoreError> {
 /// `SogeCommerce::parseNotification()`'s result, as `recordPayment` does); `source` defaults to `shop`.
 pub fn parse_refund(input: &Value) -> Result<NewRefund, StoreError> {
     let o = Obj::top(input)?;
+    // A notification's result passed as is: only a refund that went through is one (a `refund_failed` CREDIT gave
+    // nothing back, a `paid` DEBIT is a payment).
+    if let Some(outcome) = o.opt_str("outcome", 32)?
+        && outcome != "refunded"
+    {
+        return Err(invalid("outcome", format!("is {outcome:?}, only a \"refunded\" notification is a refund")));
+    }
     let shop_order_id = o.req_int("shop_order_id")?;
     if shop_order_id <= 0 {
         return Err(invalid("shop_order_id", "must be a positive integer"));
@@ -288,6 +295,9 @@ mod tests {
                              "transaction_date": "2026-11-29T20:00:00+01:00", "source": "gateway"});
         let r = parse_refund(&aliased).unwrap();
         assert_eq!(r.transaction_key, "k");
+        let mut refunded = aliased.clone();
+        refunded["outcome"] = json!("refunded");
+        assert!(parse_refund(&refunded).is_ok());
         assert_eq!(r.occurred_at.unwrap().to_rfc3339(), "2026-11-29T19:00:00+00:00");
     }
 
@@ -307,6 +317,8 @@ mod tests {
             ("source", json!("customer"), "source"),
             ("requested_by", json!(["x"]), "requested_by"),
             ("occurred_at", json!("yesterday"), "occurred_at"),
+            ("outcome", json!("refund_failed"), "outcome"),
+            ("outcome", json!("paid"), "outcome"),
         ];
         for (name, value, expected) in cases {
             let mut input = good();

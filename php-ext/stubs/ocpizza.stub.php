@@ -82,17 +82,47 @@ class SogeCommerce
      * @param string $mode 'TEST' or 'PRODUCTION'
      * @return array{order_id: string, transaction_id: string, transaction_uuid: ?string,
      *     transaction_date: string, amount_cents: int, currency_numeric: int, currency: string,
-     *     raw_status: string, outcome: 'paid'|'pending'|'to_validate'|'cancelled'|'failed',
+     *     raw_status: string,
+     *     outcome: 'paid'|'pending'|'to_validate'|'cancelled'|'failed'|'refunded'|'refund_pending'|'refund_failed',
      *     operation_type: ?string, trigger: ?string, sequence_number: int, idempotency_key: string,
      *     mode: 'TEST'|'PRODUCTION', site_id: string}
      *     transaction_date is UTC ISO 8601 ("2026-11-29T18:30:05Z"); amount_cents in minor units; unknown
      *     statuses give outcome "failed"; idempotency_key is stable when the gateway re-sends the same event.
+     *     A CREDIT (a refund, e.g. made in the gateway's back office) gives refunded / refund_pending /
+     *     refund_failed, never paid: pass a "refunded" one to Store::recordRefund(), not recordPayment().
      * @throws SignatureException missing, malformed or wrong signature
      * @throws ValidationException mode mismatch (field "vads_ctx_mode"), a missing, malformed or non-UTF-8 field
      *     (field = its name; an array or object value too), an unknown or non-UTF-8 $mode ("mode") or $algorithm
      *     ("algorithm")
      */
     public static function parseNotification(array $post, string $key, string $mode, string $algorithm = 'HMAC-SHA-256'): array {}
+
+    /**
+     * Verifies a REST notification (kr-hash-algorithm "sha256_hmac", kr-hash over the exact posted kr-answer bytes,
+     * `\/` tolerated), then validates the kr-answer JSON (kr-answer-type "V4/Payment") and normalises its first
+     * transaction into parseNotification()'s shape. Only the kr-* entries of $post are read.
+     *
+     * @param array<string, string> $post the POSTed fields ($_POST): kr-hash, kr-hash-algorithm, kr-hash-key,
+     *     kr-answer-type, kr-answer
+     * @param string $restPassword the mode's REST API password: verifies kr-hash-key "password" (the IPN)
+     * @param string $hmacKey the mode's REST HMAC-SHA-256 key: verifies kr-hash-key "sha256_hmac" (the browser
+     *     return); '' refuses such messages (an IPN endpoint should pass '')
+     * @param string $mode 'TEST' or 'PRODUCTION', must equal kr-answer.orderDetails.mode
+     * @return array{order_id: string, transaction_id: ?string, transaction_uuid: string, transaction_date: ?string,
+     *     amount_cents: int, currency_numeric: int, currency: string, raw_status: string, outcome: string,
+     *     operation_type: 'DEBIT'|'CREDIT'|'VERIFICATION', trigger: null, sequence_number: int,
+     *     idempotency_key: string, mode: 'TEST'|'PRODUCTION', site_id: string, order_status: string,
+     *     order_cycle: ?string, answer_type: string, hash_key: 'password'|'sha256_hmac'}
+     *     the keys of parseNotification() with the same meanings (outcome from detailedStatus and operationType,
+     *     transaction_id = legacyTransId, transaction_date = creationDate in UTC), the same idempotency_key as the
+     *     form notification of the same transaction event, then orderStatus, orderCycle, the answer type and which
+     *     key verified it
+     * @throws SignatureException missing, malformed or wrong kr-hash, or no key given for its kr-hash-key
+     * @throws ValidationException kr-hash-algorithm, kr-hash-key, kr-answer-type, kr-answer (not JSON) or a field of
+     *     the answer named by its path (e.g. "kr-answer.transactions[0].amount", "kr-answer.orderDetails.mode" on a
+     *     mode mismatch); an array value of a kr-* field (field = its name); an unknown $mode ("mode")
+     */
+    public static function parseRestNotification(array $post, string $restPassword, string $hmacKey, string $mode): array {}
 }
 
 /** Standard Webhooks (https://www.standardwebhooks.com/) signing. */

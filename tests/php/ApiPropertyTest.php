@@ -22,7 +22,7 @@ use PHPUnit\Framework\TestCase;
 final class ApiPropertyTest extends TestCase
 {
     private const SEED = 14;
-    private const CASES = 1400;
+    private const CASES = 1500;
 
     /** Runs the child on $dbUrl: [exit status, stdout lines, stderr, summary or null]. */
     private static function runChild(string $dbUrl, int $seed, int $cases): array
@@ -58,7 +58,7 @@ final class ApiPropertyTest extends TestCase
 
         // The generator reaches every method, with the success path and the refusal path where both exist.
         $stats = $summary['stats'];
-        $this->assertCount(14, $stats, 'every public method and the constructor');
+        $this->assertCount(15, $stats, 'every public method and the constructor');
         foreach ($stats as $method => $outcomes) {
             if ($method !== 'Store::restaurants') {
                 $this->assertArrayHasKey('TypeError', $outcomes, $method);
@@ -69,6 +69,7 @@ final class ApiPropertyTest extends TestCase
             $this->assertArrayHasKey('ok', $outcomes, $method);
         }
         $this->assertArrayHasKey('OCPizza\SignatureException', $stats['SogeCommerce::parseNotification']);
+        $this->assertArrayHasKey('OCPizza\SignatureException', $stats['SogeCommerce::parseRestNotification']);
     }
 
     /**

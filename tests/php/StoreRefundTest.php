@@ -79,6 +79,28 @@ final class StoreRefundTest extends StoreTestCase
         $this->assertRefused('shop_order_id', fn () => self::$store->recordRefund(self::refund(Orders::newId(), 'php-rf:none', 100)));
     }
 
+    /** What the module will do with a refund made in the gateway's back office: the notification's result as is. */
+    public function testARefundNotificationFeedsRecordRefund(): void
+    {
+        require_once __DIR__ . '/SogeCommerceRestTest.php';
+        $id = self::paidOrder();
+        $a = SogeCommerceRestTest::answer();
+        $a['transactions'][0]['operationType'] = 'CREDIT';
+        $a['transactions'][0]['amount'] = 640;
+        $n = OCPizza\SogeCommerce::parseRestNotification(SogeCommerceRestTest::post(json_encode($a)),
+            'testpassword_SbEbeOueaMDyg8Rtei1bSaiB5lms9V0ZDjzldGXGAnIwH', '', 'TEST');
+        $this->assertSame('refunded', $n['outcome']);
+        $r = self::$store->recordRefund($n + ['shop_order_id' => $id, 'source' => 'gateway']);
+        $this->assertTrue($r['created']);
+        $this->assertSame([640, 'gateway', $n['idempotency_key']], array_values(self::rows(
+            'SELECT amount_cents, source, transaction_key FROM refunds WHERE id = ?', [$r['refund_id']])[0]));
+        $this->assertFalse(self::$store->recordRefund($n + ['shop_order_id' => $id, 'source' => 'gateway'])['created']);
+        // A refund that failed at the gateway is not one.
+        $failed = ['outcome' => 'refund_failed'] + $n;
+        $failed['idempotency_key'] .= '-x';
+        $this->assertRefused('outcome', fn () => self::$store->recordRefund($failed + ['shop_order_id' => $id]));
+    }
+
     public function testAKeyOfAnotherOrderAndBadFieldsAreRefusedByName(): void
     {
         $a = self::paidOrder();

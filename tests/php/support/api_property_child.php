@@ -36,6 +36,24 @@ function ipn(string $key, array $fields = []): array
     return $f;
 }
 
+/** A REST IPN of a paid card payment, kr-hash by $password over the JSON of $answer (or over $raw as is). */
+function restAnswer(): array
+{
+    return ['shopId' => '12345678', 'orderCycle' => 'CLOSED', 'orderStatus' => 'PAID',
+        'orderDetails' => ['orderTotalAmount' => 1640, 'orderCurrency' => 'EUR', 'mode' => 'TEST', 'orderId' => 'XKBKNABJK'],
+        'transactions' => [['uuid' => 'a1b2c3d4e5f60718293a4b5c6d7e8f90', 'amount' => 1640, 'currency' => 'EUR',
+            'detailedStatus' => 'CAPTURED', 'operationType' => 'DEBIT', 'creationDate' => '2026-11-29T18:30:05+00:00',
+            'transactionDetails' => ['sequenceNumber' => 1, 'cardDetails' => ['legacyTransId' => '000042']]]]];
+}
+
+function restPost(string $raw, string $password): array
+{
+    return ['kr-hash' => hash_hmac('sha256', $raw, $password), 'kr-hash-algorithm' => 'sha256_hmac',
+        'kr-hash-key' => 'password', 'kr-answer-type' => 'V4/Payment', 'kr-answer' => $raw];
+}
+
+$restPassword = 'testpassword_prop0123456789';
+
 // Orders recorded during the run, for payments and statuses that reach the order rows.
 $orders = [];
 $o = Orders::delivery(Orders::newId());
@@ -103,6 +121,22 @@ $api = [
         ['mode', 'string', fn () => $g->chance(0.7) ? $g->pick(['TEST', 'PRODUCTION']) : $g->string()],
         ['algorithm', 'string', fn () => $g->chance(0.7) ? 'HMAC-SHA-256' : $g->string(), true],
     ], fn (...$a) => SogeCommerce::parseNotification(...$a)],
+    'SogeCommerce::parseRestNotification' => [[
+        // A mutated answer hashed again (its checks are reached), or a mutated post (the hash checks are).
+        ['post', 'array', function () use ($g, $restPassword) {
+            if ($g->chance(0.6)) {
+                $a = $g->chance(0.85) ? $g->mutate(restAnswer()) : restAnswer();
+                $raw = json_encode($a, JSON_INVALID_UTF8_SUBSTITUTE | JSON_PARTIAL_OUTPUT_ON_ERROR);
+
+                return restPost($raw === false ? $g->string() : $raw, $restPassword);
+            }
+
+            return $g->chance(0.7) ? $g->mutate(restPost(json_encode(restAnswer()), $restPassword)) : $g->array();
+        }],
+        ['restPassword', 'string', fn () => $g->chance(0.8) ? $restPassword : $g->string()],
+        ['hmacKey', 'string', fn () => $g->chance(0.5) ? '' : $g->string()],
+        ['mode', 'string', fn () => $g->chance(0.7) ? $g->pick(['TEST', 'PRODUCTION']) : $g->string()],
+    ], fn (...$a) => SogeCommerce::parseRestNotification(...$a)],
     'Webhooks::sign' => [[
         ['secret', 'string', fn () => $g->chance(0.5) ? $whsec : ($g->chance(0.5) ? 'whsec_' . $g->string() : $g->string())],
         ['msgId', 'string', fn () => $g->chance(0.4) ? 'msg_' . $g->int(1, 999) : $g->string()],
@@ -177,6 +211,7 @@ $documented = [
     'SogeCommerce::krHash' => [],
     'SogeCommerce::verifyKrHash' => [],
     'SogeCommerce::parseNotification' => ['OCPizza\SignatureException', 'OCPizza\ValidationException'],
+    'SogeCommerce::parseRestNotification' => ['OCPizza\SignatureException', 'OCPizza\ValidationException'],
     'Webhooks::sign' => ['OCPizza\ValidationException'],
     'Store::__construct' => ['OCPizza\ValidationException'],
     'Store::recordOrder' => ['OCPizza\ValidationException'],
@@ -195,6 +230,7 @@ $returns = [
     'SogeCommerce::krHash' => fn ($r) => is_string($r) && preg_match('/^[0-9a-f]{64}$/', $r) === 1,
     'SogeCommerce::verifyKrHash' => 'is_bool',
     'SogeCommerce::parseNotification' => fn ($r) => is_array($r) && is_string($r['idempotency_key'] ?? null),
+    'SogeCommerce::parseRestNotification' => fn ($r) => is_array($r) && is_string($r['idempotency_key'] ?? null) && is_int($r['amount_cents']),
     'Webhooks::sign' => fn ($r) => is_string($r) && str_starts_with($r, 'v1,'),
     'Store::__construct' => fn ($r) => $r instanceof Store,
     'Store::recordOrder' => fn ($r) => is_array($r) && array_keys($r) === ['order_id', 'created'] && is_int($r['order_id']) && is_bool($r['created']),

@@ -6,6 +6,7 @@ use ext_php_rs::builders::ModuleBuilder;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
+use ocpizza_core::cancel_or_refund::{CancelError, CancelRequest};
 use ocpizza_core::notification::{Notification, parse_notification};
 use ocpizza_core::rest_notification::{RestNotification, parse_rest_notification};
 use ocpizza_core::sogecommerce::{self, Algorithm, FIELD_PREFIX, Mode, SignError};
@@ -92,6 +93,50 @@ impl SogeCommerce {
             let n = parse_notification(fields.iter().map(|(k, v)| (&**k, &**v)), &key, mode, alg)
                 .map_err(from_notification)?;
             notification_array(&n)
+        })
+    }
+
+    /// Asks the gateway to give money back on transaction `$uuid` (`V4/Transaction/CancelOrRefund`): cancelled if
+    /// not captured yet, refunded otherwise (`AUTO`). Returns only what the gateway confirmed; a refusal, an answer
+    /// that cannot be read, a timeout or a network failure is a `GatewayException` with `$errorCode`.
+    #[php(defaults(resolutionMode = "\"AUTO\"", timeoutMs = 20000))]
+    pub fn cancelOrRefund(
+        apiUrl: PhpString,
+        shopId: PhpString,
+        restPassword: PhpString,
+        uuid: PhpString,
+        amountCents: i64,
+        currency: PhpString,
+        resolutionMode: PhpString,
+        timeoutMs: i64,
+    ) -> PhpResult<Zval> {
+        guarded(|| {
+            let (apiUrl, shopId, restPassword) =
+                (apiUrl.utf8("apiUrl")?, shopId.utf8("shopId")?, restPassword.utf8("restPassword")?);
+            let (uuid, currency, resolutionMode) =
+                (uuid.utf8("uuid")?, currency.utf8("currency")?, resolutionMode.utf8("resolutionMode")?);
+            if restPassword.is_empty() {
+                return Err(validation("restPassword", "is required (the mode's REST API password)"));
+            }
+            if !(1..=120_000).contains(&timeoutMs) {
+                return Err(validation("timeoutMs", "must be between 1 and 120000"));
+            }
+            let req = CancelRequest::new(shopId, uuid, amountCents, currency, resolutionMode).map_err(|e| match e {
+                CancelError::Invalid { field, reason } => validation(&field, reason),
+                CancelError::Gateway { code, message } => crate::errors::gateway(&code, &message),
+            })?;
+            let r = crate::gateway::call(apiUrl, restPassword, &req, std::time::Duration::from_millis(timeoutMs as u64))?;
+            assoc(vec![
+                ("resolution", json!(r.resolution)),
+                ("uuid", json!(r.uuid)),
+                ("operation_type", json!(r.operation_type)),
+                ("status", json!(r.status)),
+                ("detailed_status", json!(r.detailed_status)),
+                ("amount_cents", json!(r.amount_cents)),
+                ("currency", json!(r.currency)),
+                ("outcome", json!(r.outcome)),
+                ("confirmed", json!(r.confirmed)),
+            ])
         })
     }
 

@@ -46,6 +46,17 @@ class DbException extends Exception
 {
 }
 
+/**
+ * The payment gateway refused an operation, answered something that cannot be read, or could not be reached in
+ * time: nothing is known to have been done. The message says why (the gateway's errorMessage and
+ * detailedErrorMessage when it gave them) and never contains the REST password.
+ */
+class GatewayException extends Exception
+{
+    /** The gateway's errorCode (e.g. PSP_…), or HTTP_<status>, TIMEOUT, NETWORK, INVALID_ANSWER. */
+    public string $errorCode = '';
+}
+
 /** SogeCommerce (Lyra) hosted-form and REST signatures. All strings are raw bytes. */
 class SogeCommerce
 {
@@ -96,6 +107,32 @@ class SogeCommerce
      *     ("algorithm")
      */
     public static function parseNotification(array $post, string $key, string $mode, string $algorithm = 'HMAC-SHA-256'): array {}
+
+    /**
+     * Asks SogeCommerce to give money back on a transaction: POST {$apiUrl}V4/Transaction/CancelOrRefund with HTTP
+     * Basic "$shopId:$restPassword" and {uuid, amount (minor units), currency, resolutionMode}. With AUTO, a
+     * transaction not yet captured is cancelled (or authorised for less), a captured one refunded by a new CREDIT
+     * transaction. No retry and no idempotency at the gateway: the caller must not call twice for one refund.
+     *
+     * @param string $apiUrl the REST API base, e.g. "https://api-sogecommerce.societegenerale.eu/api-payment/"
+     * @param string $shopId the shop id (8 digits)
+     * @param string $restPassword the mode's REST API password (testpassword_… / prodpassword_…)
+     * @param string $uuid the transaction to cancel or refund (vads_trans_uuid / transactions[0].uuid, 32 hex)
+     * @param string $resolutionMode 'AUTO', 'REFUND_ONLY' or 'CANCELLATION_ONLY'
+     * @param int $timeoutMs the whole call's limit (connection at most 5 s), 1 to 120000
+     * @return array{resolution: 'refund'|'cancellation'|'partial_cancellation', uuid: string,
+     *     operation_type: 'CREDIT'|'DEBIT', status: ?string, detailed_status: string, amount_cents: int,
+     *     currency: string, outcome: string, confirmed: bool}
+     *     what the gateway confirmed: uuid is the new CREDIT's for a refund (record it as the refund's
+     *     transaction), the cancelled/reduced DEBIT's otherwise; amount_cents is the CREDIT's amount, or what the
+     *     DEBIT is still authorised for; confirmed is true when the money is given back (a refund "refunded", a
+     *     cancellation, a reduced authorisation)
+     * @throws GatewayException a refusal (status ERROR or a non-2xx answer, errorCode = the gateway's code or
+     *     HTTP_<status>), TIMEOUT, NETWORK, INVALID_ANSWER
+     * @throws ValidationException apiUrl (not http(s), or with credentials), shopId, restPassword (empty), uuid,
+     *     amountCents (not positive), currency, resolutionMode, timeoutMs
+     */
+    public static function cancelOrRefund(string $apiUrl, string $shopId, string $restPassword, string $uuid, int $amountCents, string $currency, string $resolutionMode = 'AUTO', int $timeoutMs = 20000): array {}
 
     /**
      * Verifies a REST notification (kr-hash-algorithm "sha256_hmac", kr-hash over the exact posted kr-answer bytes,

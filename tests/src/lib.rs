@@ -2,3 +2,4 @@
 pub mod apns;
 pub mod dolibarr;
 pub mod harness;
+pub mod sogecommerce;

@@ -29,7 +29,7 @@ pub enum BodyError {
     #[error("body is not a JSON event envelope {{type, timestamp, data}}: {0}")]
     Malformed(String),
     #[error(
-        "unknown event type {0:?} (expected one of order.created, order.paid, order.payment_failed, order.status_changed, stock.shortage)"
+        "unknown event type {0:?} (expected one of order.created, order.paid, order.payment_failed, order.status_changed, stock.shortage, order.refunded)"
     )]
     UnknownType(String),
     #[error("data of {event_type} is invalid: {reason}")]
@@ -169,5 +169,23 @@ mod tests {
         assert_eq!(e.code(), "invalid_data");
         assert!(e.to_string().contains("order.paid"), "{e}");
         assert_eq!(parse_body(br#"{"test": 2432232314}"#).unwrap_err().code(), "malformed_body");
+    }
+
+    #[test]
+    fn order_refunded_is_accepted_and_its_keys_checked() {
+        let body = |paid_key: &str| {
+            serde_json::json!({"type": "order.refunded", "timestamp": "2026-11-29T20:00:00Z", "data": {
+                "shop_order_id": 9, "reference": "REF9", "restaurant": "BELLECOUR", "payment_method": "card_online",
+                "provider": "sogecommerce", "payment_transaction_key": paid_key, "transaction_key": "r-1",
+                "transaction_id": null, "transaction_uuid": null, "amount_cents": 500, "currency": "EUR",
+                "paid_cents": 1650, "refunded_total_cents": 500, "full": false, "reason": null, "source": "shop",
+                "requested_by": null, "occurred_at": "2026-11-29T20:00:00.000000Z"}})
+            .to_string()
+        };
+        let (_, event) = parse_body(body("sc:1:u:CAPTURED").as_bytes()).unwrap();
+        assert!(matches!(event, Event::OrderRefunded(_)));
+        let e = parse_body(body("pay\u{e9}").as_bytes()).unwrap_err();
+        assert_eq!(e.code(), "invalid_data");
+        assert!(e.to_string().contains("data.payment_transaction_key"), "{e}");
     }
 }

@@ -230,6 +230,12 @@ pub fn check_event(event: &Event) -> Result<(), CodeError> {
             Some(r) => check(Code::Reference, "data.reference", r),
             None => Ok(()),
         },
+        Event::OrderRefunded(e) => {
+            check(Code::Reference, "data.reference", &e.reference)?;
+            check(Code::Currency, "data.currency", &e.currency)?;
+            check(Code::TransactionKey, "data.payment_transaction_key", &e.payment_transaction_key)?;
+            check(Code::TransactionKey, "data.transaction_key", &e.transaction_key)
+        }
     }
 }
 

@@ -12,8 +12,10 @@ pub const ORDER_PAID: &str = "order.paid";
 pub const ORDER_PAYMENT_FAILED: &str = "order.payment_failed";
 pub const ORDER_STATUS_CHANGED: &str = "order.status_changed";
 pub const STOCK_SHORTAGE: &str = "stock.shortage";
+pub const ORDER_REFUNDED: &str = "order.refunded";
 
-pub const ALL_TYPES: [&str; 5] = [ORDER_CREATED, ORDER_PAID, ORDER_PAYMENT_FAILED, ORDER_STATUS_CHANGED, STOCK_SHORTAGE];
+pub const ALL_TYPES: [&str; 6] =
+    [ORDER_CREATED, ORDER_PAID, ORDER_PAYMENT_FAILED, ORDER_STATUS_CHANGED, STOCK_SHORTAGE, ORDER_REFUNDED];
 
 /// The JSON body of a webhook.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +42,8 @@ pub enum Event {
     OrderStatusChanged(StatusChanged),
     #[serde(rename = "stock.shortage")]
     StockShortage(StockShortage),
+    #[serde(rename = "order.refunded")]
+    OrderRefunded(RefundEvent),
 }
 
 impl Event {
@@ -55,6 +59,7 @@ impl Event {
             Event::OrderPaid(e) | Event::OrderPaymentFailed(e) => Some(e.shop_order_id),
             Event::OrderStatusChanged(e) => Some(e.shop_order_id),
             Event::StockShortage(e) => e.shop_order_id,
+            Event::OrderRefunded(e) => Some(e.shop_order_id),
         }
     }
 
@@ -64,6 +69,7 @@ impl Event {
             Event::OrderPaid(e) | Event::OrderPaymentFailed(e) => &e.restaurant,
             Event::OrderStatusChanged(e) => &e.restaurant,
             Event::StockShortage(e) => &e.restaurant,
+            Event::OrderRefunded(e) => &e.restaurant,
         }
     }
 }
@@ -146,6 +152,42 @@ pub struct PaymentEvent {
     pub occurred_at: String,
 }
 
+/// `order.refunded`: money given back on a paid payment (one `refunds` row of OCPizza_DB). Carries what a credit
+/// note needs without a lookup: the refunded payment's key, the amount, and whether the order is now fully refunded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefundEvent {
+    pub shop_order_id: i64,
+    pub reference: String,
+    pub restaurant: String,
+    pub payment_method: String,
+    /// The refunded payment's provider (`sogecommerce`, `card_terminal`, `cash`, `restaurant`).
+    pub provider: String,
+    /// `transaction_key` of the refunded payment (an `order.paid` event carried the same key).
+    pub payment_transaction_key: String,
+    /// This refund's own idempotency key (`refunds.transaction_key`).
+    pub transaction_key: String,
+    /// The gateway's id of the refund transaction, when there is one.
+    pub transaction_id: Option<String>,
+    pub transaction_uuid: Option<String>,
+    /// This refund, in minor units (positive).
+    pub amount_cents: i64,
+    pub currency: String,
+    /// What the refunded payment took.
+    pub paid_cents: i64,
+    /// All refunds of the order so far, this one included.
+    pub refunded_total_cents: i64,
+    /// `true` when `refunded_total_cents == paid_cents` (nothing left to refund), else a partial refund.
+    pub full: bool,
+    pub reason: Option<String>,
+    /// Who asked: `shop` (PrestaShop back office), `gateway` (the gateway's back office, learnt by notification),
+    /// `restaurant`, `support`.
+    pub source: String,
+    /// Free text: the employee or process that asked.
+    pub requested_by: Option<String>,
+    /// RFC 3339 UTC.
+    pub occurred_at: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatusChanged {
     pub shop_order_id: i64,
@@ -198,5 +240,28 @@ mod tests {
 
         let unknown = Envelope { event_type: "order.exploded".into(), ..bad };
         assert!(Event::from_envelope(&unknown).is_err());
+    }
+
+    #[test]
+    fn a_refund_event_round_trips_and_a_missing_field_is_named() {
+        let data = serde_json::json!({
+            "shop_order_id": 9, "reference": "REF9", "restaurant": "BELLECOUR", "payment_method": "card_online",
+            "provider": "sogecommerce", "payment_transaction_key": "sc:1:u:DEBIT:1:CAPTURED",
+            "transaction_key": "sc:1:r:CREDIT:1:CAPTURED", "transaction_id": null, "transaction_uuid": "r",
+            "amount_cents": 500, "currency": "EUR", "paid_cents": 1650, "refunded_total_cents": 500, "full": false,
+            "reason": "cold pizza", "source": "shop", "requested_by": null,
+            "occurred_at": "2026-11-29T20:00:00.000000Z"});
+        let env = Envelope { event_type: ORDER_REFUNDED.into(), timestamp: "2026-11-29T20:00:00Z".into(), data };
+        let ev = Event::from_envelope(&env).unwrap();
+        let Event::OrderRefunded(r) = &ev else { panic!("{ev:?}") };
+        assert_eq!((r.amount_cents, r.full), (500, false));
+        assert_eq!((ev.shop_order_id(), ev.restaurant()), (Some(9), "BELLECOUR"));
+        assert!(ALL_TYPES.contains(&ORDER_REFUNDED));
+        assert_eq!(serde_json::to_value(&ev).unwrap()["data"], env.data);
+
+        let mut data = env.data.clone();
+        data.as_object_mut().unwrap().remove("payment_transaction_key");
+        let err = Event::from_envelope(&Envelope { data, ..env }).unwrap_err().to_string();
+        assert!(err.contains("payment_transaction_key"), "{err}");
     }
 }

@@ -19,6 +19,12 @@ pub enum Outcome {
     ToValidate,
     Cancelled,
     Failed,
+    /// A `CREDIT` (money given back) that succeeded: a refund, never a payment.
+    Refunded,
+    /// A `CREDIT` not settled yet (`REFUND_TO_RETRY`, waiting…).
+    RefundPending,
+    /// A `CREDIT` cancelled, refused or failed: nothing was given back.
+    RefundFailed,
 }
 
 impl Outcome {
@@ -30,6 +36,24 @@ impl Outcome {
             Outcome::ToValidate => "to_validate",
             Outcome::Cancelled => "cancelled",
             Outcome::Failed => "failed",
+            Outcome::Refunded => "refunded",
+            Outcome::RefundPending => "refund_pending",
+            Outcome::RefundFailed => "refund_failed",
+        }
+    }
+
+    /// Groups a transaction by its operation and status. A `CREDIT` is a refund whatever its status word (the
+    /// official module maps a successful CREDIT to its "Refunded" state): its outcomes are never `paid`, so that a
+    /// refund notification can never be recorded as a payment (`payments.status` has no refund value).
+    pub fn of(operation_type: Option<&str>, status: &str) -> Outcome {
+        let group = Outcome::from_trans_status(status);
+        if operation_type != Some("CREDIT") {
+            return group;
+        }
+        match group {
+            Outcome::Paid => Outcome::Refunded,
+            Outcome::Pending | Outcome::ToValidate => Outcome::RefundPending,
+            _ => Outcome::RefundFailed,
         }
     }
 
@@ -162,7 +186,7 @@ where
         currency_numeric: currency.numeric,
         currency: currency.alpha,
         raw_status: raw_status.to_owned(),
-        outcome: Outcome::from_trans_status(raw_status),
+        outcome: Outcome::of(operation_type, raw_status),
         operation_type: operation_type.map(str::to_owned),
         trigger: trigger.map(str::to_owned),
         sequence_number,
@@ -474,7 +498,7 @@ fn iso8601_utc(d: &NaiveDateTime) -> String {
 
 /// Reference §7: site + (uuid, or trans_id + UTC day) + operation + sequence + status; never vads_hash.
 /// A readable join of validated ASCII parts, at most ~140 characters (column: VARCHAR(190) ascii).
-fn idempotency_key(
+pub(crate) fn idempotency_key(
     site_id: &str,
     uuid: Option<&str>,
     trans_id: &str,
@@ -503,6 +527,18 @@ fn idempotency_key(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_credit_is_a_refund_never_a_payment() {
+        assert_eq!(Outcome::of(Some("CREDIT"), "CAPTURED"), Outcome::Refunded);
+        assert_eq!(Outcome::of(Some("CREDIT"), "AUTHORISED"), Outcome::Refunded);
+        assert_eq!(Outcome::of(Some("CREDIT"), "REFUND_TO_RETRY"), Outcome::RefundPending);
+        assert_eq!(Outcome::of(Some("CREDIT"), "CANCELLED"), Outcome::RefundFailed);
+        assert_eq!(Outcome::of(Some("CREDIT"), "WHATEVER"), Outcome::RefundFailed);
+        assert_eq!(Outcome::of(Some("DEBIT"), "CAPTURED"), Outcome::Paid);
+        assert_eq!(Outcome::of(None, "ABANDONED"), Outcome::Cancelled);
+        assert_eq!(Outcome::Refunded.as_str(), "refunded");
+    }
 
     #[test]
     fn status_groups() {

@@ -508,3 +508,24 @@ fn error_messages_name_the_field() {
     let e = parse(&ipn_fields("CAPTURED")).unwrap_err();
     assert!(e.to_string().starts_with("signature: "), "{e}");
 }
+
+/// A refund made in the gateway's back office comes as a CREDIT notification: a refund outcome, never `paid`
+/// (before issue 13 a CREDIT CAPTURED was read as paid), with its own idempotency key.
+#[test]
+fn a_credit_notification_is_a_refund() {
+    let debit = parse_signed(ipn_fields("CAPTURED")).unwrap();
+    let credit = parse_signed(with("CAPTURED", |f| {
+        set(f, "vads_operation_type", b"CREDIT");
+        set(f, "vads_url_check_src", b"MERCH_BO");
+    }))
+    .unwrap();
+    assert_eq!(credit.outcome, Outcome::Refunded);
+    assert_eq!(credit.outcome.as_str(), "refunded");
+    assert_eq!(credit.operation_type.as_deref(), Some("CREDIT"));
+    assert_ne!(credit.idempotency_key, debit.idempotency_key);
+    assert!(credit.idempotency_key.contains(":CREDIT:"), "{}", credit.idempotency_key);
+    let cancelled = parse_signed(with("CANCELLED", |f| set(f, "vads_operation_type", b"CREDIT"))).unwrap();
+    assert_eq!(cancelled.outcome, Outcome::RefundFailed);
+    let retry = parse_signed(with("REFUND_TO_RETRY", |f| set(f, "vads_operation_type", b"CREDIT"))).unwrap();
+    assert_eq!(retry.outcome, Outcome::RefundPending);
+}

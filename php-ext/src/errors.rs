@@ -26,12 +26,15 @@ pub enum Kind {
     Signature,
     Validation,
     Db,
+    /// `OCPizza\GatewayException`: the payment gateway refused or could not be reached (`$errorCode`).
+    Gateway,
 }
 
 static BASE: AtomicPtr<ClassEntry> = AtomicPtr::new(ptr::null_mut());
 static SIGNATURE: AtomicPtr<ClassEntry> = AtomicPtr::new(ptr::null_mut());
 static VALIDATION: AtomicPtr<ClassEntry> = AtomicPtr::new(ptr::null_mut());
 static DB: AtomicPtr<ClassEntry> = AtomicPtr::new(ptr::null_mut());
+static GATEWAY: AtomicPtr<ClassEntry> = AtomicPtr::new(ptr::null_mut());
 
 impl Kind {
     fn slot(self) -> &'static AtomicPtr<ClassEntry> {
@@ -40,6 +43,7 @@ impl Kind {
             Kind::Signature => &SIGNATURE,
             Kind::Validation => &VALIDATION,
             Kind::Db => &DB,
+            Kind::Gateway => &GATEWAY,
         }
     }
 
@@ -67,8 +71,11 @@ fn keep_validation(ce: &'static mut ClassEntry, _: ArgInfoTables) {
 fn keep_db(ce: &'static mut ClassEntry, _: ArgInfoTables) {
     DB.store(ce, Ordering::Release);
 }
+fn keep_gateway(ce: &'static mut ClassEntry, _: ArgInfoTables) {
+    GATEWAY.store(ce, Ordering::Release);
+}
 
-/// MINIT hook: registers the four classes, parent first.
+/// MINIT hook: registers the five classes, parent first.
 extern "C" fn startup(_ty: i32, _module_number: i32) -> i32 {
     let field = ClassProperty {
         name: "field".into(),
@@ -102,6 +109,23 @@ extern "C" fn startup(_ty: i32, _module_number: i32) -> i32 {
                 .extends((base_ce, "\\OCPizza\\Exception"))
                 .registration(keep_db)
                 .register()
+        })
+        .and_then(|()| {
+            let error_code = ClassProperty {
+                name: "errorCode".into(),
+                flags: PropertyFlags::Public,
+                default: Some(Box::new(|| "".into_zval(true))),
+                docs: &[],
+                ty: Some(DataType::String),
+                nullable: false,
+                readonly: false,
+                default_stub: Some("''".into()),
+            };
+            ClassBuilder::new("OCPizza\\GatewayException")
+                .extends((base_ce, "\\OCPizza\\Exception"))
+                .property(error_code)
+                .registration(keep_gateway)
+                .register()
         });
     // 0 = SUCCESS, -1 = FAILURE (PHP then refuses the module instead of running without its exceptions).
     if result.is_ok() { 0 } else { -1 }
@@ -123,6 +147,22 @@ pub fn exception(kind: Kind, message: &str, field: Option<&str>) -> PhpException
         obj.into_zval(false).ok()
     };
     let fallback = PhpException::new(message.to_owned(), 0, kind.ce());
+    match build() {
+        Some(zv) => fallback.with_object(zv),
+        None => fallback,
+    }
+}
+
+/// `GatewayException(message)` with `$errorCode` set (the gateway's code, or HTTP_<status>, TIMEOUT, NETWORK,
+/// INVALID_ANSWER).
+pub fn gateway(code: &str, message: &str) -> PhpException {
+    let build = || -> Option<Zval> {
+        let mut obj = ZendObject::new(Kind::Gateway.ce());
+        obj.try_call_method("__construct", vec![&message]).ok()?;
+        obj.set_property("errorCode", code).ok()?;
+        obj.into_zval(false).ok()
+    };
+    let fallback = PhpException::new(message.to_owned(), 0, Kind::Gateway.ce());
     match build() {
         Some(zv) => fallback.with_object(zv),
         None => fallback,

@@ -5,6 +5,7 @@
 //! reach PHP as anything but an `OCPizza\Exception`.
 
 mod errors;
+mod gateway;
 mod guard;
 mod input;
 mod signatures;

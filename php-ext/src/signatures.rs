@@ -6,7 +6,9 @@ use ext_php_rs::builders::ModuleBuilder;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
+use ocpizza_core::cancel_or_refund::{CancelError, CancelRequest};
 use ocpizza_core::notification::{Notification, parse_notification};
+use ocpizza_core::rest_notification::{RestNotification, parse_rest_notification};
 use ocpizza_core::sogecommerce::{self, Algorithm, FIELD_PREFIX, Mode, SignError};
 use ocpizza_core::webhooks::{self, Secret, WebhookError};
 
@@ -93,6 +95,94 @@ impl SogeCommerce {
             notification_array(&n)
         })
     }
+
+    /// Asks the gateway to give money back on transaction `$uuid` (`V4/Transaction/CancelOrRefund`): cancelled if
+    /// not captured yet, refunded otherwise (`AUTO`). Returns only what the gateway confirmed; a refusal, an answer
+    /// that cannot be read, a timeout or a network failure is a `GatewayException` with `$errorCode`.
+    #[php(defaults(resolutionMode = "\"AUTO\"", timeoutMs = 20000))]
+    pub fn cancelOrRefund(
+        apiUrl: PhpString,
+        shopId: PhpString,
+        restPassword: PhpString,
+        uuid: PhpString,
+        amountCents: i64,
+        currency: PhpString,
+        resolutionMode: PhpString,
+        timeoutMs: i64,
+    ) -> PhpResult<Zval> {
+        guarded(|| {
+            let (apiUrl, shopId, restPassword) =
+                (apiUrl.utf8("apiUrl")?, shopId.utf8("shopId")?, restPassword.utf8("restPassword")?);
+            let (uuid, currency, resolutionMode) =
+                (uuid.utf8("uuid")?, currency.utf8("currency")?, resolutionMode.utf8("resolutionMode")?);
+            if restPassword.is_empty() {
+                return Err(validation("restPassword", "is required (the mode's REST API password)"));
+            }
+            if !(1..=120_000).contains(&timeoutMs) {
+                return Err(validation("timeoutMs", "must be between 1 and 120000"));
+            }
+            let req = CancelRequest::new(shopId, uuid, amountCents, currency, resolutionMode).map_err(|e| match e {
+                CancelError::Invalid { field, reason } => validation(&field, reason),
+                CancelError::Gateway { code, message } => crate::errors::gateway(&code, &message),
+            })?;
+            let r = crate::gateway::call(apiUrl, restPassword, &req, std::time::Duration::from_millis(timeoutMs as u64))?;
+            assoc(vec![
+                ("resolution", json!(r.resolution)),
+                ("uuid", json!(r.uuid)),
+                ("operation_type", json!(r.operation_type)),
+                ("status", json!(r.status)),
+                ("detailed_status", json!(r.detailed_status)),
+                ("amount_cents", json!(r.amount_cents)),
+                ("currency", json!(r.currency)),
+                ("outcome", json!(r.outcome)),
+                ("confirmed", json!(r.confirmed)),
+            ])
+        })
+    }
+
+    /// Verifies (kr-hash on the exact posted `kr-answer` bytes) and normalises a REST notification; `$hmacKey = ''`
+    /// refuses browser-return (`kr-hash-key=sha256_hmac`) messages. See the stub for the returned keys.
+    pub fn parseRestNotification(
+        post: &ZendHashTable,
+        restPassword: BinarySlice<u8>,
+        hmacKey: BinarySlice<u8>,
+        mode: PhpString,
+    ) -> PhpResult<Zval> {
+        guarded(|| {
+            let mode = self::mode(mode)?;
+            let entries = entries(post);
+            // Only the kr-* fields are read (other posted fields, whatever their type, are not ours).
+            let fields = signing_fields(&entries, b"kr-")?;
+            let n = parse_rest_notification(fields.iter().map(|(k, v)| (&**k, &**v)), &restPassword, &hmacKey, mode)
+                .map_err(from_notification)?;
+            rest_notification_array(&n)
+        })
+    }
+}
+
+/// The keys of `parseNotification()`'s result (same meaning), then the REST-only ones.
+fn rest_notification_array(n: &RestNotification) -> PhpResult<Zval> {
+    assoc(vec![
+        ("order_id", json!(n.order_id)),
+        ("transaction_id", json!(n.transaction_id)),
+        ("transaction_uuid", json!(n.transaction_uuid)),
+        ("transaction_date", json!(n.transaction_date)),
+        ("amount_cents", json!(n.amount_cents)),
+        ("currency_numeric", json!(n.currency_numeric)),
+        ("currency", json!(n.currency)),
+        ("raw_status", json!(n.raw_status)),
+        ("outcome", json!(n.outcome.as_str())),
+        ("operation_type", json!(n.operation_type)),
+        ("trigger", json!(null)),
+        ("sequence_number", json!(n.sequence_number)),
+        ("idempotency_key", json!(n.idempotency_key)),
+        ("mode", json!(n.mode.as_str())),
+        ("site_id", json!(n.site_id)),
+        ("order_status", json!(n.order_status)),
+        ("order_cycle", json!(n.order_cycle)),
+        ("answer_type", json!(n.answer_type)),
+        ("hash_key", json!(n.hash_key.as_str())),
+    ])
 }
 
 /// The notification with the snake_case keys of `Notification` (absent optional values as null).

@@ -88,6 +88,16 @@ impl Store {
         })
     }
 
+    /// Records a refund of a paid payment (idempotent on the refund's transaction key), never beyond what was
+    /// paid: `['refund_id' => int, 'created' => bool]`.
+    pub fn recordRefund(&self, refund: &ZendHashTable) -> PhpResult<Zval> {
+        guarded(|| {
+            let input = to_json(refund)?;
+            let r = self.run(&[], |pool| async move { store::record_refund(&pool, &input).await })?;
+            assoc(vec![("refund_id", json!(r.refund_id)), ("created", json!(r.created))])
+        })
+    }
+
     /// Moves an order to `$status`: true when it moved, false when it already had that status.
     #[php(defaults(note = None))]
     pub fn setStatus(&self, shopOrderId: i64, status: PhpString, note: Option<PhpString>) -> PhpResult<bool> {

@@ -46,6 +46,17 @@ class DbException extends Exception
 {
 }
 
+/**
+ * The payment gateway refused an operation, answered something that cannot be read, or could not be reached in
+ * time: nothing is known to have been done. The message says why (the gateway's errorMessage and
+ * detailedErrorMessage when it gave them) and never contains the REST password.
+ */
+class GatewayException extends Exception
+{
+    /** The gateway's errorCode (e.g. PSP_…), or HTTP_<status>, TIMEOUT, NETWORK, INVALID_ANSWER. */
+    public string $errorCode = '';
+}
+
 /** SogeCommerce (Lyra) hosted-form and REST signatures. All strings are raw bytes. */
 class SogeCommerce
 {
@@ -82,17 +93,73 @@ class SogeCommerce
      * @param string $mode 'TEST' or 'PRODUCTION'
      * @return array{order_id: string, transaction_id: string, transaction_uuid: ?string,
      *     transaction_date: string, amount_cents: int, currency_numeric: int, currency: string,
-     *     raw_status: string, outcome: 'paid'|'pending'|'to_validate'|'cancelled'|'failed',
+     *     raw_status: string,
+     *     outcome: 'paid'|'pending'|'to_validate'|'cancelled'|'failed'|'refunded'|'refund_pending'|'refund_failed',
      *     operation_type: ?string, trigger: ?string, sequence_number: int, idempotency_key: string,
      *     mode: 'TEST'|'PRODUCTION', site_id: string}
      *     transaction_date is UTC ISO 8601 ("2026-11-29T18:30:05Z"); amount_cents in minor units; unknown
      *     statuses give outcome "failed"; idempotency_key is stable when the gateway re-sends the same event.
+     *     A CREDIT (a refund, e.g. made in the gateway's back office) gives refunded / refund_pending /
+     *     refund_failed, never paid: pass a "refunded" one to Store::recordRefund(), not recordPayment().
      * @throws SignatureException missing, malformed or wrong signature
      * @throws ValidationException mode mismatch (field "vads_ctx_mode"), a missing, malformed or non-UTF-8 field
      *     (field = its name; an array or object value too), an unknown or non-UTF-8 $mode ("mode") or $algorithm
      *     ("algorithm")
      */
     public static function parseNotification(array $post, string $key, string $mode, string $algorithm = 'HMAC-SHA-256'): array {}
+
+    /**
+     * Asks SogeCommerce to give money back on a transaction: POST {$apiUrl}V4/Transaction/CancelOrRefund with HTTP
+     * Basic "$shopId:$restPassword" and {uuid, amount (minor units), currency, resolutionMode}. With AUTO, a
+     * transaction not yet captured is cancelled (or authorised for less), a captured one refunded by a new CREDIT
+     * transaction. No retry and no idempotency at the gateway: the caller must not call twice for one refund.
+     *
+     * @param string $apiUrl the REST API base, e.g. "https://api-sogecommerce.societegenerale.eu/api-payment/"
+     * @param string $shopId the shop id (8 digits)
+     * @param string $restPassword the mode's REST API password (testpassword_… / prodpassword_…)
+     * @param string $uuid the transaction to cancel or refund (vads_trans_uuid / transactions[0].uuid, 32 hex)
+     * @param string $resolutionMode 'AUTO', 'REFUND_ONLY' or 'CANCELLATION_ONLY'
+     * @param int $timeoutMs the whole call's limit (connection at most 5 s), 1 to 120000
+     * @return array{resolution: 'refund'|'cancellation'|'partial_cancellation', uuid: string,
+     *     operation_type: 'CREDIT'|'DEBIT', status: ?string, detailed_status: string, amount_cents: int,
+     *     currency: string, outcome: string, confirmed: bool}
+     *     what the gateway confirmed: uuid is the new CREDIT's for a refund (record it as the refund's
+     *     transaction), the cancelled/reduced DEBIT's otherwise; amount_cents is the CREDIT's amount, or what the
+     *     DEBIT is still authorised for; confirmed is true when the money is given back (a refund "refunded", a
+     *     cancellation, a reduced authorisation)
+     * @throws GatewayException a refusal (status ERROR or a non-2xx answer, errorCode = the gateway's code or
+     *     HTTP_<status>), TIMEOUT, NETWORK, INVALID_ANSWER
+     * @throws ValidationException apiUrl (not http(s), or with credentials), shopId, restPassword (empty), uuid,
+     *     amountCents (not positive), currency, resolutionMode, timeoutMs
+     */
+    public static function cancelOrRefund(string $apiUrl, string $shopId, string $restPassword, string $uuid, int $amountCents, string $currency, string $resolutionMode = 'AUTO', int $timeoutMs = 20000): array {}
+
+    /**
+     * Verifies a REST notification (kr-hash-algorithm "sha256_hmac", kr-hash over the exact posted kr-answer bytes,
+     * `\/` tolerated), then validates the kr-answer JSON (kr-answer-type "V4/Payment") and normalises its first
+     * transaction into parseNotification()'s shape. Only the kr-* entries of $post are read.
+     *
+     * @param array<string, string> $post the POSTed fields ($_POST): kr-hash, kr-hash-algorithm, kr-hash-key,
+     *     kr-answer-type, kr-answer
+     * @param string $restPassword the mode's REST API password: verifies kr-hash-key "password" (the IPN)
+     * @param string $hmacKey the mode's REST HMAC-SHA-256 key: verifies kr-hash-key "sha256_hmac" (the browser
+     *     return); '' refuses such messages (an IPN endpoint should pass '')
+     * @param string $mode 'TEST' or 'PRODUCTION', must equal kr-answer.orderDetails.mode
+     * @return array{order_id: string, transaction_id: ?string, transaction_uuid: string, transaction_date: ?string,
+     *     amount_cents: int, currency_numeric: int, currency: string, raw_status: string, outcome: string,
+     *     operation_type: 'DEBIT'|'CREDIT'|'VERIFICATION', trigger: null, sequence_number: int,
+     *     idempotency_key: string, mode: 'TEST'|'PRODUCTION', site_id: string, order_status: string,
+     *     order_cycle: ?string, answer_type: string, hash_key: 'password'|'sha256_hmac'}
+     *     the keys of parseNotification() with the same meanings (outcome from detailedStatus and operationType,
+     *     transaction_id = legacyTransId, transaction_date = creationDate in UTC), the same idempotency_key as the
+     *     form notification of the same transaction event, then orderStatus, orderCycle, the answer type and which
+     *     key verified it
+     * @throws SignatureException missing, malformed or wrong kr-hash, or no key given for its kr-hash-key
+     * @throws ValidationException kr-hash-algorithm, kr-hash-key, kr-answer-type, kr-answer (not JSON) or a field of
+     *     the answer named by its path (e.g. "kr-answer.transactions[0].amount", "kr-answer.orderDetails.mode" on a
+     *     mode mismatch); an array value of a kr-* field (field = its name); an unknown $mode ("mode")
+     */
+    public static function parseRestNotification(array $post, string $restPassword, string $hmacKey, string $mode): array {}
 }
 
 /** Standard Webhooks (https://www.standardwebhooks.com/) signing. */
@@ -161,6 +228,24 @@ class Store
      * @throws DbException
      */
     public function recordPayment(array $payment): array {}
+
+    /**
+     * Records a refund of a paid payment, idempotent on the refund's own transaction key, in one transaction with an
+     * order.refunded outbox event. The refunds of an order together never exceed what was paid.
+     *
+     * @param array{shop_order_id: int, transaction_key: string, amount_cents: int, currency: string,
+     *     payment_transaction_key?: string, reason?: string, source?: 'shop'|'gateway'|'restaurant'|'support',
+     *     requested_by?: string, transaction_id?: string, transaction_uuid?: string, occurred_at?: string} $refund
+     *     transaction_key: the gateway's refund transaction or the shop's refund id (idempotency_key is read as an
+     *     alias, transaction_date for occurred_at); payment_transaction_key: the refunded payment's key, absent = the
+     *     order's first paid payment; source defaults to "shop"; reason ≤ 255 and requested_by ≤ 120 characters
+     * @return array{refund_id: int, created: bool} created => false: this key was already recorded, nothing written
+     * @throws ValidationException "amount_cents" (more than is left to refund, or not positive),
+     *     "payment_transaction_key" (no such payment, or not paid), "transaction_key" (already recorded for another
+     *     order or payment), "currency" (not the payment's), "shop_order_id" (no such order)
+     * @throws DbException
+     */
+    public function recordRefund(array $refund): array {}
 
     /**
      * Moves an order along the state machine; appends history and an order.status_changed event.

@@ -18,7 +18,8 @@ final class ExtensionTest extends TestCase
     public function testEveryPublicClassExists(): void
     {
         foreach (['OCPizza\SogeCommerce', 'OCPizza\Webhooks', 'OCPizza\Store', 'OCPizza\Exception',
-            'OCPizza\SignatureException', 'OCPizza\ValidationException', 'OCPizza\DbException'] as $class) {
+            'OCPizza\SignatureException', 'OCPizza\ValidationException', 'OCPizza\DbException',
+            'OCPizza\GatewayException'] as $class) {
             $this->assertTrue(class_exists($class, false), $class);
             $this->assertSame((new ReflectionClass($class))->getExtensionName(), 'ocpizza', $class);
         }
@@ -27,7 +28,7 @@ final class ExtensionTest extends TestCase
     public function testExceptionsShareOneParentThatExtendsException(): void
     {
         $this->assertSame(\Exception::class, get_parent_class(OCPizza\Exception::class));
-        foreach (['SignatureException', 'ValidationException', 'DbException'] as $name) {
+        foreach (['SignatureException', 'ValidationException', 'DbException', 'GatewayException'] as $name) {
             $this->assertSame(OCPizza\Exception::class, get_parent_class('OCPizza\\' . $name));
         }
     }
@@ -39,6 +40,8 @@ final class ExtensionTest extends TestCase
         $this->assertSame(7, $e->getCode());
         $this->assertSame('', $e->field);
         $this->assertSame(__FILE__, $e->getFile());
+        $g = new OCPizza\GatewayException('refused');
+        $this->assertSame('', $g->errorCode);
     }
 
     /**

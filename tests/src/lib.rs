@@ -3,3 +3,4 @@ pub mod apns;
 pub mod dolibarr;
 pub mod harness;
 pub mod prestashop_ws;
+pub mod sogecommerce;

@@ -109,6 +109,9 @@ async fn the_documented_roles_are_enough_for_the_extension_and_the_bridge() {
     let payment = json!({"shop_order_id": 7001, "transaction_key": "grants-k1", "amount_cents": 1640,
                          "currency": "EUR", "status": "paid", "raw_status": "CAPTURED"});
     assert!(store::record_payment(&shop_pool, &payment).await.unwrap().created);
+    let refund = json!({"shop_order_id": 7001, "transaction_key": "grants-r1", "amount_cents": 250,
+                        "currency": "EUR", "reason": "livraison offerte", "source": "shop"});
+    assert!(store::record_refund(&shop_pool, &refund).await.unwrap().created);
     assert!(store::set_status(&shop_pool, 7001, "accepted", Some("ok")).await.unwrap());
     // A bridge that is down: the attempt is recorded on the outbox rows (UPDATE granted), nothing lost.
     let report = store::publish_outbox(&shop_pool, "http://127.0.0.1:1", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 10)
@@ -169,7 +172,12 @@ async fn the_documented_roles_are_enough_for_the_extension_and_the_bridge() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(pending, 0, "the bridge reconciled the outbox under its role");
+    let stuck: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT event_type, last_error FROM outbox WHERE published_at IS NULL")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(pending, 0, "the bridge reconciled the outbox under its role: {stuck:?}");
     let deliveries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries").fetch_one(&db.pool).await.unwrap();
     assert!(deliveries > 0);
 

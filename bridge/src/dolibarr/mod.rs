@@ -6,7 +6,7 @@
 //! | `order.paid` (status `paid`) | invoice found (order's linked invoices, then ref_client) or created from the order, dated, validated, payment recorded with the provider's payment type and bank account unless the invoice already has one (whose id is then read back); order set invoiced |
 //! | `order.status_changed` → `delivered`/`picked_up` | order closed |
 //! | `order.status_changed` → `cancelled` | order given Dolibarr's cancelled status (−1) with a note; if invoiced (or shipped/closed), only noted and flagged |
-//! | other events and statuses | skipped (`order.payment_failed` and `stock.shortage` get no delivery row) |
+//! | other events and statuses | skipped (`order.payment_failed`, `stock.shortage` and, until credit notes are written, `order.refunded` get no delivery row) |
 //!
 //! Dates (order, invoice, payment) are noon, chain time, of the chain's day (`OCPIZZA_TIMEZONE`): see
 //! `money::chain_noon`.
@@ -117,6 +117,10 @@ impl DolibarrDestination {
             Event::OrderPaid(p) => p.status == "paid",
             Event::OrderStatusChanged(s) => matches!(s.to, Delivered | PickedUp | Cancelled),
             Event::OrderPaymentFailed(_) | Event::StockShortage(_) => false,
+            // Not relayed yet (credit notes come with issue 13's Dolibarr part): `accepts` leaves it out, so no
+            // delivery row waits on it, and a cancel-after-payment keeps its `needs_review` flag for a credit note
+            // made by hand.
+            Event::OrderRefunded(_) => false,
         }
     }
 
@@ -208,6 +212,7 @@ fn describe(event: &Event) -> String {
         Event::OrderCreated(_) => events::ORDER_CREATED.into(),
         Event::OrderPaymentFailed(_) => events::ORDER_PAYMENT_FAILED.into(),
         Event::StockShortage(_) => events::STOCK_SHORTAGE.into(),
+        Event::OrderRefunded(_) => events::ORDER_REFUNDED.into(),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod payment;
 pub mod publish;
 pub mod raw;
+pub mod refund;
 pub mod status;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -23,6 +24,7 @@ pub use input::{NewOrder, NewPayment, parse_order, parse_payment};
 pub use order::{Recorded, record_order};
 pub use payment::{PaymentRecorded, record_payment};
 pub use publish::{PublishReport, publish_outbox};
+pub use refund::{RefundRecorded, parse_refund, record_refund};
 pub use status::set_status;
 
 #[derive(Debug, Error)]

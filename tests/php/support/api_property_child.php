@@ -36,6 +36,24 @@ function ipn(string $key, array $fields = []): array
     return $f;
 }
 
+/** A REST IPN of a paid card payment, kr-hash by $password over the JSON of $answer (or over $raw as is). */
+function restAnswer(): array
+{
+    return ['shopId' => '12345678', 'orderCycle' => 'CLOSED', 'orderStatus' => 'PAID',
+        'orderDetails' => ['orderTotalAmount' => 1640, 'orderCurrency' => 'EUR', 'mode' => 'TEST', 'orderId' => 'XKBKNABJK'],
+        'transactions' => [['uuid' => 'a1b2c3d4e5f60718293a4b5c6d7e8f90', 'amount' => 1640, 'currency' => 'EUR',
+            'detailedStatus' => 'CAPTURED', 'operationType' => 'DEBIT', 'creationDate' => '2026-11-29T18:30:05+00:00',
+            'transactionDetails' => ['sequenceNumber' => 1, 'cardDetails' => ['legacyTransId' => '000042']]]]];
+}
+
+function restPost(string $raw, string $password): array
+{
+    return ['kr-hash' => hash_hmac('sha256', $raw, $password), 'kr-hash-algorithm' => 'sha256_hmac',
+        'kr-hash-key' => 'password', 'kr-answer-type' => 'V4/Payment', 'kr-answer' => $raw];
+}
+
+$restPassword = 'testpassword_prop0123456789';
+
 // Orders recorded during the run, for payments and statuses that reach the order rows.
 $orders = [];
 $o = Orders::delivery(Orders::newId());
@@ -44,6 +62,18 @@ try {
     $store->recordOrder($o);
 } catch (OCPizza\DbException $e) {
     // ApiPropertyTest's check of this harness runs it with the database down: the calls below must report it.
+}
+// Paid orders, so that recordRefund reaches its success path (and, as refunds add up, its amount_cents refusal).
+$paidOrders = [];
+for ($i = 0; $i < 3; $i++) {
+    $o = Orders::delivery(Orders::newId());
+    try {
+        $store->recordOrder($o);
+        $store->recordPayment(Orders::payment($o['shop_order_id']));
+        $paidOrders[] = $o['shop_order_id'];
+    } catch (OCPizza\DbException $e) {
+        $paidOrders[] = $o['shop_order_id'];
+    }
 }
 
 $bridgeUrls = ["http://127.0.0.1:$closedPort", "https://127.0.0.1:$closedPort/base/", "http://u:pw@127.0.0.1:$closedPort",
@@ -91,6 +121,35 @@ $api = [
         ['mode', 'string', fn () => $g->chance(0.7) ? $g->pick(['TEST', 'PRODUCTION']) : $g->string()],
         ['algorithm', 'string', fn () => $g->chance(0.7) ? 'HMAC-SHA-256' : $g->string(), true],
     ], fn (...$a) => SogeCommerce::parseNotification(...$a)],
+    'SogeCommerce::parseRestNotification' => [[
+        // A mutated answer hashed again (its checks are reached), or a mutated post (the hash checks are).
+        ['post', 'array', function () use ($g, $restPassword) {
+            if ($g->chance(0.6)) {
+                $a = $g->chance(0.85) ? $g->mutate(restAnswer()) : restAnswer();
+                $raw = json_encode($a, JSON_INVALID_UTF8_SUBSTITUTE | JSON_PARTIAL_OUTPUT_ON_ERROR);
+
+                return restPost($raw === false ? $g->string() : $raw, $restPassword);
+            }
+
+            return $g->chance(0.7) ? $g->mutate(restPost(json_encode(restAnswer()), $restPassword)) : $g->array();
+        }],
+        ['restPassword', 'string', fn () => $g->chance(0.8) ? $restPassword : $g->string()],
+        ['hmacKey', 'string', fn () => $g->chance(0.5) ? '' : $g->string()],
+        ['mode', 'string', fn () => $g->chance(0.7) ? $g->pick(['TEST', 'PRODUCTION']) : $g->string()],
+    ], fn (...$a) => SogeCommerce::parseRestNotification(...$a)],
+    'SogeCommerce::cancelOrRefund' => [[
+        // Loopback with a closed port only (or no URL at all): no request leaves the host, so a well-formed call
+        // ends in a GatewayException (NETWORK). Its success path runs against the REST stand-in in
+        // tests/tests/sogecommerce_refund.rs.
+        ['apiUrl', 'string', fn () => $g->chance(0.7) ? "http://127.0.0.1:$closedPort/api-payment/" : str_replace(':', '', $g->string())],
+        ['shopId', 'string', fn () => $g->chance(0.7) ? '12345678' : $g->nearMiss('12345678')],
+        ['restPassword', 'string', fn () => $g->chance(0.7) ? 'testpassword_prop' : $g->string()],
+        ['uuid', 'string', fn () => $g->chance(0.7) ? 'a1b2c3d4e5f60718293a4b5c6d7e8f90' : $g->nearMiss('a1b2c3d4e5f60718293a4b5c6d7e8f90')],
+        ['amountCents', 'int', fn () => $g->pick([1, 640, 0, -1, PHP_INT_MAX, PHP_INT_MIN])],
+        ['currency', 'string', fn () => $g->chance(0.7) ? 'EUR' : $g->nearMiss('EUR')],
+        ['resolutionMode', 'string', fn () => $g->chance(0.6) ? $g->pick(['AUTO', 'REFUND_ONLY', 'CANCELLATION_ONLY']) : $g->string(), true],
+        ['timeoutMs', 'int', fn () => $g->pick([1000, 1, 0, -1, 120_000, 120_001, PHP_INT_MAX]), true],
+    ], fn (...$a) => SogeCommerce::cancelOrRefund(...$a)],
     'Webhooks::sign' => [[
         ['secret', 'string', fn () => $g->chance(0.5) ? $whsec : ($g->chance(0.5) ? 'whsec_' . $g->string() : $g->string())],
         ['msgId', 'string', fn () => $g->chance(0.4) ? 'msg_' . $g->int(1, 999) : $g->string()],
@@ -126,6 +185,19 @@ $api = [
             return $g->chance(0.85) ? $g->mutate($p) : $p;
         }],
     ], fn (...$a) => $store->recordPayment(...$a)],
+    'Store::recordRefund' => [[
+        ['refund', 'array', function () use ($g, &$orders, $paidOrders) {
+            $id = $g->chance(0.8) ? $g->pick($paidOrders) : $g->pick($orders);
+            $r = ['shop_order_id' => $id, 'transaction_key' => 'prop-refund:' . $g->int(0, PHP_INT_MAX),
+                'amount_cents' => $g->int(1, 60), 'currency' => 'EUR', 'reason' => $g->pick(['pizza froide', 'Rückerstattung', null]),
+                'source' => $g->pick(['shop', 'gateway']), 'requested_by' => 'prop'];
+            if ($g->chance(0.3)) {
+                $r['payment_transaction_key'] = "sogecommerce:12345678:{$id}:1";
+            }
+
+            return $g->chance(0.6) ? $g->mutate($r) : $r;
+        }],
+    ], fn (...$a) => $store->recordRefund(...$a)],
     'Store::setStatus' => [[
         ['shopOrderId', 'int', function () use ($g, &$orders) {
             return $g->chance(0.7) ? (int) $g->pick($orders) : $g->pick([0, -1, PHP_INT_MAX, PHP_INT_MIN, $g->int(PHP_INT_MIN, PHP_INT_MAX)]);
@@ -152,10 +224,13 @@ $documented = [
     'SogeCommerce::krHash' => [],
     'SogeCommerce::verifyKrHash' => [],
     'SogeCommerce::parseNotification' => ['OCPizza\SignatureException', 'OCPizza\ValidationException'],
+    'SogeCommerce::parseRestNotification' => ['OCPizza\SignatureException', 'OCPizza\ValidationException'],
+    'SogeCommerce::cancelOrRefund' => ['OCPizza\GatewayException', 'OCPizza\ValidationException'],
     'Webhooks::sign' => ['OCPizza\ValidationException'],
     'Store::__construct' => ['OCPizza\ValidationException'],
     'Store::recordOrder' => ['OCPizza\ValidationException'],
     'Store::recordPayment' => ['OCPizza\ValidationException'],
+    'Store::recordRefund' => ['OCPizza\ValidationException'],
     'Store::setStatus' => ['OCPizza\ValidationException'],
     'Store::availableProducts' => ['OCPizza\ValidationException'],
     'Store::restaurants' => [],
@@ -169,10 +244,13 @@ $returns = [
     'SogeCommerce::krHash' => fn ($r) => is_string($r) && preg_match('/^[0-9a-f]{64}$/', $r) === 1,
     'SogeCommerce::verifyKrHash' => 'is_bool',
     'SogeCommerce::parseNotification' => fn ($r) => is_array($r) && is_string($r['idempotency_key'] ?? null),
+    'SogeCommerce::parseRestNotification' => fn ($r) => is_array($r) && is_string($r['idempotency_key'] ?? null) && is_int($r['amount_cents']),
+    'SogeCommerce::cancelOrRefund' => fn ($r) => is_array($r) && is_bool($r['confirmed'] ?? null),
     'Webhooks::sign' => fn ($r) => is_string($r) && str_starts_with($r, 'v1,'),
     'Store::__construct' => fn ($r) => $r instanceof Store,
     'Store::recordOrder' => fn ($r) => is_array($r) && array_keys($r) === ['order_id', 'created'] && is_int($r['order_id']) && is_bool($r['created']),
     'Store::recordPayment' => fn ($r) => is_array($r) && array_keys($r) === ['payment_id', 'created'] && is_int($r['payment_id']) && is_bool($r['created']),
+    'Store::recordRefund' => fn ($r) => is_array($r) && array_keys($r) === ['refund_id', 'created'] && is_int($r['refund_id']) && is_bool($r['created']),
     'Store::setStatus' => 'is_bool',
     'Store::availableProducts' => fn ($r) => is_array($r) && array_is_list($r) && array_filter($r, 'is_string') === $r,
     'Store::restaurants' => fn ($r) => is_array($r) && array_is_list($r) && $r !== [],
@@ -248,7 +326,7 @@ for ($i = 0; $i < (int) $cases; $i++) {
         }
         foreach ($params as $k => $p) {
             $v = $args[$k] ?? null;
-            if (in_array($p[0], ['key', 'secret'], true) && is_string($v) && strlen($v) >= 16 && str_contains($message, $v)) {
+            if (in_array($p[0], ['key', 'secret', 'restPassword', 'hmacKey'], true) && is_string($v) && strlen($v) >= 16 && str_contains($message, $v)) {
                 $problem = "the message contains the {$p[0]}";
             }
         }

@@ -100,6 +100,7 @@ impl SogeCommerce {
     /// not captured yet, refunded otherwise (`AUTO`). Returns only what the gateway confirmed; a refusal, an answer
     /// that cannot be read, a timeout or a network failure is a `GatewayException` with `$errorCode`.
     #[php(defaults(resolutionMode = "\"AUTO\"", timeoutMs = 20000))]
+    #[allow(clippy::too_many_arguments)] // the PHP signature is the contract
     pub fn cancelOrRefund(
         apiUrl: PhpString,
         shopId: PhpString,

@@ -58,7 +58,7 @@ impl From<CodeError> for StoreError {
 /// A required code field of `o`, checked against the rule of its `ascii_bin` column before any query: MariaDB
 /// refuses to compare such a column with a non-ASCII `utf8mb4` parameter (`1267 Illegal mix of collations`),
 /// which would reach the caller as a database failure (retried forever, paged as an outage).
-fn code(o: &Obj, name: &str, kind: Code) -> Result<String, StoreError> {
+pub(crate) fn code(o: &Obj, name: &str, kind: Code) -> Result<String, StoreError> {
     // No length bound here: the rule says "non-ASCII" before "too long" for a long typo.
     let v = o
         .opt_str(name, usize::MAX)?

@@ -8,11 +8,12 @@
 //! `paid` rows (AUTHORISED then CAPTURED notifications of the same money); capping per row would let the same
 //! money be refunded twice. The order's row lock (the one `recordPayment` and `setStatus` take) serialises it.
 
+use ocpizza_core::codes::{self, Code};
 use ocpizza_core::events::{self, RefundEvent};
 use serde_json::Value;
 use sqlx::{MySqlConnection, MySqlPool};
 
-use super::input::{CURRENCY, TRANSACTION_KEY, check_code, parse_instant};
+use super::input::{code, parse_instant};
 use super::raw::{Obj, invalid};
 use super::{ER_DUP_ENTRY, RETRIES, StoreError, db_time, errno, finish, is_retryable, now, outbox, rfc3339};
 
@@ -42,12 +43,6 @@ pub struct RefundRecorded {
     pub created: bool,
 }
 
-fn code(o: &Obj, name: &str, rule: &super::input::Code) -> Result<String, StoreError> {
-    let v = o.opt_str(name, usize::MAX)?.ok_or_else(|| invalid(o.path(name), "is required"))?;
-    check_code(&o.path(name), &v, rule)?;
-    Ok(v)
-}
-
 /// Free text that, when given, must not be blank (`ck_refunds_reason`).
 fn text(o: &Obj, name: &str, max: usize) -> Result<Option<String>, StoreError> {
     match o.opt_str(name, max)? {
@@ -74,17 +69,17 @@ pub fn parse_refund(input: &Value) -> Result<NewRefund, StoreError> {
     let payment_transaction_key = match o.opt_str("payment_transaction_key", usize::MAX)? {
         None => None,
         Some(k) => {
-            check_code("payment_transaction_key", &k, &TRANSACTION_KEY)?;
+            codes::check(Code::TransactionKey, "payment_transaction_key", &k)?;
             Some(k)
         }
     };
     let key_name = if !o.has("transaction_key") && o.has("idempotency_key") { "idempotency_key" } else { "transaction_key" };
-    let transaction_key = code(&o, key_name, &TRANSACTION_KEY)?;
+    let transaction_key = code(&o, key_name, Code::TransactionKey)?;
     let amount_cents = o.req_int("amount_cents")?;
     if amount_cents <= 0 {
         return Err(invalid("amount_cents", "must be a positive number of cents"));
     }
-    let currency = code(&o, "currency", &CURRENCY)?;
+    let currency = code(&o, "currency", Code::Currency)?;
     let source = match o.opt_str("source", 32)? {
         None => "shop".to_owned(),
         Some(s) if REFUND_SOURCES.contains(&s.as_str()) => s,

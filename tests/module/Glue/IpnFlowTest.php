@@ -205,4 +205,27 @@ final class IpnFlowTest extends GlueTestCase
         $this->assertSame([200, 'OK-Already registered'], $this->ipn(['vads_hash' => 'resent', 'vads_url_check_src' => 'RETRY'] + $fields === $fields ? $fields : $fields));
         $this->assertSame(1, $this->orderCount((int) $cart->id));
     }
+
+    /**
+     * A refund made in SogeCommerce's back office, through the real extension: its CREDIT notification reads as
+     * `refunded` (never `paid`), and the paid order gets the refund state.
+     */
+    public function testRealExtensionCreditNotificationRefundsThePaidOrder(): void
+    {
+        self::requireExtension();
+        $cart = $this->makeCart([1 => 1]);
+        $paid = self::signedNotification(['vads_order_id' => (string) $cart->id, 'vads_amount' => '1400', 'vads_trans_status' => 'AUTHORISED']);
+        [, $body] = $this->ipn($paid);
+        $this->assertStringStartsWith('OK-Order', $body);
+        $orderId = (int) \Order::getIdByCartId((int) $cart->id);
+
+        $credit = self::signedNotification([
+            'vads_order_id' => (string) $cart->id, 'vads_amount' => '1400', 'vads_trans_status' => 'CAPTURED',
+            'vads_operation_type' => 'CREDIT', 'vads_trans_id' => '123457', 'vads_trans_uuid' => str_repeat('cd34', 8),
+        ]);
+        $this->assertSame([200, 'OK-Refund recorded'], $this->ipn($credit));
+        $this->assertSame((int) \Configuration::get('PS_OS_REFUND'), $this->stateOf($orderId));
+        $this->assertSame([200, 'OK-Refund notification noted'], $this->ipn($credit), 'a re-sent refund changes nothing');
+        $this->assertSame(1, $this->orderCount((int) $cart->id));
+    }
 }

@@ -50,7 +50,7 @@ final class IpnProcessorTest extends TestCase
         return $over + [
             'site_id' => '12345678', 'order_id' => '42', 'transaction_id' => '000123', 'transaction_uuid' => str_repeat('a1', 16),
             'transaction_date' => '2026-11-29T18:00:00Z', 'amount_cents' => 2590, 'currency_numeric' => '978', 'currency' => 'EUR',
-            'raw_status' => ['paid' => 'AUTHORISED', 'pending' => 'WAITING_AUTHORISATION', 'to_validate' => 'AUTHORISED_TO_VALIDATE', 'cancelled' => 'CANCELLED', 'failed' => 'REFUSED'][$outcome],
+            'raw_status' => ['paid' => 'AUTHORISED', 'pending' => 'WAITING_AUTHORISATION', 'to_validate' => 'AUTHORISED_TO_VALIDATE', 'cancelled' => 'CANCELLED', 'failed' => 'REFUSED', 'refunded' => 'CAPTURED'][$outcome],
             'outcome' => $outcome, 'operation_type' => 'DEBIT', 'trigger' => 'PAY', 'sequence_number' => 1, 'mode' => 'TEST',
             'idempotency_key' => '12345678:' . $outcome . ':000123',
         ];
@@ -234,7 +234,7 @@ final class IpnProcessorTest extends TestCase
     public function testRefundOfAPaidOrder(): void
     {
         $this->existing(self::PAYMENT, true);
-        $this->n = self::notification('paid', ['operation_type' => 'CREDIT']);
+        $this->n = self::notification('refunded', ['operation_type' => 'CREDIT']);
         $r = $this->processor()->process([]);
         $this->assertSame('OK-Refund recorded', $r->body);
         $this->assertSame(self::REFUND, $this->orders->changes[0]['stateId']);

@@ -151,7 +151,8 @@ final class IpnProcessor
 
         $orderId = $existing->orderId;
         if ($isRefund) {
-            if ($outcome === 'paid' && $existing->hasBeenPaid && $existing->stateId !== $this->states->refund) {
+            // The extension reads a CREDIT (refund) notification's outcome as refunded / refund_pending / refund_failed.
+            if ($outcome === 'refunded' && $existing->hasBeenPaid && $existing->stateId !== $this->states->refund) {
                 $this->orders->changeState($orderId, $this->states->refund, 'Refund notified by the payment gateway');
 
                 return new IpnResponse(200, 'OK-Refund recorded', $orderId, $outcome);

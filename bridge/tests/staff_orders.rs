@@ -17,8 +17,8 @@ async fn the_queue_lists_open_orders_oldest_first_with_the_recipe_for_the_quanti
     let (st, j) = s.get(&luca, "/v1/restaurants/BELLECOUR/orders").await;
     assert_eq!(st, 200, "{j}");
     let refs: Vec<&str> = j["orders"].as_array().unwrap().iter().map(|o| o["reference"].as_str().unwrap()).collect();
-    // The seed's open BELLECOUR order (AZERTYUIO, ready) was placed before ours; its delivered one is not listed.
-    assert_eq!(refs, ["AZERTYUIO", early.as_str(), late.as_str()], "{j}");
+    // The seed's open BELLECOUR order (DEMO-0006, ready) was placed before ours; its delivered one is not listed.
+    assert_eq!(refs, ["DEMO-0006", early.as_str(), late.as_str()], "{j}");
     assert_eq!(j["count"], 3);
     let o = &j["orders"][1];
     assert_eq!(o["type"], "delivery");
@@ -150,7 +150,7 @@ async fn one_order_and_the_restaurant_scope() {
         assert_eq!(st, 401, "{path}");
     }
     // GERLAND's own seeded order is GERLAND's to read.
-    let (st, _) = s.get(&samir, "/v1/orders/MNBVCXWQA").await;
+    let (st, _) = s.get(&samir, "/v1/orders/DEMO-0005").await;
     assert_eq!(st, 200);
     let (st, j) = s.get(&luca, "/v1/orders/NOSUCHREF").await;
     assert_eq!((st, j["reason"].as_str()), (404, Some("unknown_order")));

@@ -79,7 +79,7 @@ final class StaffNoLoopTest extends GlueTestCase
     public function testStatesPostedBackByTheBridgeWriteNothingInOcpizzaDb(): void
     {
         $cart = $this->makeCart([1 => 1]);
-        $this->runController('validation', ['method' => 'cash_on_delivery']);
+        $this->runController('validation', [], ['method' => 'cash_on_delivery', 'token' => \Tools::getToken(false)], 'POST');
         $orderId = (int) \Order::getIdByCartId((int) $cart->id);
         $this->assertSame('accepted', $this->ocp->query('SELECT status FROM orders WHERE shop_order_id = ' . $orderId)->fetchColumn());
 

@@ -312,7 +312,9 @@ mod tests {
         assert_eq!(n.coordinates, None);
         assert_eq!(
             n.navigation_url.as_deref(),
-            Some("https://www.google.com/maps/dir/?api=1&destination=12%20rue%20de%20la%20R%C3%A9publique%2C%203e%20%C3%A9tage%2C%2069002%20Lyon%2C%20FR")
+            Some(
+                "https://www.google.com/maps/dir/?api=1&destination=12%20rue%20de%20la%20R%C3%A9publique%2C%203e%20%C3%A9tage%2C%2069002%20Lyon%2C%20FR"
+            )
         );
 
         let ev = changed(

@@ -40,7 +40,15 @@ pub async fn delivery_address(
     pool: &MySqlPool,
     shop_order_id: i64,
 ) -> Result<Option<StreetAddress>, sqlx::Error> {
-    type Row = (String, String, String, String, String, Option<f64>, Option<f64>);
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<f64>,
+        Option<f64>,
+    );
     let row: Option<Row> = sqlx::query_as(
         "SELECT a.line1, a.line2, a.postcode, a.city, CONVERT(a.country USING utf8mb4), a.latitude, a.longitude \
          FROM orders o JOIN customer_addresses a ON a.id = o.delivery_address_id WHERE o.shop_order_id = ?",
@@ -48,14 +56,16 @@ pub async fn delivery_address(
     .bind(shop_order_id)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(line1, line2, postcode, city, country, lat, lng)| StreetAddress {
-        line1,
-        line2,
-        postcode,
-        city,
-        country,
-        coordinates: lat.zip(lng),
-    }))
+    Ok(row.map(
+        |(line1, line2, postcode, city, country, lat, lng)| StreetAddress {
+            line1,
+            line2,
+            postcode,
+            city,
+            country,
+            coordinates: lat.zip(lng),
+        },
+    ))
 }
 
 /// Adds a pending row for every active device of the restaurant with one of `roles` in one of `environments`;

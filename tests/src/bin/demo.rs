@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use ocpizza_e2e::harness::{Artefacts, Database, Flow, FlowOptions, HarnessError};
+use ocpizza_e2e::prestashop_ws::FakePrestaShop;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
@@ -312,6 +313,24 @@ async fn forget_previous_dolibarr(db: &Database) -> Result<(), DemoError> {
     Ok(())
 }
 
+/// The shop's Webservice key (32 characters), its state « Prête » (a state the module adds) and PrestaShop's
+/// « En attente de paiement à la livraison » (built-in 10, as in bridge/tests/staff_chain.rs).
+const WS_KEY: &str = "OCPZDEMO0123456789ABCDEFGHIJKLMN";
+const READY_STATE: i64 = 15;
+const COD_STATE: i64 = 10;
+
+/// PrestaShop's names of the states the bridge's default mapping uses, plus the module's « Prête ».
+fn ps_state(id: i64) -> String {
+    let name = match id {
+        3 => "Préparation en cours",
+        4 => "Expédié",
+        5 => "Livré",
+        READY_STATE => "Prête",
+        _ => "?",
+    };
+    format!("{id} « {name} »")
+}
+
 /// The demo's staff of BELLECOUR (db/seed/chain.sql) and the PIN an operator sets for each.
 const STAFF: &[(&str, &str)] = &[
     ("emma.g", "4821"),
@@ -363,7 +382,7 @@ async fn staff_call(req: reqwest::RequestBuilder) -> Result<(u16, Value), DemoEr
 }
 
 /// Scenario 3: cashier accepts, pizzaiolo cooks from the recipe, two drivers race, cash collected, delivered.
-async fn staff_scene(flow: &Flow, db_url: &str) -> Result<(), DemoError> {
+async fn staff_scene(flow: &Flow, db_url: &str, ws: &FakePrestaShop) -> Result<(), DemoError> {
     println!(
         "\n-- Scénario 3 : l'équipe du restaurant avec l'application iPhone (API staff du bridge)"
     );
@@ -392,6 +411,8 @@ async fn staff_scene(flow: &Flow, db_url: &str) -> Result<(), DemoError> {
         ),
     );
     let reference = show_db(flow, &t, id).await?;
+    // The Webservice stand-in knows the shop's orders it is given: this one, awaiting cash on delivery.
+    ws.add_order(id, COD_STATE);
     let dol = flow
         .wait_dolibarr_order(id, "validated", |o| o["statut"] == "1")
         .await?;
@@ -569,13 +590,32 @@ async fn staff_scene(flow: &Flow, db_url: &str) -> Result<(), DemoError> {
     t.say(
         "OCPizza_DB",
         format!(
-            "statut « {} » ; historique : {}\n  (la boutique PrestaShop suit ces statuts par son Webservice quand OCPIZZA_PRESTASHOP_URL est configuré ; pas dans cette démo)",
+            "statut « {} » ; historique : {}",
             status_fr(&o.status),
             history
                 .iter()
-                .map(|(s, by)| format!("{}{}", status_fr(s), by.as_deref().map(|b| format!(" ({b})")).unwrap_or_default()))
+                .map(|(s, by)| format!(
+                    "{}{}",
+                    status_fr(s),
+                    by.as_deref().map(|b| format!(" ({b})")).unwrap_or_default()
+                ))
                 .collect::<Vec<_>>()
                 .join(" → ")
+        ),
+    );
+    let shop_states: Vec<String> = ws
+        .history(id)
+        .iter()
+        .map(|h| ps_state(h.id_order_state))
+        .collect();
+    t.say(
+        "PrestaShop",
+        format!(
+            "Webservice : la commande n°{id} passe par les états {} ; état actuel {}",
+            shop_states.join(" → "),
+            ws.current_state(id)
+                .map(ps_state)
+                .unwrap_or_else(|| "?".into())
         ),
     );
     // The demo's database outlives the run: the sessions end as a staff member signing out would end them.
@@ -597,7 +637,7 @@ async fn staff_scene(flow: &Flow, db_url: &str) -> Result<(), DemoError> {
 }
 
 /// Scenario 1 (paid online, to delivered) and scenario 2 (bridge stopped during an order).
-async fn scenarios(flow: &mut Flow, db_url: &str) -> Result<(), DemoError> {
+async fn scenarios(flow: &mut Flow, db_url: &str, ws: &FakePrestaShop) -> Result<(), DemoError> {
     println!("-- Scénario 1 : commande payée en ligne, jusqu'à la livraison");
     let t = Timeline(Instant::now());
     let id = place_paid_order(flow, &t).await?;
@@ -640,7 +680,7 @@ async fn scenarios(flow: &mut Flow, db_url: &str) -> Result<(), DemoError> {
         "Résultat",
         format!("livrée une seule fois : {orders} commande Dolibarr, {pushes} push cuisine"),
     );
-    staff_scene(flow, db_url).await?;
+    staff_scene(flow, db_url, ws).await?;
     Ok(())
 }
 
@@ -651,7 +691,22 @@ async fn demo() -> Result<(), DemoError> {
     println!(
         "== OC Pizza : une commande de bout en bout (boutique de démonstration, services locaux)"
     );
-    let mut flow = Flow::start(db, FlowOptions::default()).await?;
+    // The shop's Webservice (stand-in): the staff's statuses go back to the shop's order. The shop's own changes
+    // (scenes 1 and 2) are skipped by the bridge without calling it.
+    let ws = FakePrestaShop::start(WS_KEY).await;
+    ws.add_state(READY_STATE);
+    let opts = FlowOptions {
+        extra_env: vec![
+            ("OCPIZZA_PRESTASHOP_URL".into(), ws.url()),
+            ("OCPIZZA_PRESTASHOP_WS_KEY".into(), WS_KEY.into()),
+            (
+                "OCPIZZA_PRESTASHOP_STATES".into(),
+                format!("ready={READY_STATE}"),
+            ),
+        ],
+        ..FlowOptions::default()
+    };
+    let mut flow = Flow::start(db, opts).await?;
     println!(
         "   bridge {} (binaire réel) · Dolibarr simulé {} · APNs simulé {} · appareils de {} : cuisine …{}, livreur …{}",
         flow.bridge.url(),
@@ -662,10 +717,11 @@ async fn demo() -> Result<(), DemoError> {
         &flow.driver_device[60..]
     );
     println!(
-        "   boutique : le code du module ocpizza sur un simulateur de PrestaShop (PrestaShop n'est pas dans ce dépôt)\n"
+        "   boutique : le code du module ocpizza sur un simulateur de PrestaShop (PrestaShop n'est pas dans ce dépôt) ; Webservice PrestaShop simulé {}\n",
+        ws.url()
     );
 
-    let result = scenarios(&mut flow, &url).await;
+    let result = scenarios(&mut flow, &url, &ws).await;
     // The demo's database outlives the run: its devices go (also after a failure, when the bridge still runs).
     if flow.bridge.is_running() {
         let unregistered = flow.unregister_devices().await;

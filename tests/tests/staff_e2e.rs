@@ -3,11 +3,12 @@
 //! module's own code on the PrestaShop stand-in, the Dolibarr and APNs stand-ins. The pizzaiolo reads the queue
 //! with the recipe and marks ready (the driver's push carries the geocoded coordinates and their link), two drivers
 //! take the order at once (200 and 409), cash is collected (Dolibarr records a LIQ payment) and the order is
-//! delivered. Waits are bounded polls, never timing assertions.
+//! delivered; the shop's order follows through the PrestaShop Webservice stand-in. Waits are bounded polls, never timing assertions.
 
 use std::time::Duration;
 
 use ocpizza_e2e::harness::{Artefacts, Database, Flow, FlowOptions, HarnessError};
+use ocpizza_e2e::prestashop_ws::FakePrestaShop;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
@@ -20,6 +21,8 @@ impl<T> Must<T> for Result<T, HarnessError> {
         self.unwrap_or_else(|e| panic!("{e}"))
     }
 }
+
+const WS_KEY: &str = "OCPZE2E0123456789ABCDEFGHIJKLMNO";
 
 const STAFF: &[(&str, &str)] = &[
     ("emma.g", "4821"),
@@ -66,7 +69,18 @@ async fn call(req: reqwest::RequestBuilder) -> (u16, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restaurant_staff_take_a_cash_order_to_the_doorstep_through_the_real_bridge() {
-    let flow = Flow::start(Database::seeded_test().await, FlowOptions::default())
+    // The shop's Webservice (stand-in), with the module's « Prête » state (15, as in bridge/tests/staff_chain.rs).
+    let ws = FakePrestaShop::start(WS_KEY).await;
+    ws.add_state(15);
+    let opts = FlowOptions {
+        extra_env: vec![
+            ("OCPIZZA_PRESTASHOP_URL".into(), ws.url()),
+            ("OCPIZZA_PRESTASHOP_WS_KEY".into(), WS_KEY.into()),
+            ("OCPIZZA_PRESTASHOP_STATES".into(), "ready=15".into()),
+        ],
+        ..FlowOptions::default()
+    };
+    let flow = Flow::start(Database::seeded_test().await, opts)
         .await
         .must();
     let db_url = flow.db.url().to_owned();
@@ -95,6 +109,8 @@ async fn restaurant_staff_take_a_cash_order_to_the_doorstep_through_the_real_bri
         .must()
         .expect("the order is in OCPizza_DB");
     let reference = order.reference.clone();
+    // The Webservice knows this shop order, awaiting cash on delivery (built-in state 10).
+    ws.add_order(id, 10);
     let dol = flow
         .wait_dolibarr_order(id, "validated", |o| o["statut"] == "1")
         .await
@@ -258,6 +274,9 @@ async fn restaurant_staff_take_a_cash_order_to_the_doorstep_through_the_real_bri
             ("delivered", Some(driver)),
         ]
     );
+    // The shop's order followed each state the staff set (wait_relayed above: every delivery is done), in order.
+    let shop_states: Vec<i64> = ws.history(id).iter().map(|h| h.id_order_state).collect();
+    assert_eq!(shop_states, [3, 15, 4, 5]);
     flow.wait_dolibarr_order(id, "closed", |o| o["statut"] == "3")
         .await
         .must();

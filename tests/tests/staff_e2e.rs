@@ -3,7 +3,8 @@
 //! module's own code on the PrestaShop stand-in, the Dolibarr and APNs stand-ins. The pizzaiolo reads the queue
 //! with the recipe and marks ready (the driver's push carries the geocoded coordinates and their link), two drivers
 //! take the order at once (200 and 409), cash is collected (Dolibarr records a LIQ payment) and the order is
-//! delivered; the shop's order follows through the PrestaShop Webservice stand-in. Waits are bounded polls, never timing assertions.
+//! delivered; the shop's order follows through the PrestaShop Webservice stand-in. Waits are bounded polls, never
+//! timing assertions.
 
 use std::time::Duration;
 

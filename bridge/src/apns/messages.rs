@@ -148,13 +148,13 @@ fn new_order(o: &OrderCreated) -> Notice {
 }
 
 fn status_changed(s: &StatusChanged, address: Option<&StreetAddress>) -> Option<Notice> {
-    let (mut navigation_url, mut coordinates) = (None, None);
-    if (s.to, s.fulfilment) == (OrderStatus::Ready, Fulfilment::Delivery) {
-        if let Some(a) = address {
-            navigation_url = Some(a.navigation_url());
-            coordinates = a.coordinates;
+    // Only the drivers' « prête » push leads somewhere.
+    let (navigation_url, coordinates) = match address {
+        Some(a) if (s.to, s.fulfilment) == (OrderStatus::Ready, Fulfilment::Delivery) => {
+            (Some(a.navigation_url()), a.coordinates)
         }
-    }
+        _ => (None, None),
+    };
     let (roles, title, body) = match (s.to, s.fulfilment) {
         (OrderStatus::Ready, Fulfilment::Delivery) => (
             DRIVERS,

@@ -102,6 +102,8 @@ fn main() {
             shop_order_id: 42,
             reference: "XKBKN".into(),
             status: OrderStatus::Received,
+            navigation_url: None,
+            coordinates: None,
         };
         let body: Arc<[u8]> = payload::build(&notice, payload::MAX_PAYLOAD)
             .unwrap()

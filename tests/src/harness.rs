@@ -522,6 +522,8 @@ pub struct FlowOptions {
     pub restaurant: String,
     /// Keep every accepted push in the APNs stand-in (the benchmark turns it off only if it must).
     pub keep_pushes: bool,
+    /// More bridge configuration (e.g. `OCPIZZA_PRESTASHOP_URL` of a Webservice stand-in the caller started).
+    pub extra_env: Vec<(String, String)>,
 }
 
 impl Default for FlowOptions {
@@ -529,6 +531,7 @@ impl Default for FlowOptions {
         FlowOptions {
             restaurant: "BELLECOUR".into(),
             keep_pushes: true,
+            extra_env: Vec::new(),
         }
     }
 }
@@ -627,6 +630,7 @@ impl Flow {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
+        .chain(opts.extra_env.iter().cloned())
         .chain(
             std::env::var("RUST_LOG")
                 .ok()

@@ -3,13 +3,15 @@
 //! | Event | Devices (roles) | Text |
 //! |---|---|---|
 //! | `order.created` | kitchen side: pizzaiolo, manager, cashier | « Nouvelle commande XKBKN » / « 2 pizzas, 1 boisson — livraison 69002 Lyon » |
-//! | status → `ready`, delivery | driver | « Commande XKBKN prête » / « À livrer au 12 rue …, 69002 Lyon » |
+//! | status → `ready`, delivery | driver | « Commande XKBKN prête » / « À livrer au 12 rue …, 69002 Lyon » + `navigation_url` |
 //! | status → `ready`, takeaway | cashier | « Commande XKBKN prête » / « Prête pour le retrait au comptoir » |
 //! | status → `cancelled` | kitchen side, and drivers when it was already ready or on its way | « Commande XKBKN annulée » |
 //! | other statuses, other events | nobody: the staff made those changes themselves | — |
 
 use ocpizza_core::events::{Event, LineKind, OrderCreated, StatusChanged};
 use ocpizza_core::status::{Fulfilment, OrderStatus};
+
+use crate::staff::view;
 
 pub const KITCHEN: &[&str] = &["pizzaiolo", "manager", "cashier"];
 pub const DRIVERS: &[&str] = &["driver"];
@@ -23,9 +25,25 @@ pub struct StreetAddress {
     pub line2: String,
     pub postcode: String,
     pub city: String,
+    pub country: String,
+    /// `(lat, lng)` once geocoded (`OCPIZZA_GEOCODING_KEY`), stored on `customer_addresses`.
+    pub coordinates: Option<(f64, f64)>,
 }
 
 impl StreetAddress {
+    /// The same link as the deliveries view (`staff::view::navigation_url`): the coordinates once geocoded,
+    /// else the address text, so the push opens the maps at the same place as the app.
+    pub fn navigation_url(&self) -> String {
+        let a = view::Address {
+            line1: self.line1.clone(),
+            line2: self.line2.clone(),
+            postcode: self.postcode.clone(),
+            city: self.city.clone(),
+            country: self.country.clone(),
+        };
+        view::navigation_url(&a, self.coordinates)
+    }
+
     fn one_line(&self) -> String {
         let mut s = self.line1.trim().to_owned();
         if !self.line2.trim().is_empty() {
@@ -46,6 +64,9 @@ pub struct Notice {
     pub shop_order_id: i64,
     pub reference: String,
     pub status: OrderStatus,
+    /// Drivers' « prête » push only: the navigation link, and the coordinates when the address is geocoded.
+    pub navigation_url: Option<String>,
+    pub coordinates: Option<(f64, f64)>,
 }
 
 impl Notice {
@@ -121,10 +142,19 @@ fn new_order(o: &OrderCreated) -> Notice {
         shop_order_id: o.shop_order_id,
         reference: o.reference.clone(),
         status: o.status,
+        navigation_url: None,
+        coordinates: None,
     }
 }
 
 fn status_changed(s: &StatusChanged, address: Option<&StreetAddress>) -> Option<Notice> {
+    // Only the drivers' « prête » push leads somewhere.
+    let (navigation_url, coordinates) = match address {
+        Some(a) if (s.to, s.fulfilment) == (OrderStatus::Ready, Fulfilment::Delivery) => {
+            (Some(a.navigation_url()), a.coordinates)
+        }
+        _ => (None, None),
+    };
     let (roles, title, body) = match (s.to, s.fulfilment) {
         (OrderStatus::Ready, Fulfilment::Delivery) => (
             DRIVERS,
@@ -167,6 +197,8 @@ fn status_changed(s: &StatusChanged, address: Option<&StreetAddress>) -> Option<
         shop_order_id: s.shop_order_id,
         reference: s.reference.clone(),
         status: s.to,
+        navigation_url,
+        coordinates,
     })
 }
 
@@ -265,6 +297,8 @@ mod tests {
             line2: "3e étage".into(),
             postcode: "69002".into(),
             city: "Lyon".into(),
+            country: "FR".into(),
+            coordinates: None,
         };
         let n = Notice::for_event(&ev, Some(&addr)).unwrap();
         assert_eq!(n.roles, DRIVERS);
@@ -274,6 +308,14 @@ mod tests {
             "À livrer au 12 rue de la République, 3e étage, 69002 Lyon"
         );
         assert_eq!(n.status, OrderStatus::Ready);
+        // Not geocoded (no key, or no answer yet): the link carries the address text, as in the deliveries view.
+        assert_eq!(n.coordinates, None);
+        assert_eq!(
+            n.navigation_url.as_deref(),
+            Some(
+                "https://www.google.com/maps/dir/?api=1&destination=12%20rue%20de%20la%20R%C3%A9publique%2C%203e%20%C3%A9tage%2C%2069002%20Lyon%2C%20FR"
+            )
+        );
 
         let ev = changed(
             OrderStatus::InPreparation,
@@ -284,6 +326,35 @@ mod tests {
         let n = Notice::for_event(&ev, None).unwrap();
         assert_eq!(n.roles, COUNTER);
         assert_eq!(n.body, "Prête pour le retrait au comptoir");
+        assert_eq!(n.navigation_url, None);
+    }
+
+    #[test]
+    fn drivers_push_uses_the_geocoded_coordinates() {
+        let ev = changed(
+            OrderStatus::InPreparation,
+            OrderStatus::Ready,
+            Fulfilment::Delivery,
+        );
+        let addr = StreetAddress {
+            line1: "12 rue de la République".into(),
+            line2: String::new(),
+            postcode: "69002".into(),
+            city: "Lyon".into(),
+            country: "FR".into(),
+            coordinates: Some((45.757814, 4.832011)),
+        };
+        let n = Notice::for_event(&ev, Some(&addr)).unwrap();
+        assert_eq!(n.coordinates, Some((45.757814, 4.832011)));
+        assert_eq!(
+            n.navigation_url.as_deref(),
+            Some("https://www.google.com/maps/dir/?api=1&destination=45.757814%2C4.832011")
+        );
+        // The driver still reads the address.
+        assert_eq!(n.body, "À livrer au 12 rue de la République, 69002 Lyon");
+        // No address found: no link rather than a wrong one.
+        let n = Notice::for_event(&ev, None).unwrap();
+        assert_eq!((n.navigation_url, n.coordinates), (None, None));
     }
 
     #[test]

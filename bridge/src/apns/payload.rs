@@ -1,4 +1,5 @@
-//! The JSON body of a push: `{"aps": {alert, sound, thread-id}, shop_order_id, reference, status}`, kept within
+//! The JSON body of a push: `{"aps": {alert, sound, thread-id}, shop_order_id, reference, status}` (+ a driver's
+//! `navigation_url` and, once geocoded, `coordinates {lat, lng}`), kept within
 //! APNs' 4096-byte limit by shortening the text on a character boundary (never by dropping the order data).
 
 use serde_json::json;
@@ -24,7 +25,7 @@ pub fn shorten(s: &str, max_bytes: usize) -> String {
 }
 
 fn render(n: &Notice, title: &str, body: &str) -> Vec<u8> {
-    json!({
+    let mut v = json!({
         "aps": {
             "alert": { "title": title, "body": body },
             "sound": "default",
@@ -33,9 +34,15 @@ fn render(n: &Notice, title: &str, body: &str) -> Vec<u8> {
         "shop_order_id": n.shop_order_id,
         "reference": n.reference,
         "status": n.status.as_str(),
-    })
-    .to_string()
-    .into_bytes()
+    });
+    // Order data like the reference: never shortened (a link cut short would lead the driver astray).
+    if let Some(url) = &n.navigation_url {
+        v["navigation_url"] = json!(url);
+    }
+    if let Some((lat, lng)) = n.coordinates {
+        v["coordinates"] = json!({ "lat": lat, "lng": lng });
+    }
+    v.to_string().into_bytes()
 }
 
 /// The largest `k` in `0..=max` with `fits(k)`, for a `fits` that holds up to some point and not after.
@@ -85,6 +92,8 @@ mod tests {
             shop_order_id: 42,
             reference: "XKBKN".into(),
             status: OrderStatus::Received,
+            navigation_url: None,
+            coordinates: None,
         }
     }
 
@@ -97,6 +106,23 @@ mod tests {
         assert_eq!(v["shop_order_id"], 42);
         assert_eq!(v["reference"], "XKBKN");
         assert_eq!(v["status"], "received");
+    }
+
+    #[test]
+    fn drivers_payload_carries_the_link_and_coordinates_whole() {
+        let mut n = notice("é".repeat(3000));
+        n.navigation_url =
+            Some("https://www.google.com/maps/dir/?api=1&destination=45.757814%2C4.832011".into());
+        n.coordinates = Some((45.757814, 4.832011));
+        let p = build(&n, MAX_PAYLOAD).unwrap();
+        assert!(p.len() <= MAX_PAYLOAD);
+        let v: serde_json::Value = serde_json::from_slice(&p).unwrap();
+        assert_eq!(v["navigation_url"], n.navigation_url.unwrap().as_str());
+        assert_eq!(v["coordinates"]["lat"], 45.757814);
+        assert_eq!(v["coordinates"]["lng"], 4.832011);
+        let plain = build(&notice("x".into()), MAX_PAYLOAD).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+        assert!(v.get("navigation_url").is_none() && v.get("coordinates").is_none());
     }
 
     #[test]

@@ -40,19 +40,32 @@ pub async fn delivery_address(
     pool: &MySqlPool,
     shop_order_id: i64,
 ) -> Result<Option<StreetAddress>, sqlx::Error> {
-    let row: Option<(String, String, String, String)> = sqlx::query_as(
-        "SELECT a.line1, a.line2, a.postcode, a.city FROM orders o \
-         JOIN customer_addresses a ON a.id = o.delivery_address_id WHERE o.shop_order_id = ?",
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<f64>,
+        Option<f64>,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT a.line1, a.line2, a.postcode, a.city, CONVERT(a.country USING utf8mb4), a.latitude, a.longitude \
+         FROM orders o JOIN customer_addresses a ON a.id = o.delivery_address_id WHERE o.shop_order_id = ?",
     )
     .bind(shop_order_id)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(line1, line2, postcode, city)| StreetAddress {
-        line1,
-        line2,
-        postcode,
-        city,
-    }))
+    Ok(row.map(
+        |(line1, line2, postcode, city, country, lat, lng)| StreetAddress {
+            line1,
+            line2,
+            postcode,
+            city,
+            country,
+            coordinates: lat.zip(lng),
+        },
+    ))
 }
 
 /// Adds a pending row for every active device of the restaurant with one of `roles` in one of `environments`;

@@ -4,13 +4,16 @@
 //! bridge binary, the local Dolibarr and APNs stand-ins, and the PrestaShop module's own code on the PrestaShop
 //! stand-in (PrestaShop itself is not part of this repository) with the real extension. Scenario 1: an order paid
 //! online goes to delivered. Scenario 2: the bridge is stopped during an order and delivers it once it is back.
+//! Scenario 3 (issue 12): the restaurant's staff move a cash-on-delivery order through the staff API.
 //! Bounded in time; exit 0 on success, 1 with the reason otherwise.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use ocpizza_e2e::harness::{Database, Flow, FlowOptions, HarnessError};
-use serde_json::Value;
+use ocpizza_e2e::harness::{Artefacts, Database, Flow, FlowOptions, HarnessError};
+use ocpizza_e2e::prestashop_ws::FakePrestaShop;
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
 
 const DEFAULT_DB: &str = "mysql://root@127.0.0.1:3306/ocpizza";
 /// The whole demo gives up after this long (each wait inside is bounded too).
@@ -310,8 +313,331 @@ async fn forget_previous_dolibarr(db: &Database) -> Result<(), DemoError> {
     Ok(())
 }
 
+/// The shop's Webservice key (32 characters), its state « Prête » (a state the module adds) and PrestaShop's
+/// « En attente de paiement à la livraison » (built-in 10, as in bridge/tests/staff_chain.rs).
+const WS_KEY: &str = "OCPZDEMO0123456789ABCDEFGHIJKLMN";
+const READY_STATE: i64 = 15;
+const COD_STATE: i64 = 10;
+
+/// PrestaShop's names of the states the bridge's default mapping uses, plus the module's « Prête ».
+fn ps_state(id: i64) -> String {
+    let name = match id {
+        3 => "Préparation en cours",
+        4 => "Expédié",
+        5 => "Livré",
+        READY_STATE => "Prête",
+        _ => "?",
+    };
+    format!("{id} « {name} »")
+}
+
+/// The demo's staff of BELLECOUR (db/seed/chain.sql) and the PIN an operator sets for each.
+const STAFF: &[(&str, &str)] = &[
+    ("emma.g", "4821"),
+    ("luca.b", "7305"),
+    ("karim.h", "1964"),
+    ("julien.p", "5530"),
+];
+
+/// `ocpizza-bridge staff set-pin BELLECOUR LOGIN`, the PIN on stdin, as an operator does it.
+async fn set_pin(db_url: &str, login: &str, pin: &str) -> Result<String, DemoError> {
+    let art = Artefacts::locate()?;
+    let mut child = tokio::process::Command::new(&art.bridge)
+        .args(["staff", "set-pin", "BELLECOUR", login])
+        .env("OCPIZZA_DATABASE_URL", db_url)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| unexpected(format!("starting staff set-pin: {e}")))?;
+    let mut stdin = child.stdin.take().ok_or_else(|| unexpected("no stdin"))?;
+    stdin
+        .write_all(format!("{pin}\n").as_bytes())
+        .await
+        .map_err(|e| unexpected(format!("writing the PIN: {e}")))?;
+    drop(stdin);
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .map_err(|_| unexpected("staff set-pin did not finish"))?
+        .map_err(|e| unexpected(format!("staff set-pin: {e}")))?;
+    if !out.status.success() {
+        return Err(unexpected(format!(
+            "staff set-pin {login} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// One call of the staff API: (HTTP status, JSON body).
+async fn staff_call(req: reqwest::RequestBuilder) -> Result<(u16, Value), DemoError> {
+    let r = req
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .map_err(|e| unexpected(format!("staff API: {e}")))?;
+    let code = r.status().as_u16();
+    Ok((code, r.json::<Value>().await.unwrap_or_default()))
+}
+
+/// Scenario 3: cashier accepts, pizzaiolo cooks from the recipe, two drivers race, cash collected, delivered.
+async fn staff_scene(flow: &Flow, db_url: &str, ws: &FakePrestaShop) -> Result<(), DemoError> {
+    println!(
+        "\n-- Scénario 3 : l'équipe du restaurant avec l'application iPhone (API staff du bridge)"
+    );
+    let t = Timeline(Instant::now());
+    for (login, pin) in STAFF {
+        let said = set_pin(db_url, login, pin).await?;
+        t.say(
+            "Opérateur",
+            format!("ocpizza-bridge staff set-pin BELLECOUR {login} → {said}"),
+        );
+    }
+    let cart = flow
+        .shop
+        .cart("69002", &[("PIZZA-MARGHERITA", 2), ("DRINK-COLA-33", 1)])
+        .await?;
+    let r = flow.shop.offline(cart.id, "cash_on_delivery").await?;
+    let id = r["order_id"]
+        .as_i64()
+        .filter(|i| *i > 0)
+        .ok_or_else(|| unexpected(format!("no order: {r}")))?;
+    t.say(
+        "Boutique",
+        format!(
+            "commande n°{id} à payer en espèces à la livraison — {}",
+            euros(cart.total_cents())
+        ),
+    );
+    let reference = show_db(flow, &t, id).await?;
+    // The Webservice stand-in knows the shop's orders it is given: this one, awaiting cash on delivery.
+    ws.add_order(id, COD_STATE);
+    let dol = flow
+        .wait_dolibarr_order(id, "validated", |o| o["statut"] == "1")
+        .await?;
+    let dol_id = dol["id"].as_str().unwrap_or_default().to_owned();
+    t.say(
+        "Dolibarr",
+        format!(
+            "commande {} {}",
+            dol["ref"].as_str().unwrap_or("?"),
+            dol_status(&dol)
+        ),
+    );
+
+    let http = reqwest::Client::new();
+    let base = flow.bridge.url();
+    let mut tokens = std::collections::HashMap::new();
+    for (login, pin) in STAFF {
+        let (code, b) = staff_call(
+            http.post(format!("{base}/v1/staff/sessions"))
+                .json(&json!({"restaurant": "BELLECOUR", "login": login, "pin": pin})),
+        )
+        .await?;
+        let token = b["token"]
+            .as_str()
+            .filter(|_| code == 201)
+            .ok_or_else(|| unexpected(format!("sign-in of {login}: {code} {b}")))?;
+        t.say(
+            "iPhone",
+            format!(
+                "{} ({}) se connecte : HTTP {code}, session jusqu'à {}",
+                b["staff"]["name"].as_str().unwrap_or(login),
+                b["staff"]["role"].as_str().unwrap_or("?"),
+                b["expires_at"].as_str().unwrap_or("?")
+            ),
+        );
+        tokens.insert(*login, token.to_owned());
+    }
+    let status = |login: &str, to: &str, expected: Option<&str>| {
+        let mut body = json!({"status": to});
+        if let Some(e) = expected {
+            body["expected_status"] = json!(e);
+        }
+        http.post(format!("{base}/v1/orders/{reference}/status"))
+            .bearer_auth(&tokens[login])
+            .json(&body)
+    };
+    let (code, b) = staff_call(status("emma.g", "accepted", None)).await?;
+    t.say(
+        "Caisse",
+        format!(
+            "Emma accepte {reference} : HTTP {code}{}",
+            if b["changed"] == false {
+                " (déjà acceptée par la boutique : rien ne change)"
+            } else {
+                ""
+            }
+        ),
+    );
+
+    let (code, queue) = staff_call(
+        http.get(format!("{base}/v1/restaurants/BELLECOUR/orders"))
+            .bearer_auth(&tokens["luca.b"]),
+    )
+    .await?;
+    let mine = queue["orders"]
+        .as_array()
+        .and_then(|o| o.iter().find(|o| o["reference"] == reference.as_str()))
+        .ok_or_else(|| unexpected(format!("{reference} not in the queue: {code} {queue}")))?;
+    let mut text = format!("Luca lit la file (HTTP {code}) : {reference}");
+    for l in mine["lines"].as_array().into_iter().flatten() {
+        text.push_str(&format!(
+            "\n  {} × {}",
+            l["quantity"],
+            l["name"].as_str().unwrap_or("?")
+        ));
+        if let Some(steps) = l["recipe"]["steps"].as_array() {
+            for (i, s) in steps.iter().enumerate() {
+                let s = s
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| s.to_string());
+                text.push_str(&format!("\n     {}. {s}", i + 1));
+            }
+        }
+    }
+    t.say("Cuisine", text);
+    for to in ["in_preparation", "ready"] {
+        let (code, _) = staff_call(status("luca.b", to, None)).await?;
+        t.say(
+            "Cuisine",
+            format!("Luca → « {} » : HTTP {code}", status_fr(to)),
+        );
+    }
+    let p = flow.wait_pushes(&flow.driver_device, id, 1).await?;
+    show_push(&t, "iPhone livreur", &p[0]);
+    if let Some(link) = p[0].payload["navigation_url"].as_str() {
+        t.say("APNs", format!("lien de navigation dans le push : {link}"));
+    }
+
+    let (a, b) = tokio::join!(
+        staff_call(status("karim.h", "out_for_delivery", Some("ready"))),
+        staff_call(status("julien.p", "out_for_delivery", Some("ready")))
+    );
+    let (a, b) = (a?, b?);
+    let mut codes = [a.0, b.0];
+    codes.sort();
+    if codes != [200, 409] {
+        return Err(unexpected(format!(
+            "two drivers taking one order: {a:?} {b:?}"
+        )));
+    }
+    let (driver, name) = if a.0 == 200 {
+        ("karim.h", "Karim")
+    } else {
+        ("julien.p", "Julien")
+    };
+    let loser = if a.0 == 200 { &b.1 } else { &a.1 };
+    t.say(
+        "Livreurs",
+        format!(
+            "Karim et Julien prennent la commande en même temps : {name} l'obtient (200), l'autre reçoit 409 « {} »",
+            loser["error"].as_str().unwrap_or("")
+        ),
+    );
+    let o = flow
+        .order(id)
+        .await?
+        .ok_or_else(|| unexpected("order vanished"))?;
+    let (code, paid) = staff_call(
+        http.post(format!("{base}/v1/orders/{reference}/payments"))
+            .bearer_auth(&tokens[driver])
+            .header("idempotency-key", format!("demo-cash-{id}"))
+            .json(&json!({"method": "cash", "amount_cents": o.total_cents})),
+    )
+    .await?;
+    if code != 201 {
+        return Err(unexpected(format!("cash payment: {code} {paid}")));
+    }
+    t.say(
+        "Livreur",
+        format!(
+            "{name} encaisse {} en espèces : HTTP {code}",
+            euros(o.total_cents)
+        ),
+    );
+    let (code, _) = staff_call(status(driver, "delivered", Some("out_for_delivery"))).await?;
+    t.say("Livreur", format!("{name} → « Livrée » : HTTP {code}"));
+
+    let (invoice, payment) = flow.wait_dolibarr_paid(&dol_id).await?;
+    t.say(
+        "Dolibarr",
+        format!(
+            "facture {} payée : {} ; paiement {} {} type {}",
+            invoice["ref"].as_str().unwrap_or("?"),
+            if invoice["paye"] == "1" { "oui" } else { "non" },
+            payment["ref"].as_str().unwrap_or("?"),
+            euros(dol_cents(&payment["amount"])),
+            payment["type"].as_str().unwrap_or("?"),
+        ),
+    );
+    flow.wait_relayed(id).await?;
+    let o = flow
+        .order(id)
+        .await?
+        .ok_or_else(|| unexpected("order vanished"))?;
+    let history: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT h.to_status, CONVERT(s.login USING utf8mb4) FROM order_status_history h \
+         JOIN orders o ON o.id = h.order_id LEFT JOIN staff s ON s.id = h.changed_by_staff_id \
+         WHERE o.shop_order_id = ? ORDER BY h.id",
+    )
+    .bind(id)
+    .fetch_all(flow.pool())
+    .await
+    .map_err(HarnessError::from)?;
+    t.say(
+        "OCPizza_DB",
+        format!(
+            "statut « {} » ; historique : {}",
+            status_fr(&o.status),
+            history
+                .iter()
+                .map(|(s, by)| format!(
+                    "{}{}",
+                    status_fr(s),
+                    by.as_deref().map(|b| format!(" ({b})")).unwrap_or_default()
+                ))
+                .collect::<Vec<_>>()
+                .join(" → ")
+        ),
+    );
+    let shop_states: Vec<String> = ws
+        .history(id)
+        .iter()
+        .map(|h| ps_state(h.id_order_state))
+        .collect();
+    t.say(
+        "PrestaShop",
+        format!(
+            "Webservice : la commande n°{id} passe par les états {} ; état actuel {}",
+            shop_states.join(" → "),
+            ws.current_state(id)
+                .map(ps_state)
+                .unwrap_or_else(|| "?".into())
+        ),
+    );
+    // The demo's database outlives the run: the sessions end as a staff member signing out would end them.
+    for (login, token) in &tokens {
+        let (code, _) = staff_call(
+            http.delete(format!("{base}/v1/staff/sessions/current"))
+                .bearer_auth(token),
+        )
+        .await?;
+        if !(200..300).contains(&code) {
+            return Err(unexpected(format!("sign-out of {login}: HTTP {code}")));
+        }
+    }
+    t.say(
+        "iPhone",
+        "les quatre se déconnectent (DELETE /v1/staff/sessions/current)",
+    );
+    Ok(())
+}
+
 /// Scenario 1 (paid online, to delivered) and scenario 2 (bridge stopped during an order).
-async fn scenarios(flow: &mut Flow) -> Result<(), DemoError> {
+async fn scenarios(flow: &mut Flow, db_url: &str, ws: &FakePrestaShop) -> Result<(), DemoError> {
     println!("-- Scénario 1 : commande payée en ligne, jusqu'à la livraison");
     let t = Timeline(Instant::now());
     let id = place_paid_order(flow, &t).await?;
@@ -354,6 +680,7 @@ async fn scenarios(flow: &mut Flow) -> Result<(), DemoError> {
         "Résultat",
         format!("livrée une seule fois : {orders} commande Dolibarr, {pushes} push cuisine"),
     );
+    staff_scene(flow, db_url, ws).await?;
     Ok(())
 }
 
@@ -364,7 +691,22 @@ async fn demo() -> Result<(), DemoError> {
     println!(
         "== OC Pizza : une commande de bout en bout (boutique de démonstration, services locaux)"
     );
-    let mut flow = Flow::start(db, FlowOptions::default()).await?;
+    // The shop's Webservice (stand-in): the staff's statuses go back to the shop's order. The shop's own changes
+    // (scenes 1 and 2) are skipped by the bridge without calling it.
+    let ws = FakePrestaShop::start(WS_KEY).await;
+    ws.add_state(READY_STATE);
+    let opts = FlowOptions {
+        extra_env: vec![
+            ("OCPIZZA_PRESTASHOP_URL".into(), ws.url()),
+            ("OCPIZZA_PRESTASHOP_WS_KEY".into(), WS_KEY.into()),
+            (
+                "OCPIZZA_PRESTASHOP_STATES".into(),
+                format!("ready={READY_STATE}"),
+            ),
+        ],
+        ..FlowOptions::default()
+    };
+    let mut flow = Flow::start(db, opts).await?;
     println!(
         "   bridge {} (binaire réel) · Dolibarr simulé {} · APNs simulé {} · appareils de {} : cuisine …{}, livreur …{}",
         flow.bridge.url(),
@@ -375,10 +717,11 @@ async fn demo() -> Result<(), DemoError> {
         &flow.driver_device[60..]
     );
     println!(
-        "   boutique : le code du module ocpizza sur un simulateur de PrestaShop (PrestaShop n'est pas dans ce dépôt)\n"
+        "   boutique : le code du module ocpizza sur un simulateur de PrestaShop (PrestaShop n'est pas dans ce dépôt) ; Webservice PrestaShop simulé {}\n",
+        ws.url()
     );
 
-    let result = scenarios(&mut flow).await;
+    let result = scenarios(&mut flow, &url, &ws).await;
     // The demo's database outlives the run: its devices go (also after a failure, when the bridge still runs).
     if flow.bridge.is_running() {
         let unregistered = flow.unregister_devices().await;

@@ -5,7 +5,7 @@
 //! reconciler. The outbox row is marked published in the same transaction (as the reconciler does).
 
 use ocpizza_core::status::OrderStatus;
-use ocpizza_db::store::StoreError;
+use ocpizza_db::store::{StoreError, finish};
 use ocpizza_db::store::input::NewPayment;
 use ocpizza_db::store::status::{Actor, StaffChange, set_status_by_staff_in};
 use serde_json::Value;
@@ -116,16 +116,7 @@ pub async fn set_status(
         }
     }
     .await;
-    match result {
-        Ok(v) => {
-            tx.commit().await?;
-            Ok(v)
-        }
-        Err(e) => {
-            let _ = tx.rollback().await;
-            Err(e)
-        }
-    }
+    finish(tx, result).await
 }
 
 /// An answer to store and replay: HTTP status and JSON body.
@@ -244,14 +235,5 @@ pub async fn record_payment(
         Ok(Stored { status: 201, body, replayed: false })
     }
     .await;
-    match result {
-        Ok(v) => {
-            tx.commit().await?;
-            Ok(v)
-        }
-        Err(e) => {
-            let _ = tx.rollback().await;
-            Err(e)
-        }
-    }
+    finish(tx, result).await
 }

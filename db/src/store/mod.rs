@@ -76,10 +76,11 @@ pub(crate) const RETRIES: usize = 5;
 
 /// Ends a transaction: commit on success, explicit rollback on error. Never leave the rollback to `Drop`: on the
 /// extension's current-thread runtime it would only run at the next call, holding row locks until then.
-pub(crate) async fn finish<T>(
+/// Generic over the error so that the bridge's own transactions around store calls (the staff API) end the same way.
+pub async fn finish<T, E: From<sqlx::Error>>(
     tx: sqlx::Transaction<'_, sqlx::MySql>,
-    result: Result<T, StoreError>,
-) -> Result<T, StoreError> {
+    result: Result<T, E>,
+) -> Result<T, E> {
     match result {
         Ok(v) => {
             tx.commit().await?;

@@ -1,27 +1,11 @@
 //! `ocpizza-bridge webhook sign|verify`, `doctor` and the refusals of `purge`, by running the built binary (the
 //! purge itself against a database: tests/retention.rs).
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod cli_support;
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
-const TS: &str = "1614265330";
-const BODY: &[u8] = br#"{"test": 2432232314}"#;
-const SIG: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+use std::process::Command;
 
-fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ocpizza-bridge"))
-        .args(args)
-        .env_remove("OCPIZZA_DATABASE_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary runs");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
-}
+use cli_support::*;
 
 #[test]
 fn sign_prints_the_official_vector() {

@@ -1,24 +1,12 @@
 //! Issue 14, CLI boundary: every command taking a code (`webhook sign|verify --id`) refuses non-ASCII, over-long,
 //! empty and control-character values naming the option and the reason, by running the built binary.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod cli_support;
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-const TS: &str = "1614265330";
-const SIG: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+use cli_support::{BODY, SECRET, SIG, TS};
 
-fn run(args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ocpizza-bridge"))
-        .args(args)
-        .env_remove("OCPIZZA_DATABASE_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary runs");
-    child.stdin.take().unwrap().write_all(br#"{"test": 2432232314}"#).unwrap();
-    child.wait_with_output().unwrap()
+fn run(args: &[&str]) -> std::process::Output {
+    cli_support::run(args, BODY)
 }
 
 #[test]

@@ -2,36 +2,23 @@
 //! accept them (Python's `test_signature_verification_with_unpadded_secret`: 23- and 25-byte keys), in
 //! `ocpizza-bridge webhook sign|verify` (the built binary) and in `OCPIZZA_WEBHOOK_SECRETS` (a running bridge).
 
+mod cli_support;
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-
+use cli_support::{BODY, ID, TS};
 use common::*;
 use ocpizza_bridge::app::spawn_app;
 use ocpizza_db::testing::TestDb;
 
-const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
-const TS: &str = "1614265330";
-const BODY: &[u8] = br#"{"test": 2432232314}"#;
+fn run(args: &[&str]) -> std::process::Output {
+    cli_support::run(args, BODY)
+}
+
 /// (secret, signature of the official message with the key the Python reference library decodes from it).
 const UNPADDED: [(&str, &str); 2] = [
     ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS", "v1,LVOXivKoo4FWasi/IaHvzhE/u+7/cu2AME+zS/nXqzk="),
     ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwBr", "v1,yK2tMbA6BHPrMEJ1lLv7UlJJbgFoqGenJkiajZ29evg="),
 ];
-
-fn run(args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ocpizza-bridge"))
-        .args(args)
-        .env_remove("OCPIZZA_DATABASE_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary runs");
-    child.stdin.take().unwrap().write_all(BODY).unwrap();
-    child.wait_with_output().unwrap()
-}
 
 #[test]
 fn cli_signs_and_verifies_with_unpadded_secrets() {

@@ -26,6 +26,49 @@ abstract class GlueTestCase extends TestCase
     /** @var JournalGateway */
     protected $gateway;
 
+    /** @var \PDO|null the real OCPizza_DB of tests that use the real extension's Store (useRealOcpizzaDb) */
+    protected $ocp;
+    /** @var string */
+    protected $ocpName = '';
+    /** @var string its URL, as the module's configuration holds it */
+    protected $ocpUrl = '';
+
+    /**
+     * A fresh OCPizza_DB migrated by the real bridge binary, with BELLECOUR (postcode 69002) and two products, and the
+     * module configured to it (its real gateway, no double). Dropped by dropRealOcpizzaDb().
+     */
+    protected function useRealOcpizzaDb(string $prefix): void
+    {
+        self::requireExtension();
+        $bin = dirname(__DIR__, 2) . '/target/debug/ocpizza-bridge';
+        if (!is_executable($bin)) {
+            $this->markTestSkipped('needs target/debug/ocpizza-bridge (cargo build -p ocpizza-bridge)');
+        }
+        $s = \StandInDatabase::server();
+        $this->ocpName = $prefix . '_' . getmypid();
+        $this->ocp = new \PDO($s['dsn'], $s['user'], $s['password'], [\PDO::ATTR_ERRMODE => \PDO::ERRMODE_EXCEPTION]);
+        $this->ocp->exec('DROP DATABASE IF EXISTS `' . $this->ocpName . '`');
+        $this->ocp->exec('CREATE DATABASE `' . $this->ocpName . '`');
+        $p = parse_url(getenv('OCPIZZA_TEST_DATABASE_SERVER') ?: 'mysql://root@127.0.0.1:3306');
+        $this->ocpUrl = sprintf('mysql://%s%s@%s:%d/%s', rawurlencode($s['user']), $s['password'] !== '' ? ':' . rawurlencode($s['password']) : '', $p['host'] ?? '127.0.0.1', (int) ($p['port'] ?? 3306), $this->ocpName);
+        exec('OCPIZZA_DATABASE_URL=' . escapeshellarg($this->ocpUrl) . ' ' . escapeshellarg($bin) . ' migrate 2>&1', $out, $code);
+        $this->assertSame(0, $code, implode("\n", $out));
+        $this->ocp->exec('USE `' . $this->ocpName . '`');
+        $this->ocp->exec("INSERT INTO restaurants (code, name, address_line1, postcode, city, phone) VALUES ('BELLECOUR', 'OC Pizza Bellecour', '1 place Bellecour', '69002', 'Lyon', '04 78 00 00 01')");
+        $this->ocp->exec("INSERT INTO restaurant_delivery_postcodes (postcode, restaurant_id) VALUES ('69002', LAST_INSERT_ID())");
+        $this->ocp->exec("INSERT INTO products (sku, name, kind, price_cents, vat_rate) VALUES ('PIZZA-MARGHERITA', 'Pizza Margherita', 'pizza', 1150, 10), ('DRINK-COLA-33', 'Cola 33 cl', 'drink', 250, 5.5)");
+        $this->configure([Keys::DB_URL => $this->ocpUrl]);
+        \Module::resetInstances();
+        $this->module = \Module::getInstanceByName('ocpizza');
+    }
+
+    protected function dropRealOcpizzaDb(): void
+    {
+        if ($this->ocpName !== '') {
+            $this->ocp->exec('DROP DATABASE IF EXISTS `' . $this->ocpName . '`');
+        }
+    }
+
     protected function setUp(): void
     {
         require_once __DIR__ . '/prestashop-standin/standin.php';

@@ -11,43 +11,15 @@ use OCPizzaModule\Tests\GlueTestCase;
  */
 final class RealStoreTest extends GlueTestCase
 {
-    /** @var \PDO */
-    private $ocp;
-    /** @var string */
-    private $ocpName = '';
-
     protected function setUp(): void
     {
         parent::setUp();
-        self::requireExtension();
-        $bin = dirname(__DIR__, 3) . '/target/debug/ocpizza-bridge';
-        if (!is_executable($bin)) {
-            $this->markTestSkipped('needs target/debug/ocpizza-bridge (cargo build -p ocpizza-bridge)');
-        }
-        $s = \StandInDatabase::server();
-        $this->ocpName = 'ocpizza_module_store_' . getmypid();
-        $this->ocp = new \PDO($s['dsn'], $s['user'], $s['password'], [\PDO::ATTR_ERRMODE => \PDO::ERRMODE_EXCEPTION]);
-        $this->ocp->exec('DROP DATABASE IF EXISTS `' . $this->ocpName . '`');
-        $this->ocp->exec('CREATE DATABASE `' . $this->ocpName . '`');
-        $p = parse_url(getenv('OCPIZZA_TEST_DATABASE_SERVER') ?: 'mysql://root@127.0.0.1:3306');
-        $url = sprintf('mysql://%s%s@%s:%d/%s', rawurlencode($s['user']), $s['password'] !== '' ? ':' . rawurlencode($s['password']) : '', $p['host'] ?? '127.0.0.1', (int) ($p['port'] ?? 3306), $this->ocpName);
-        exec('OCPIZZA_DATABASE_URL=' . escapeshellarg($url) . ' ' . escapeshellarg($bin) . ' migrate 2>&1', $out, $code);
-        $this->assertSame(0, $code, implode("\n", $out));
-        $this->ocp->exec('USE `' . $this->ocpName . '`');
-        $this->ocp->exec("INSERT INTO restaurants (code, name, address_line1, postcode, city, phone) VALUES ('BELLECOUR', 'OC Pizza Bellecour', '1 place Bellecour', '69002', 'Lyon', '04 78 00 00 01')");
-        $this->ocp->exec("INSERT INTO restaurant_delivery_postcodes (postcode, restaurant_id) VALUES ('69002', LAST_INSERT_ID())");
-        $this->ocp->exec("INSERT INTO products (sku, name, kind, price_cents, vat_rate) VALUES ('PIZZA-MARGHERITA', 'Pizza Margherita', 'pizza', 1150, 10), ('DRINK-COLA-33', 'Cola 33 cl', 'drink', 250, 5.5)");
-        // The module's real gateway (no double): created from the configured URL on first use.
-        $this->configure([Keys::DB_URL => $url]);
-        \Module::resetInstances();
-        $this->module = \Module::getInstanceByName('ocpizza');
+        $this->useRealOcpizzaDb('ocpizza_module_store');
     }
 
     protected function tearDown(): void
     {
-        if ($this->ocpName !== '') {
-            $this->ocp->exec('DROP DATABASE IF EXISTS `' . $this->ocpName . '`');
-        }
+        $this->dropRealOcpizzaDb();
     }
 
     public function testPaidCardOrderAndCashOrderLandInOCPizzaDb(): void

@@ -14,44 +14,15 @@ use OCPizzaModule\Tests\GlueTestCase;
  */
 final class StaffNoLoopTest extends GlueTestCase
 {
-    /** @var \PDO */
-    private $ocp;
-    /** @var string */
-    private $ocpName = '';
-    /** @var string */
-    private $url = '';
-
     protected function setUp(): void
     {
         parent::setUp();
-        self::requireExtension();
-        $bin = dirname(__DIR__, 3) . '/target/debug/ocpizza-bridge';
-        if (!is_executable($bin)) {
-            $this->markTestSkipped('needs target/debug/ocpizza-bridge (cargo build -p ocpizza-bridge)');
-        }
-        $s = \StandInDatabase::server();
-        $this->ocpName = 'ocpizza_module_noloop_' . getmypid();
-        $this->ocp = new \PDO($s['dsn'], $s['user'], $s['password'], [\PDO::ATTR_ERRMODE => \PDO::ERRMODE_EXCEPTION]);
-        $this->ocp->exec('DROP DATABASE IF EXISTS `' . $this->ocpName . '`');
-        $this->ocp->exec('CREATE DATABASE `' . $this->ocpName . '`');
-        $p = parse_url(getenv('OCPIZZA_TEST_DATABASE_SERVER') ?: 'mysql://root@127.0.0.1:3306');
-        $this->url = sprintf('mysql://%s%s@%s:%d/%s', rawurlencode($s['user']), $s['password'] !== '' ? ':' . rawurlencode($s['password']) : '', $p['host'] ?? '127.0.0.1', (int) ($p['port'] ?? 3306), $this->ocpName);
-        exec('OCPIZZA_DATABASE_URL=' . escapeshellarg($this->url) . ' ' . escapeshellarg($bin) . ' migrate 2>&1', $out, $code);
-        $this->assertSame(0, $code, implode("\n", $out));
-        $this->ocp->exec('USE `' . $this->ocpName . '`');
-        $this->ocp->exec("INSERT INTO restaurants (code, name, address_line1, postcode, city, phone) VALUES ('BELLECOUR', 'OC Pizza Bellecour', '1 place Bellecour', '69002', 'Lyon', '04 78 00 00 01')");
-        $this->ocp->exec("INSERT INTO restaurant_delivery_postcodes (postcode, restaurant_id) VALUES ('69002', LAST_INSERT_ID())");
-        $this->ocp->exec("INSERT INTO products (sku, name, kind, price_cents, vat_rate) VALUES ('PIZZA-MARGHERITA', 'Pizza Margherita', 'pizza', 1150, 10), ('DRINK-COLA-33', 'Cola 33 cl', 'drink', 250, 5.5)");
-        $this->configure([Keys::DB_URL => $this->url]);
-        \Module::resetInstances();
-        $this->module = \Module::getInstanceByName('ocpizza');
+        $this->useRealOcpizzaDb('ocpizza_module_noloop');
     }
 
     protected function tearDown(): void
     {
-        if ($this->ocpName !== '') {
-            $this->ocp->exec('DROP DATABASE IF EXISTS `' . $this->ocpName . '`');
-        }
+        $this->dropRealOcpizzaDb();
     }
 
     /** @return array<string, mixed> what a write would change */
@@ -84,7 +55,7 @@ final class StaffNoLoopTest extends GlueTestCase
         $this->assertSame('accepted', $this->ocp->query('SELECT status FROM orders WHERE shop_order_id = ' . $orderId)->fetchColumn());
 
         // The restaurant, through the staff API: kitchen, driver, cash at the door, delivered.
-        $store = new \OCPizza\Store($this->url);
+        $store = new \OCPizza\Store($this->ocpUrl);
         foreach (['in_preparation', 'ready', 'out_for_delivery'] as $status) {
             $this->assertTrue($store->setStatus($orderId, $status));
         }

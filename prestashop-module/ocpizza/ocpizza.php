@@ -57,6 +57,9 @@ class Ocpizza extends PaymentModule
     /** Provider of the payment row recorded when an offline order reaches a paid state. */
     private const OFFLINE_PROVIDERS = ['card_on_delivery' => 'card_terminal', 'cash_on_delivery' => 'cash', 'at_restaurant' => 'restaurant'];
 
+    /** The hooks the module registers (install and upgrades). */
+    public const HOOKS = ['paymentOptions', 'displayPaymentReturn', 'actionValidateOrder', 'actionOrderStatusPostUpdate'];
+
     /** @var ExtensionGateway|null */
     private $gateway;
     /** @var bool outbox publishing requested during this request */
@@ -70,7 +73,7 @@ class Ocpizza extends PaymentModule
     {
         $this->name = 'ocpizza';
         $this->tab = 'payments_gateways';
-        $this->version = '1.1.0';
+        $this->version = '1.2.0';
         $this->author = 'OC Pizza';
         $this->need_instance = 0;
         $this->ps_versions_compliancy = ['min' => '8.1.0', 'max' => '9.99.99'];
@@ -94,7 +97,7 @@ class Ocpizza extends PaymentModule
     public function install()
     {
         return parent::install()
-            && $this->registerHook(['paymentOptions', 'displayPaymentReturn', 'actionValidateOrder', 'actionOrderStatusPostUpdate'])
+            && $this->registerHook(self::HOOKS)
             && $this->installTables()
             && $this->installOrderStates()
             && $this->installConfiguration();
@@ -138,6 +141,8 @@ class Ocpizza extends PaymentModule
             [Keys::OS_PREPARING, 'En préparation', 'Being prepared', '#FF6600', ['logable' => 1]],
             [Keys::OS_READY, 'Prête', 'Ready', '#32CD32', ['logable' => 1]],
             [Keys::OS_DELIVERING, 'En livraison', 'Out for delivery', '#8A2BE2', ['logable' => 1, 'shipped' => 1]],
+            // PrestaShop's own PS_OS_REFUND is the full refund; part of the money given back has no built-in state.
+            [Keys::OS_PARTIALLY_REFUNDED, 'Remboursement partiel', 'Partially refunded', '#EC2E15', ['logable' => 1, 'paid' => 1]],
         ];
     }
 
@@ -160,7 +165,7 @@ class Ocpizza extends PaymentModule
             $state->hidden = false;
             $state->unremovable = true;
             $state->logable = (bool) ($flags['logable'] ?? 0);
-            $state->paid = false;
+            $state->paid = (bool) ($flags['paid'] ?? 0);
             $state->invoice = false;
             $state->delivery = false;
             $state->shipped = (bool) ($flags['shipped'] ?? 0);
@@ -255,7 +260,8 @@ class Ocpizza extends PaymentModule
             (int) Configuration::get(Keys::OS_TO_VALIDATE),
             (int) Configuration::get('PS_OS_CANCELED'),
             (int) Configuration::get('PS_OS_ERROR'),
-            (int) Configuration::get('PS_OS_REFUND')
+            (int) Configuration::get('PS_OS_REFUND'),
+            (int) Configuration::get(Keys::OS_PARTIALLY_REFUNDED)
         );
     }
 
@@ -654,6 +660,7 @@ class Ocpizza extends PaymentModule
     private function formKeys(): array
     {
         return [Keys::SITE_ID, Keys::KEY_TEST, Keys::KEY_PRODUCTION, Keys::MODE, Keys::ALGORITHM, Keys::GATEWAY_URL,
+            Keys::REST_URL, Keys::REST_PASSWORD_TEST, Keys::REST_PASSWORD_PRODUCTION,
             Keys::DB_URL, Keys::BRIDGE_URL, Keys::WEBHOOK_SECRET, Keys::STATE_MAP, Keys::PICKUP_CARRIERS];
     }
 
@@ -702,6 +709,16 @@ class Ocpizza extends PaymentModule
                 return $this->l('Signature algorithm: HMAC-SHA-256 or SHA-1, as set in the SogeCommerce back office.');
             case 'https_url':
                 return $this->l('Payment page URL: an https:// address.');
+            case 'rest_url':
+                return $this->l('REST API URL: an https:// address.');
+            case 'rest_password_format':
+                return $e->field === Keys::REST_PASSWORD_TEST
+                    ? $this->l('TEST REST password: 8 to 128 printable characters without spaces.')
+                    : $this->l('PRODUCTION REST password: 8 to 128 printable characters without spaces.');
+            case 'rest_password_mode':
+                return $e->field === Keys::REST_PASSWORD_TEST
+                    ? $this->l('TEST REST password: it starts with testpassword_ (copy it from Settings > Shop > REST API keys, TEST).')
+                    : $this->l('PRODUCTION REST password: it starts with prodpassword_ (copy it from Settings > Shop > REST API keys, PRODUCTION).');
             case 'db_url':
                 return $this->l('OCPizza_DB URL: mysql://user:password@host:3306/database');
             case 'http_url':
@@ -742,6 +759,9 @@ class Ocpizza extends PaymentModule
                 ['type' => 'password', 'name' => Keys::KEY_PRODUCTION, 'label' => $this->l('PRODUCTION key'), 'desc' => sprintf($this->l('Currently %s. Leave empty to keep it.'), $secretState(Keys::KEY_PRODUCTION))],
                 ['type' => 'select', 'name' => Keys::ALGORITHM, 'label' => $this->l('Signature algorithm'), 'options' => ['query' => [['id' => 'HMAC-SHA-256', 'name' => 'HMAC-SHA-256'], ['id' => 'SHA-1', 'name' => 'SHA-1']], 'id' => 'id', 'name' => 'name']],
                 ['type' => 'text', 'name' => Keys::GATEWAY_URL, 'label' => $this->l('Payment page URL')],
+                ['type' => 'text', 'name' => Keys::REST_URL, 'label' => $this->l('REST API URL'), 'desc' => $this->l('Used for refunds from the back office.')],
+                ['type' => 'password', 'name' => Keys::REST_PASSWORD_TEST, 'label' => $this->l('TEST REST password'), 'desc' => sprintf($this->l('Currently %s. Leave empty to keep it. Refunds and REST notifications need it.'), $secretState(Keys::REST_PASSWORD_TEST))],
+                ['type' => 'password', 'name' => Keys::REST_PASSWORD_PRODUCTION, 'label' => $this->l('PRODUCTION REST password'), 'desc' => sprintf($this->l('Currently %s. Leave empty to keep it. Refunds and REST notifications need it.'), $secretState(Keys::REST_PASSWORD_PRODUCTION))],
                 ['type' => 'password', 'name' => Keys::DB_URL, 'label' => $this->l('OCPizza_DB URL'), 'desc' => sprintf($this->l('Currently %s. Leave empty to keep it.'), $secretState(Keys::DB_URL))],
                 ['type' => 'text', 'name' => Keys::BRIDGE_URL, 'label' => $this->l('Bridge URL')],
                 ['type' => 'password', 'name' => Keys::WEBHOOK_SECRET, 'label' => $this->l('Webhook secret'), 'desc' => sprintf($this->l('Currently %s. Leave empty to keep it.'), $secretState(Keys::WEBHOOK_SECRET))],
@@ -769,8 +789,11 @@ class Ocpizza extends PaymentModule
             Keys::KEY_PRODUCTION => '',
             Keys::DB_URL => '',
             Keys::WEBHOOK_SECRET => '',
+            Keys::REST_PASSWORD_TEST => '',
+            Keys::REST_PASSWORD_PRODUCTION => '',
             Keys::ALGORITHM => Tools::getValue(Keys::ALGORITHM, $s->algorithm()),
             Keys::GATEWAY_URL => Tools::getValue(Keys::GATEWAY_URL, $s->gatewayUrl()),
+            Keys::REST_URL => Tools::getValue(Keys::REST_URL, $s->restApiUrl()),
             Keys::BRIDGE_URL => Tools::getValue(Keys::BRIDGE_URL, $s->bridgeUrl()),
             Keys::STATE_MAP => Tools::getValue(Keys::STATE_MAP, $s->stateMapping()->toText()),
             Keys::PICKUP_CARRIERS => Tools::getValue(Keys::PICKUP_CARRIERS, implode("\n", $pickup)),

@@ -42,7 +42,7 @@ final class ConfigPageTest extends GlueTestCase
         $this->assertSame('submitOcpizza', $form['submit_action']);
         $this->assertSame('standin-admin-token-AdminModules', $form['token']);
         $this->assertStringContainsString('configure=ocpizza', $form['currentIndex']);
-        foreach ([Keys::KEY_TEST, Keys::KEY_PRODUCTION, Keys::WEBHOOK_SECRET, Keys::DB_URL] as $secret) {
+        foreach ([Keys::KEY_TEST, Keys::KEY_PRODUCTION, Keys::WEBHOOK_SECRET, Keys::DB_URL, Keys::REST_PASSWORD_TEST, Keys::REST_PASSWORD_PRODUCTION] as $secret) {
             $this->assertSame('', $form['values'][$secret], $secret . ' never sent back');
         }
         foreach ([self::TEST_KEY, self::PROD_KEY, 'whsec_', 'mysql://'] as $secret) {
@@ -50,6 +50,8 @@ final class ConfigPageTest extends GlueTestCase
         }
         $descriptions = array_column(\HelperForm::$lastForms[0]['form']['input'], 'desc', 'name');
         $this->assertSame('Actuellement renseignée. Laissez vide pour la conserver.', $descriptions[Keys::KEY_TEST]);
+        $this->assertStringStartsWith('Valeur actuelle : non renseignée.', $descriptions[Keys::REST_PASSWORD_TEST]);
+        $this->assertSame(Keys::DEFAULT_REST_URL, $form['values'][Keys::REST_URL]);
         $this->assertSame('12345678', $form['values'][Keys::SITE_ID]);
         $this->assertStringContainsString('2=accepted', $form['values'][Keys::STATE_MAP]);
     }
@@ -64,6 +66,24 @@ final class ConfigPageTest extends GlueTestCase
         $this->assertSame('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', \Configuration::get(Keys::WEBHOOK_SECRET), 'kept');
         $this->assertSame('{"2":"accepted","5":"delivered"}', \Configuration::get(Keys::STATE_MAP));
         $this->assertSame('{"2":"BELLECOUR"}', \Configuration::get(Keys::PICKUP_CARRIERS));
+    }
+
+    public function testRestPasswordIsSavedThenShownAsSetAndNeverEchoed(): void
+    {
+        $html = $this->submit([Keys::REST_PASSWORD_TEST => 'testpassword_SbEbeOue9V0Z', Keys::REST_URL => 'https://api.rest.test/api-payment']);
+        $this->assertStringContainsString('Réglages enregistrés.', $html);
+        $this->assertSame('testpassword_SbEbeOue9V0Z', \Configuration::get(Keys::REST_PASSWORD_TEST));
+        $this->assertSame('https://api.rest.test/api-payment/', $this->module->settings()->restApiUrl());
+        $this->assertSame('testpassword_SbEbeOue9V0Z', $this->module->settings()->restPassword(), 'the TEST one in TEST mode');
+        $_POST = [];
+        $html = $this->module->getContent();
+        $this->assertStringNotContainsString('testpassword_SbEbeOue9V0Z', $html);
+        $descriptions = array_column(\HelperForm::$lastForms[0]['form']['input'], 'desc', 'name');
+        $this->assertStringStartsWith('Valeur actuelle : renseignée.', $descriptions[Keys::REST_PASSWORD_TEST]);
+
+        $html = $this->submit([Keys::REST_PASSWORD_PRODUCTION => 'testpassword_SbEbeOue9V0Z']);
+        $this->assertStringContainsString('Mot de passe REST de PRODUCTION : il commence par prodpassword_', $html);
+        $this->assertSame('', (string) \Configuration::get(Keys::REST_PASSWORD_PRODUCTION), 'nothing saved');
     }
 
     public function testInvalidSubmitShowsEveryErrorAndSavesNothing(): void

@@ -27,7 +27,10 @@ final class InstallTest extends GlueTestCase
         $this->assertContains('En livraison', $names);
         $this->assertSame('Being prepared', (new \OrderState((int) \Configuration::get(Keys::OS_PREPARING)))->name[2]);
 
-        foreach (['paymentOptions', 'displayPaymentReturn', 'actionValidateOrder', 'actionOrderStatusPostUpdate'] as $hook) {
+        $partial = new \OrderState((int) \Configuration::get(Keys::OS_PARTIALLY_REFUNDED));
+        $this->assertSame('Remboursement partiel', $partial->name[1]);
+        $this->assertTrue((bool) $partial->paid, 'part of the money is still paid');
+        foreach (\Ocpizza::HOOKS as $hook) {
             $this->assertTrue($this->module->isRegisteredInHook($hook), $hook);
             $this->assertTrue(method_exists($this->module, 'hook' . ucfirst($hook)), $hook);
         }
@@ -46,6 +49,24 @@ final class InstallTest extends GlueTestCase
         $this->assertTrue(upgrade_module_1_1_0($this->module));
         $this->assertCount(4, array_column(\Db::getInstance()->executeS("SHOW TABLES LIKE 'ps_ocpizza_%'"), null));
         $this->assertSame(2, count($this->module->getCurrency(1)), 'every currency allowed');
+    }
+
+    /** 1.2.0 on a 1.1.0 install: the "Partially refunded" state and the hooks of refunds appear, nothing else moves. */
+    public function testUpgradeTo120AddsTheRefundStateAndHooks(): void
+    {
+        $preparing = (int) \Configuration::get(Keys::OS_PREPARING);
+        \Configuration::deleteByName(Keys::OS_PARTIALLY_REFUNDED);
+        $count = (int) \Db::getInstance()->getValue('SELECT COUNT(*) FROM ps_order_state', false);
+        require_once OCPIZZA_MODULE_DIR . '/upgrade/upgrade-1.2.0.php';
+        $this->assertTrue(upgrade_module_1_2_0($this->module));
+        $this->assertSame($count + 1, (int) \Db::getInstance()->getValue('SELECT COUNT(*) FROM ps_order_state', false));
+        $this->assertTrue(\Validate::isLoadedObject(new \OrderState((int) \Configuration::get(Keys::OS_PARTIALLY_REFUNDED))));
+        $this->assertSame($preparing, (int) \Configuration::get(Keys::OS_PREPARING));
+        foreach (\Ocpizza::HOOKS as $hook) {
+            $this->assertTrue($this->module->isRegisteredInHook($hook), $hook);
+        }
+        $this->assertTrue(upgrade_module_1_2_0($this->module), 'twice is harmless');
+        $this->assertSame($count + 1, (int) \Db::getInstance()->getValue('SELECT COUNT(*) FROM ps_order_state', false));
     }
 
     public function testReinstallReusesStatesAndUninstallKeepsThem(): void

@@ -33,6 +33,16 @@ final class SettingsValidatorTest extends TestCase
         $this->assertSame('{"2":"accepted","5":"delivered"}', $values[Keys::STATE_MAP]);
         $this->assertSame('{"7":"BELLECOUR"}', $values[Keys::PICKUP_CARRIERS]);
         $this->assertArrayNotHasKey(Keys::KEY_PRODUCTION, $values, 'empty key field: stored key kept');
+        $this->assertSame(Keys::DEFAULT_REST_URL, $values[Keys::REST_URL], 'SogeCommerce REST API by default');
+        $this->assertArrayNotHasKey(Keys::REST_PASSWORD_TEST, $values, 'REST passwords are optional, an empty field keeps the stored one');
+    }
+
+    public function testRestPasswordsOfTheirModeAreStored(): void
+    {
+        [$values, $errors] = $this->validate([Keys::REST_PASSWORD_TEST => ' testpassword_Kq3Xa9zL0 ', Keys::REST_PASSWORD_PRODUCTION => 'prodpassword_Zz81'] + self::valid());
+        $this->assertSame([], $errors);
+        $this->assertSame('testpassword_Kq3Xa9zL0', $values[Keys::REST_PASSWORD_TEST]);
+        $this->assertSame('prodpassword_Zz81', $values[Keys::REST_PASSWORD_PRODUCTION]);
     }
 
     public function invalidProvider(): array
@@ -54,6 +64,10 @@ final class SettingsValidatorTest extends TestCase
             'state mapping' => [Keys::STATE_MAP, '3=accepted', 'unknown_state'],
             'pickup carrier' => [Keys::PICKUP_CARRIERS, '9=BELLECOUR', 'unknown_carrier'],
             'pickup code' => [Keys::PICKUP_CARRIERS, '7=bellecour', 'line_format'],
+            'rest url over http' => [Keys::REST_URL, 'http://api-sogecommerce.societegenerale.eu/api-payment/', 'rest_url'],
+            'rest password with spaces' => [Keys::REST_PASSWORD_TEST, 'testpassword_ abc def', 'rest_password_format'],
+            'production rest password in the test field' => [Keys::REST_PASSWORD_TEST, 'prodpassword_Kq3Xa9zL0', 'rest_password_mode'],
+            'test rest password in the production field' => [Keys::REST_PASSWORD_PRODUCTION, 'testpassword_Kq3Xa9zL0', 'rest_password_mode'],
         ];
     }
 

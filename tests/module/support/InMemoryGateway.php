@@ -25,12 +25,16 @@ class InMemoryGateway implements ExtensionGateway
     public $failNext = [];
     /** @var array<string, \Throwable> method => exception thrown by every call until removed */
     public $failAlways = [];
+    /** @var callable|null answers cancelOrRefund instead of the extension (which then calls the configured URL) */
+    public $refunder;
     /** @var bool */
     public $loaded = true;
     /** @var array<int, int> shop_order_id => OCPizza order id */
     protected $orders = [];
     /** @var array<string, int> */
     protected $payments = [];
+    /** @var array<string, int> refund transaction_key => refund id */
+    protected $refunds = [];
     /** @var array<int, array> shop_order_id => [reference, customer, fulfilment, total] */
     protected $identities = [];
 
@@ -63,6 +67,26 @@ class InMemoryGateway implements ExtensionGateway
         self::requireExtension();
 
         return \OCPizza\SogeCommerce::parseNotification($post, $key, $mode, $algorithm);
+    }
+
+    public function parseRestNotification(array $post, string $restPassword, string $hmacKey, string $mode): array
+    {
+        $this->fail('parseRestNotification');
+        self::requireExtension();
+
+        return \OCPizza\SogeCommerce::parseRestNotification($post, $restPassword, $hmacKey, $mode);
+    }
+
+    public function cancelOrRefund(string $apiUrl, string $shopId, string $restPassword, string $uuid, int $amountCents, string $currency): array
+    {
+        $this->fail('cancelOrRefund');
+        $this->journal('cancelOrRefund', ['api_url' => $apiUrl, 'shop_id' => $shopId, 'uuid' => $uuid, 'amount_cents' => $amountCents, 'currency' => $currency], null);
+        if ($this->refunder !== null) {
+            return ($this->refunder)($apiUrl, $shopId, $restPassword, $uuid, $amountCents, $currency);
+        }
+        self::requireExtension();
+
+        return \OCPizza\SogeCommerce::cancelOrRefund($apiUrl, $shopId, $restPassword, $uuid, $amountCents, $currency);
     }
 
     public function recordOrder(array $order): array
@@ -98,6 +122,20 @@ class InMemoryGateway implements ExtensionGateway
         $this->payments[$key] = 1 + count($this->payments);
 
         return ['payment_id' => $this->payments[$key], 'created' => true];
+    }
+
+    /** Idempotent on transaction_key like the Store (db/src/store/refund.rs); the amount rules are the Store's own tests'. */
+    public function recordRefund(array $refund): array
+    {
+        $this->fail('recordRefund');
+        $this->journal('recordRefund', $refund, (int) $refund['shop_order_id']);
+        $key = (string) $refund['transaction_key'];
+        if (isset($this->refunds[$key])) {
+            return ['refund_id' => $this->refunds[$key], 'created' => false];
+        }
+        $this->refunds[$key] = 1 + count($this->refunds);
+
+        return ['refund_id' => $this->refunds[$key], 'created' => true];
     }
 
     public function setStatus(int $shopOrderId, string $status, ?string $note = null): bool

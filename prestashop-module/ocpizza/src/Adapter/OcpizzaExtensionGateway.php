@@ -58,6 +58,20 @@ final class OcpizzaExtensionGateway implements ExtensionGateway
         return \OCPizza\SogeCommerce::parseNotification($post, $key, $mode, $algorithm);
     }
 
+    public function parseRestNotification(array $post, string $restPassword, string $hmacKey, string $mode): array
+    {
+        $this->require();
+
+        return \OCPizza\SogeCommerce::parseRestNotification($post, $restPassword, $hmacKey, $mode);
+    }
+
+    public function cancelOrRefund(string $apiUrl, string $shopId, string $restPassword, string $uuid, int $amountCents, string $currency): array
+    {
+        $this->require();
+
+        return \OCPizza\SogeCommerce::cancelOrRefund($apiUrl, $shopId, $restPassword, $uuid, $amountCents, $currency);
+    }
+
     public function recordOrder(array $order): array
     {
         return $this->store()->recordOrder($order);
@@ -66,6 +80,11 @@ final class OcpizzaExtensionGateway implements ExtensionGateway
     public function recordPayment(array $payment): array
     {
         return $this->store()->recordPayment($payment);
+    }
+
+    public function recordRefund(array $refund): array
+    {
+        return $this->store()->recordRefund($refund);
     }
 
     public function setStatus(int $shopOrderId, string $status, ?string $note = null): bool

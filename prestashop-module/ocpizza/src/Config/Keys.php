@@ -29,6 +29,10 @@ final class Keys
     public const STATE_MAP = 'OCPIZZA_STATE_MAP';
     public const PICKUP_CARRIERS = 'OCPIZZA_PICKUP_CARRIERS';
     public const CRON_TOKEN = 'OCPIZZA_CRON_TOKEN';
+    /** SogeCommerce REST API (refunds, REST notifications): its base URL and the shop's REST passwords. */
+    public const REST_URL = 'OCPIZZA_REST_URL';
+    public const REST_PASSWORD_TEST = 'OCPIZZA_REST_PASSWORD_TEST';
+    public const REST_PASSWORD_PRODUCTION = 'OCPIZZA_REST_PASSWORD_PRODUCTION';
 
     /** Ids of the order states created at install, by role. */
     public const OS_PENDING = 'OCPIZZA_OS_PENDING';
@@ -37,13 +41,15 @@ final class Keys
     public const OS_PREPARING = 'OCPIZZA_OS_PREPARING';
     public const OS_READY = 'OCPIZZA_OS_READY';
     public const OS_DELIVERING = 'OCPIZZA_OS_DELIVERING';
+    public const OS_PARTIALLY_REFUNDED = 'OCPIZZA_OS_PARTIALLY_REFUNDED';
 
     public const DEFAULT_GATEWAY_URL = 'https://sogecommerce.societegenerale.eu/vads-payment/';
+    public const DEFAULT_REST_URL = 'https://api-sogecommerce.societegenerale.eu/api-payment/';
 
     /** Keys removed on uninstall (order state ids are kept with their states). */
     public const REMOVABLE = [
         self::SITE_ID, self::KEY_TEST, self::KEY_PRODUCTION, self::MODE, self::ALGORITHM, self::GATEWAY_URL,
         self::DB_URL, self::BRIDGE_URL, self::WEBHOOK_SECRET, self::STATE_MAP, self::PICKUP_CARRIERS,
-        self::CRON_TOKEN,
+        self::CRON_TOKEN, self::REST_URL, self::REST_PASSWORD_TEST, self::REST_PASSWORD_PRODUCTION,
     ];
 }

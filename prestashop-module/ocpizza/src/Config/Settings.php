@@ -57,6 +57,25 @@ final class Settings
         return $url !== '' ? $url : Keys::DEFAULT_GATEWAY_URL;
     }
 
+    /** Base URL of the REST API (`…/api-payment/`), with its trailing slash. */
+    public function restApiUrl(): string
+    {
+        $url = (string) $this->config->get(Keys::REST_URL);
+
+        return rtrim($url !== '' ? $url : Keys::DEFAULT_REST_URL, '/') . '/';
+    }
+
+    /**
+     * The REST password of the configured mode: HTTP Basic password of the REST API (refunds) and the key of REST
+     * notifications' kr-hash. Trimmed like the form keys.
+     */
+    public function restPassword(): string
+    {
+        $k = $this->mode() === 'PRODUCTION' ? Keys::REST_PASSWORD_PRODUCTION : Keys::REST_PASSWORD_TEST;
+
+        return trim((string) $this->config->get($k));
+    }
+
     public function databaseUrl(): string
     {
         return (string) $this->config->get(Keys::DB_URL);
@@ -105,6 +124,12 @@ final class Settings
     public function isCardPaymentReady(): bool
     {
         return preg_match('/^\d{8}$/', $this->siteId()) === 1 && $this->key() !== '';
+    }
+
+    /** Ready to ask the gateway for refunds and to verify REST notifications. */
+    public function isRestReady(): bool
+    {
+        return preg_match('/^\d{8}$/', $this->siteId()) === 1 && $this->restPassword() !== '';
     }
 
     public function isStoreReady(): bool

@@ -85,6 +85,32 @@ final class SettingsValidator
             $values[Keys::GATEWAY_URL] = $gateway;
         }
 
+        $rest = $text(Keys::REST_URL);
+        if ($rest === '') {
+            $rest = Keys::DEFAULT_REST_URL;
+        }
+        if (!self::isUrl($rest, ['https'])) {
+            $errors[] = new InvalidSetting(Keys::REST_URL, 'rest_url');
+        } else {
+            $values[Keys::REST_URL] = $rest;
+        }
+        // Optional (card payments work without them; refunds from the back office and REST notifications do not).
+        // The gateway's REST passwords carry their mode as a prefix: a swapped pair is refused here, not at the
+        // first refund.
+        foreach ([Keys::REST_PASSWORD_TEST => 'testpassword_', Keys::REST_PASSWORD_PRODUCTION => 'prodpassword_'] as $k => $prefix) {
+            $password = $text($k);
+            if ($password === '') {
+                continue; // keep the stored one
+            }
+            if (preg_match('/^[\x21-\x7e]{8,128}$/', $password) !== 1) {
+                $errors[] = new InvalidSetting($k, 'rest_password_format');
+            } elseif (strpos($password, $prefix) !== 0) {
+                $errors[] = new InvalidSetting($k, 'rest_password_mode');
+            } else {
+                $values[$k] = $password;
+            }
+        }
+
         $db = $text(Keys::DB_URL);
         if ($db === '') {
             if ((string) $current->get(Keys::DB_URL) === '') {

@@ -32,11 +32,23 @@ interface ExtensionGateway
 
     public function parseNotification(array $post, string $key, string $mode, string $algorithm): array;
 
+    /** The REST (kr-*) form of a notification, in parseNotification()'s shape (SogeCommerce::parseRestNotification). */
+    public function parseRestNotification(array $post, string $restPassword, string $hmacKey, string $mode): array;
+
+    /**
+     * Asks the gateway to cancel or refund (SogeCommerce::cancelOrRefund); throws \OCPizza\GatewayException on a
+     * refusal, a timeout or a network error. Never retried here: the caller keeps one call per refund.
+     */
+    public function cancelOrRefund(string $apiUrl, string $shopId, string $restPassword, string $uuid, int $amountCents, string $currency): array;
+
     /** @return array{order_id:int, created:bool} */
     public function recordOrder(array $order): array;
 
     /** @return array{payment_id:int, created:bool} */
     public function recordPayment(array $payment): array;
+
+    /** @return array{refund_id:int, created:bool} */
+    public function recordRefund(array $refund): array;
 
     public function setStatus(int $shopOrderId, string $status, ?string $note = null): bool;
 

@@ -23,9 +23,11 @@ final class StateIds
     /** @var int */ public $cancelled;
     /** @var int */ public $error;
     /** @var int */ public $refund;
+    /** @var int the module's "Partially refunded" (0 when not installed yet) */ public $partialRefund;
 
-    public function __construct(int $payment, int $pending, int $toValidate, int $cancelled, int $error, int $refund)
+    public function __construct(int $payment, int $pending, int $toValidate, int $cancelled, int $error, int $refund, int $partialRefund = 0)
     {
+        $this->partialRefund = $partialRefund;
         $this->payment = $payment;
         $this->pending = $pending;
         $this->toValidate = $toValidate;

@@ -37,6 +37,8 @@ use OCPizzaModule\Payment\FormBuilder;
 use OCPizzaModule\Payment\Money;
 use OCPizzaModule\Payment\PaymentRequest;
 use OCPizzaModule\Payment\TransactionIdAllocator;
+use OCPizzaModule\Refund\BackOfficeRefunds;
+use OCPizzaModule\Refund\RefundRequest;
 use OCPizzaModule\Routing\AvailabilityCheck;
 use OCPizzaModule\Routing\Route;
 use OCPizzaModule\Routing\RoutingException;
@@ -47,6 +49,7 @@ use OCPizzaModule\Shop\OrderRecorder;
 use OCPizzaModule\Shop\PrestaShopConfig;
 use OCPizzaModule\Shop\PrestaShopLog;
 use OCPizzaModule\Shop\PrestaShopOrders;
+use OCPizzaModule\Shop\RefundLedger;
 use OCPizzaModule\Status\StatusProbe;
 use PrestaShop\PrestaShop\Core\Payment\PaymentOption;
 
@@ -58,7 +61,9 @@ class Ocpizza extends PaymentModule
     private const OFFLINE_PROVIDERS = ['card_on_delivery' => 'card_terminal', 'cash_on_delivery' => 'cash', 'at_restaurant' => 'restaurant'];
 
     /** The hooks the module registers (install and upgrades). */
-    public const HOOKS = ['paymentOptions', 'displayPaymentReturn', 'actionValidateOrder', 'actionOrderStatusPostUpdate'];
+    public const HOOKS = ['paymentOptions', 'displayPaymentReturn', 'actionValidateOrder', 'actionOrderStatusPostUpdate',
+        // Back-office refunds (issue 13): the credit slip of a standard/partial refund, and the order page's block.
+        'actionOrderSlipAdd', 'displayAdminOrderMain'];
 
     /** @var ExtensionGateway|null */
     private $gateway;
@@ -110,7 +115,7 @@ class Ocpizza extends PaymentModule
         }
         // Order states stay (orders use them; PrestaShop's order page breaks on a deleted state) with their ids.
         $db = Db::getInstance();
-        foreach (['ocpizza_transaction', 'ocpizza_cart', 'ocpizza_order', 'ocpizza_refused'] as $table) {
+        foreach (['ocpizza_transaction', 'ocpizza_cart', 'ocpizza_order', 'ocpizza_refused', 'ocpizza_refund'] as $table) {
             $db->execute('DROP TABLE IF EXISTS `' . _DB_PREFIX_ . bqSQL($table) . '`');
         }
 
@@ -536,6 +541,7 @@ class Ocpizza extends PaymentModule
         } catch (\Throwable $e) {
             $this->logger()->error('Order ' . $orderId . ' state ' . $stateId . ' not sent to OCPizza_DB: ' . get_class($e) . ': ' . mb_substr($e->getMessage(), 0, 200));
         }
+        $this->refundOnStateChange($order, $state);
         $this->publishLater();
     }
 
@@ -609,6 +615,199 @@ class Ocpizza extends PaymentModule
         }
 
         return (new OutboxPublisher($this->settings(), $this->gateway(), $this->logger()))->publish($max);
+    }
+
+    // ---- back-office refunds (issue 13) -----------------------------------------------------------------------
+
+    public function refunds(): BackOfficeRefunds
+    {
+        return new BackOfficeRefunds($this->settings(), $this->gateway(), new RefundLedger(Db::getInstance()), $this->cartLock(), $this->logger());
+    }
+
+    /** A card payment made through this module (the IPN creates those orders; offline methods are remembered per cart). */
+    private function isCardOrder(Order $order): bool
+    {
+        return Validate::isLoadedObject($order) && $order->module === $this->name
+            && !in_array((string) $this->links()->paymentMethod((int) $order->id_cart), self::OFFLINE_METHODS, true);
+    }
+
+    /**
+     * A credit slip was created (standard or partial refund): PrestaShop's OrderSlipCreator::create() (8.x/9.x,
+     * src/Adapter/Order/Refund/OrderSlipCreator.php) fires actionOrderSlipAdd right after adding the slip, with
+     * 'order', 'productList' and 'qtyList' but not the slip: it is the order's newest. Asked of the gateway: the
+     * slip's amount incl. tax plus its shipping (OrderSlip::$amount + $shipping_cost_amount), less the order's
+     * vouchers when the merchant chose "product prices excluding vouchers" (order_slip_type 1), as the slip reads.
+     * A refund given as a voucher (cancel_product[voucher]) is no money back: nothing is asked.
+     */
+    public function hookActionOrderSlipAdd($params)
+    {
+        $order = $params['order'] ?? null;
+        if (!$order instanceof Order || !$this->isCardOrder($order)) {
+            return;
+        }
+        $ledger = new RefundLedger(Db::getInstance());
+        $slip = new OrderSlip($ledger->newestSlipId((int) $order->id));
+        if (!Validate::isLoadedObject($slip)) {
+            return;
+        }
+        $currency = new Currency((int) $order->id_currency);
+        $decimals = (int) $currency->precision;
+        $amount = (float) $slip->amount + (float) $slip->shipping_cost_amount;
+        if ((int) $slip->order_slip_type === 1) {
+            $amount -= (float) $order->total_discounts_tax_incl;
+        }
+        $request = RefundRequest::slip(
+            (int) $order->id,
+            (int) $slip->id,
+            Money::toMinor(max(0.0, $amount), $decimals),
+            (string) $currency->iso_code,
+            $ledger->paymentUuid((string) $order->reference),
+            Money::toMinor($order->total_paid_tax_incl, $decimals),
+            'PrestaShop credit slip ' . (int) $slip->id,
+            $this->employeeName()
+        );
+        $cancel = Tools::getValue('cancel_product');
+        try {
+            if (is_array($cancel) && !empty($cancel['voucher'])) {
+                $ledger->insert([
+                    'id_order' => $request->orderId, 'refund_key' => $request->key, 'id_order_slip' => $request->slipId,
+                    'amount_cents' => $request->amountCents, 'currency' => $request->currency, 'state' => RefundLedger::NOT_SENT,
+                    'error_code' => 'voucher', 'reason' => $request->reason, 'requested_by' => $request->requestedBy,
+                ]);
+
+                return;
+            }
+            $this->refunds()->request($request);
+        } catch (\Throwable $e) {
+            // Never break PrestaShop's refund: the order page's block says what the module knows.
+            $this->logger()->error('Refund of order ' . (int) $order->id . ' (slip ' . (int) $slip->id . '): ' . get_class($e) . ': ' . mb_substr($e->getMessage(), 0, 200));
+        }
+        $this->publishLater();
+    }
+
+    /**
+     * An employee moved a card order to Cancelled (PS_OS_CANCELED) or Refunded (PS_OS_REFUND): what is left to refund
+     * is asked of the gateway, once per order and state. Only from the back office (an employee in the context): the
+     * IPN sets the refund states itself when the gateway notifies a refund, which must not be asked back.
+     */
+    public function refundOnStateChange(Order $order, OrderState $state): void
+    {
+        $stateId = (int) $state->id;
+        $employee = $this->context->employee ?? null;
+        if (!in_array($stateId, [(int) Configuration::get('PS_OS_CANCELED'), (int) Configuration::get('PS_OS_REFUND')], true)
+            || !Validate::isLoadedObject($employee) || !$this->isCardOrder($order) || !$order->hasBeenPaid()) {
+            return;
+        }
+        try {
+            $currency = new Currency((int) $order->id_currency);
+            $decimals = (int) $currency->precision;
+            $this->refunds()->request(RefundRequest::stateChange(
+                (int) $order->id,
+                $stateId,
+                (string) $currency->iso_code,
+                (new RefundLedger(Db::getInstance()))->paymentUuid((string) $order->reference),
+                Money::toMinor($order->total_paid_tax_incl, $decimals),
+                'PrestaShop: ' . $this->stateName($state),
+                $this->employeeName()
+            ));
+        } catch (\Throwable $e) {
+            $this->logger()->error('Refund of order ' . (int) $order->id . ' (state ' . $stateId . '): ' . get_class($e) . ': ' . mb_substr($e->getMessage(), 0, 200));
+        }
+    }
+
+    /** Confirmed refunds OCPizza_DB missed are recorded again (cron, CLI). */
+    public function retryRefunds(): int
+    {
+        try {
+            return $this->refunds()->retryUnrecorded(20);
+        } catch (\Throwable $e) {
+            $this->logger()->warning('Refunds not retried: ' . get_class($e));
+
+            return 0;
+        }
+    }
+
+    private function employeeName(): string
+    {
+        $e = $this->context->employee ?? null;
+        if (!Validate::isLoadedObject($e)) {
+            return '';
+        }
+
+        return mb_substr('employee ' . (int) $e->id . ' ' . trim($e->firstname . ' ' . $e->lastname), 0, 120);
+    }
+
+    /**
+     * The order page (PrestaShop 8/9 Symfony page, Sell > Orders > view: displayAdminOrderMain with 'id_order'): the
+     * order's refund requests and their outcome, with what to do when the gateway refused or did not answer.
+     */
+    public function hookDisplayAdminOrderMain($params)
+    {
+        $orderId = (int) ($params['id_order'] ?? 0);
+        $order = new Order($orderId);
+        if (!Validate::isLoadedObject($order) || $order->module !== $this->name) {
+            return '';
+        }
+        $rows = (new RefundLedger(Db::getInstance()))->forOrder($orderId);
+        if ($rows === []) {
+            return '';
+        }
+        $decimals = (int) (new Currency((int) $order->id_currency))->precision;
+        $list = [];
+        foreach ($rows as $r) {
+            $list[] = [
+                'date' => (string) $r['date_add'],
+                'what' => $r['id_order_slip'] !== null && (int) $r['id_order_slip'] > 0
+                    ? sprintf($this->l('Credit slip %d'), (int) $r['id_order_slip'])
+                    : $this->l('Order state change'),
+                'amount' => Money::fromMinor((int) $r['amount_cents'], $decimals) . ' ' . $r['currency'],
+                'ok' => in_array($r['state'], [RefundLedger::RECORDED, RefundLedger::CONFIRMED], true),
+                'warning' => in_array($r['state'], [RefundLedger::REFUSED, RefundLedger::UNKNOWN, RefundLedger::REQUESTED, RefundLedger::STORE_REFUSED], true)
+                    || ($r['state'] === RefundLedger::NOT_SENT && !in_array($r['error_code'], ['nothing_left', 'voucher'], true)),
+                'message' => $this->refundMessage($r),
+                'by' => (string) $r['requested_by'],
+            ];
+        }
+        $this->context->smarty->assign(['ocpizza_refunds' => $list]);
+
+        return $this->fetch('module:ocpizza/views/templates/hook/admin_order_refunds.tpl');
+    }
+
+    /** What the merchant reads for a refund row (translated). */
+    public function refundMessage(array $r): string
+    {
+        $detail = (string) $r['message'];
+        switch ((string) $r['state']) {
+            case RefundLedger::RECORDED:
+                return (string) $r['resolution'] === 'refund'
+                    ? sprintf($this->l('Refunded by SogeCommerce (transaction %s).'), $r['answer_uuid'])
+                    : sprintf($this->l('The payment was not captured yet: SogeCommerce cancelled this amount (transaction %s).'), $r['answer_uuid']);
+            case RefundLedger::CONFIRMED:
+                return $this->l('Given back by SogeCommerce; not yet recorded in OCPizza_DB (retried automatically).');
+            case RefundLedger::PENDING:
+                return $this->l('Accepted by SogeCommerce, not confirmed yet: its notification will record it.');
+            case RefundLedger::REFUSED:
+                return sprintf($this->l('Refused by SogeCommerce: %s. Nothing was given back: refund the customer from SogeCommerce\'s back office or another way.'), $detail);
+            case RefundLedger::STORE_REFUSED:
+                return sprintf($this->l('Given back by SogeCommerce, but OCPizza_DB refused to record it: %s'), $detail);
+            case RefundLedger::NOT_SENT:
+                switch ((string) $r['error_code']) {
+                    case 'rest_not_configured':
+                        return $this->l('Nothing asked of SogeCommerce: the REST password of the current mode is not set (Modules > OC Pizza payments > Configure). Refund the customer from SogeCommerce\'s back office.');
+                    case 'no_transaction':
+                        return $this->l('Nothing asked of SogeCommerce: the card payment\'s transaction is not known. Refund the customer from SogeCommerce\'s back office.');
+                    case 'unresolved':
+                        return $this->l('Nothing asked of SogeCommerce: an earlier refund of this order has no known outcome. Check it in SogeCommerce\'s back office first.');
+                    case 'nothing_left':
+                        return $this->l('Nothing left to refund.');
+                    case 'voucher':
+                        return $this->l('Refunded as a voucher: nothing asked of SogeCommerce.');
+                    default:
+                        return $this->l('Nothing asked of SogeCommerce: no amount to refund.');
+                }
+            default: // requested with no answer, or unknown
+                return sprintf($this->l('No answer from SogeCommerce (%s): the refund may or may not have been made. Check the transaction in SogeCommerce\'s back office; do not refund it again from PrestaShop. If it went through, SogeCommerce\'s notification records it.'), (string) $r['error_code'] !== '' ? $r['error_code'] : 'interrupted');
+        }
     }
 
     // ---- back office ----------------------------------------------------------------------------------------

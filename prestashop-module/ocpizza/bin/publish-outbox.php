@@ -28,6 +28,7 @@ if (!$module->gateway()->isLoaded()) {
     exit(2);
 }
 $max = isset($argv[1]) ? max(1, (int) $argv[1]) : 100;
+$module->retryRefunds(); // confirmed refunds OCPizza_DB missed
 $counts = $module->publishOutboxNow($max);
 if ($counts === null) {
     fwrite(STDERR, "ocpizza: nothing published (bridge URL, webhook secret or OCPizza_DB URL not set, or publishing failed: see the shop logs)\n");

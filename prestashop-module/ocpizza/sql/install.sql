@@ -33,3 +33,29 @@ CREATE TABLE IF NOT EXISTS `PREFIX_ocpizza_refused` (
     `date_upd` DATETIME NOT NULL,
     PRIMARY KEY (`id_order`)
 ) ENGINE=ENGINE_TYPE DEFAULT CHARSET=utf8mb4
+;
+
+CREATE TABLE IF NOT EXISTS `PREFIX_ocpizza_refund` (
+    `id_ocpizza_refund` INT UNSIGNED NOT NULL AUTO_INCREMENT,
+    `id_order` INT UNSIGNED NOT NULL,
+    `refund_key` VARCHAR(64) NOT NULL,
+    `id_order_slip` INT UNSIGNED NULL,
+    `amount_cents` BIGINT NOT NULL,
+    `currency` CHAR(3) NOT NULL,
+    `payment_uuid` VARCHAR(64) NOT NULL DEFAULT '',
+    `state` VARCHAR(16) NOT NULL,
+    `resolution` VARCHAR(24) NOT NULL DEFAULT '',
+    `answer_uuid` VARCHAR(64) NOT NULL DEFAULT '',
+    `answer_amount_cents` BIGINT NULL,
+    `transaction_key` VARCHAR(190) NOT NULL DEFAULT '',
+    `error_code` VARCHAR(64) NOT NULL DEFAULT '',
+    `message` VARCHAR(512) NOT NULL DEFAULT '',
+    `reason` VARCHAR(255) NOT NULL DEFAULT '',
+    `requested_by` VARCHAR(120) NOT NULL DEFAULT '',
+    `date_add` DATETIME NOT NULL,
+    `date_upd` DATETIME NOT NULL,
+    PRIMARY KEY (`id_ocpizza_refund`),
+    UNIQUE KEY `uq_ocpizza_refund_key` (`refund_key`),
+    KEY `ix_ocpizza_refund_order` (`id_order`),
+    KEY `ix_ocpizza_refund_state` (`state`)
+) ENGINE=ENGINE_TYPE DEFAULT CHARSET=utf8mb4

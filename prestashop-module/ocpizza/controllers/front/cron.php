@@ -52,6 +52,8 @@ class OcpizzaCronModuleFrontController extends ModuleFrontController
 
             return;
         }
+        // Refunds the gateway confirmed and OCPizza_DB missed first: their order.refunded events go out below.
+        $this->module->retryRefunds();
         $counts = $this->module->publishOutboxNow(100);
         $this->result = ['published' => $counts];
     }

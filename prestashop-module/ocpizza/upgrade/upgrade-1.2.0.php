@@ -11,7 +11,8 @@ if (!defined('_PS_VERSION_')) {
 }
 
 /**
- * 1.2.0: refunds (issue 13). The "Partially refunded" order state and the module's side tables (both created only
+ * 1.2.0: refunds (issue 13). The "Partially refunded" order state and the module's side tables, among them the
+ * back-office refunds' ledger ocpizza_refund (both created only
  * when missing), and the hooks of back-office refunds.
  * Called by PrestaShop's module upgrade (Module::runUpgradeModule) when the uploaded version is newer.
  *

@@ -42,12 +42,12 @@ final class InstallTest extends GlueTestCase
         $this->assertSame('in_preparation', $map[(int) \Configuration::get(Keys::OS_PREPARING)]);
         $this->assertSame('delivered', $map[5]);
         $tables = array_column(\Db::getInstance()->executeS("SHOW TABLES LIKE 'ps_ocpizza_%'"), null);
-        $this->assertCount(4, $tables, 'ocpizza_transaction, ocpizza_cart, ocpizza_order, ocpizza_refused');
+        $this->assertCount(5, $tables, 'ocpizza_transaction, ocpizza_cart, ocpizza_order, ocpizza_refused, ocpizza_refund');
         // The 1.1.0 upgrade (PrestaShop runs upgrade/upgrade-1.1.0.php on a 1.0.0 install) creates the new table.
         \Db::getInstance()->execute('DROP TABLE ps_ocpizza_refused');
         require_once OCPIZZA_MODULE_DIR . '/upgrade/upgrade-1.1.0.php';
         $this->assertTrue(upgrade_module_1_1_0($this->module));
-        $this->assertCount(4, array_column(\Db::getInstance()->executeS("SHOW TABLES LIKE 'ps_ocpizza_%'"), null));
+        $this->assertCount(5, array_column(\Db::getInstance()->executeS("SHOW TABLES LIKE 'ps_ocpizza_%'"), null));
         $this->assertSame(2, count($this->module->getCurrency(1)), 'every currency allowed');
     }
 
@@ -56,12 +56,14 @@ final class InstallTest extends GlueTestCase
     {
         $preparing = (int) \Configuration::get(Keys::OS_PREPARING);
         \Configuration::deleteByName(Keys::OS_PARTIALLY_REFUNDED);
+        \Db::getInstance()->execute('DROP TABLE ps_ocpizza_refund');
         $count = (int) \Db::getInstance()->getValue('SELECT COUNT(*) FROM ps_order_state', false);
         require_once OCPIZZA_MODULE_DIR . '/upgrade/upgrade-1.2.0.php';
         $this->assertTrue(upgrade_module_1_2_0($this->module));
         $this->assertSame($count + 1, (int) \Db::getInstance()->getValue('SELECT COUNT(*) FROM ps_order_state', false));
         $this->assertTrue(\Validate::isLoadedObject(new \OrderState((int) \Configuration::get(Keys::OS_PARTIALLY_REFUNDED))));
         $this->assertSame($preparing, (int) \Configuration::get(Keys::OS_PREPARING));
+        $this->assertCount(1, \Db::getInstance()->executeS("SHOW TABLES LIKE 'ps_ocpizza_refund'"), 'the back-office refunds\' ledger');
         foreach (\Ocpizza::HOOKS as $hook) {
             $this->assertTrue($this->module->isRegisteredInHook($hook), $hook);
         }

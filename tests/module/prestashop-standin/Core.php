@@ -331,6 +331,8 @@ class Context
     public $smarty;
     public $controller;
     public $cookie;
+    /** @var Employee|null the signed-in employee (back office only) */
+    public $employee;
 
     public static function getContext()
     {

@@ -247,6 +247,7 @@ abstract class PaymentModule extends Module
         $order->total_paid = $order->total_paid_tax_incl = $cart_total_paid;
         $order->total_paid_real = 0;
         $order->total_shipping_tax_incl = $cart->getOrderTotal(true, Cart::ONLY_SHIPPING);
+        $order->total_discounts_tax_incl = $cart->getOrderTotal(true, Cart::ONLY_DISCOUNTS);
         $order->carrier_tax_rate = (float) $cart->shipping_rate;
         $order->valid = 0;
         $order->add();

@@ -267,10 +267,11 @@ class Order extends ObjectModel
     public $total_paid_tax_incl;
     public $total_paid_real;
     public $total_shipping_tax_incl;
+    public $total_discounts_tax_incl;
     public $carrier_tax_rate;
     public $valid;
     public $date_add;
-    public static $definition = ['table' => 'orders', 'primary' => 'id_order', 'fields' => ['reference', 'id_cart', 'id_customer', 'id_currency', 'id_address_delivery', 'id_carrier', 'id_lang', 'current_state', 'module', 'payment', 'secure_key', 'total_paid', 'total_paid_tax_incl', 'total_paid_real', 'total_shipping_tax_incl', 'carrier_tax_rate', 'valid', 'date_add']];
+    public static $definition = ['table' => 'orders', 'primary' => 'id_order', 'fields' => ['reference', 'id_cart', 'id_customer', 'id_currency', 'id_address_delivery', 'id_carrier', 'id_lang', 'current_state', 'module', 'payment', 'secure_key', 'total_paid', 'total_paid_tax_incl', 'total_paid_real', 'total_shipping_tax_incl', 'total_discounts_tax_incl', 'carrier_tax_rate', 'valid', 'date_add']];
 
     public static function getIdByCartId($id_cart)
     {
@@ -336,5 +337,79 @@ class OrderHistory extends ObjectModel
     public function addWithemail($autodate = true, $template_vars = false, Context $context = null)
     {
         return $this->add($autodate);
+    }
+}
+
+/** classes/Employee.php: the fields the module reads (id, firstname, lastname). */
+class Employee extends ObjectModel
+{
+    public $firstname;
+    public $lastname;
+    public static $definition = ['table' => 'employee', 'primary' => 'id_employee', 'fields' => ['firstname', 'lastname']];
+}
+
+/** classes/order/OrderSlip.php: a credit slip (amounts incl. tax as OrderSlipCreator fills them). */
+class OrderSlip extends ObjectModel
+{
+    public $id_customer;
+    public $id_order;
+    public $conversion_rate;
+    public $total_products_tax_excl;
+    public $total_products_tax_incl;
+    public $total_shipping_tax_excl;
+    public $total_shipping_tax_incl;
+    public $shipping_cost;
+    public $amount;
+    public $shipping_cost_amount;
+    public $partial;
+    public $order_slip_type;
+    public $date_add;
+    public static $definition = ['table' => 'order_slip', 'primary' => 'id_order_slip', 'fields' => ['id_customer', 'id_order', 'conversion_rate',
+        'total_products_tax_excl', 'total_products_tax_incl', 'total_shipping_tax_excl', 'total_shipping_tax_incl', 'shipping_cost', 'amount',
+        'shipping_cost_amount', 'partial', 'order_slip_type', 'date_add']];
+}
+
+/**
+ * src/Adapter/Order/Refund/OrderSlipCreator.php (8.x, 9.x), create() with taxes included (the shop's setting): the
+ * slip is added first (amount = products incl. tax, or the amount the merchant typed; shipping_cost_amount =
+ * shipping incl. tax; order_slip_type 1 when the vouchers are deducted, 2 for a typed amount or any shipping), THEN
+ * actionOrderSlipAdd fires with 'order', 'productList' (id_order_detail => refund) and 'qtyList' — no slip. Both
+ * IssueStandardRefundHandler and IssuePartialRefundHandler end here when a credit slip is generated.
+ * Stand-in only: the product refunds are given already priced (unit_price incl. tax, quantity).
+ */
+class OrderSlipCreator
+{
+    /** @param array<int, array{unit_price: float, quantity: int}> $productRefunds */
+    public static function create(Order $order, array $productRefunds, float $shippingRefund = 0.0, ?float $typedAmount = null, bool $deductVouchers = false): OrderSlip
+    {
+        $products = 0.0;
+        foreach ($productRefunds as $p) {
+            $products += Tools::ps_round((float) $p['unit_price'] * (int) $p['quantity'], 6);
+        }
+        $slip = new OrderSlip();
+        $slip->id_customer = (int) $order->id_customer;
+        $slip->id_order = (int) $order->id;
+        $slip->conversion_rate = 1;
+        $slip->shipping_cost = $shippingRefund > 0 ? 1 : 0;
+        $slip->total_shipping_tax_incl = $slip->total_shipping_tax_excl = $shippingRefund;
+        $slip->total_products_tax_incl = $slip->total_products_tax_excl = $products;
+        $slip->partial = 0;
+        $slip->amount = $typedAmount !== null ? $typedAmount : $products;
+        $slip->shipping_cost_amount = $slip->total_shipping_tax_incl;
+        $slip->order_slip_type = 0;
+        if ($deductVouchers && $typedAmount === null) {
+            $slip->order_slip_type = 1;
+        }
+        if ($typedAmount !== null || $slip->shipping_cost_amount > 0) {
+            $slip->order_slip_type = 2;
+        }
+        $slip->add();
+        Hook::exec('actionOrderSlipAdd', [
+            'order' => $order,
+            'productList' => $productRefunds,
+            'qtyList' => array_map(static function ($p) { return $p['quantity']; }, $productRefunds),
+        ], null, false, true, false, $order->id_shop ?? null);
+
+        return $slip;
     }
 }

@@ -19,3 +19,10 @@ if (!class_exists(SignatureException::class, false)) {
     {
     }
 }
+if (!class_exists(GatewayException::class, false)) {
+    class GatewayException extends \Exception
+    {
+        /** As the extension's: the gateway's errorCode, or TIMEOUT, NETWORK, INVALID_ANSWER, HTTP_<status>. */
+        public $errorCode = '';
+    }
+}

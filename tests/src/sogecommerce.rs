@@ -25,7 +25,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::routing::{get, post};
 use base64::Engine;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -78,6 +78,8 @@ impl FakeSogeCommerce {
         let app = App { shop_id: shop_id.into(), password: password.into(), inner: Arc::default() };
         let router = Router::new()
             .route("/api-payment/V4/Transaction/CancelOrRefund", post(cancel_or_refund))
+            // Not SogeCommerce: what the stand-in received, for tests driving it as a process (fake-sogecommerce).
+            .route("/_test/requests", get(requests))
             .with_state(app.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
@@ -106,6 +108,13 @@ impl FakeSogeCommerce {
     pub fn requests(&self) -> Vec<Value> {
         self.app.inner.lock().unwrap().requests.clone()
     }
+}
+
+async fn requests(State(app): State<App>) -> axum::Json<Value> {
+    let inner = app.inner.lock().unwrap();
+    axum::Json(json!({"requests": inner.requests, "transactions": inner.transactions.iter().map(|(uuid, t)| {
+        (uuid.clone(), json!({"amount": t.amount, "currency": t.currency, "captured": t.captured, "cancelled": t.cancelled, "refunded": t.refunded}))
+    }).collect::<serde_json::Map<String, Value>>()}))
 }
 
 fn envelope(status: &str, answer: Value) -> Value {

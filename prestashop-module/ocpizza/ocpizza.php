@@ -802,6 +802,8 @@ class Ocpizza extends PaymentModule
                         return $this->l('Nothing left to refund.');
                     case 'voucher':
                         return $this->l('Refunded as a voucher: nothing asked of SogeCommerce.');
+                    case 'not_sent_error':
+                        return sprintf($this->l('Nothing asked of SogeCommerce: %s'), $detail);
                     default:
                         return $this->l('Nothing asked of SogeCommerce: no amount to refund.');
                 }

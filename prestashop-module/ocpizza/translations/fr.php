@@ -47,6 +47,7 @@ $_MODULE['<{ocpizza}prestashop>ocpizza_5161fb7ef9cb549391d4cfab0444d7a6'] = 'Val
 $_MODULE['<{ocpizza}prestashop>ocpizza_5463ffe962f6a357498d283678eb4b38'] = 'États de commande → statuts OC Pizza';
 $_MODULE['<{ocpizza}prestashop>ocpizza_55e20fcb9564fc81236ffc2ea5fd2e16'] = 'Pas de réponse de SogeCommerce (%s) : le remboursement a pu être fait ou non. Vérifiez la transaction dans le back office SogeCommerce ; ne la remboursez pas une deuxième fois depuis PrestaShop. S\'il a été fait, la notification de SogeCommerce l\'enregistrera.';
 $_MODULE['<{ocpizza}prestashop>ocpizza_5727ee967282a84d886cc3666156b00b'] = 'Refusé par SogeCommerce : %s. Rien n\'a été remboursé : remboursez le client depuis le back office SogeCommerce ou autrement.';
+$_MODULE['<{ocpizza}prestashop>ocpizza_5a5220e7e2a8d0b9dbc7bc992679a6de'] = 'Rien n\'a été demandé à SogeCommerce : %s';
 $_MODULE['<{ocpizza}prestashop>ocpizza_5bc3324bea5deed73f238e582a617441'] = 'URL d\'OCPizza_DB';
 $_MODULE['<{ocpizza}prestashop>ocpizza_650be61892bf690026089544abbd9d26'] = 'Mode';
 $_MODULE['<{ocpizza}prestashop>ocpizza_67ae06af11149d146476b438d380e559'] = 'Remboursé par un bon de réduction : rien n\'a été demandé à SogeCommerce.';

@@ -178,6 +178,25 @@ final class BackOfficeRefundTest extends GlueTestCase
         $this->assertStringStartsWith('Nothing asked of SogeCommerce: an earlier refund of this order has no known outcome.', $page[1]['message']);
     }
 
+    public function testAGateway5xxIsUnknownAndAMissingExtensionIsNotSent(): void
+    {
+        $order = $this->cardOrder();
+        $this->gateway->refunder = function () {
+            throw self::gatewayError('HTTP_503', 'refused by the gateway: the gateway answered HTTP 503 [HTTP_503]');
+        };
+        \OrderSlipCreator::create($order, [10 => ['unit_price' => 11.50, 'quantity' => 1]]);
+        $this->gateway->refunder = function () {
+            throw new \OCPizzaModule\Contract\ExtensionMissing('the ocpizza PHP extension is not loaded');
+        };
+        \OrderSlipCreator::create(new \Order((int) $order->id), [11 => ['unit_price' => 2.50, 'quantity' => 1]]);
+
+        $this->assertSame([['unknown', 'HTTP_503'], ['not_sent', 'not_sent_error']], array_map(static function ($r) { return [$r['state'], $r['error_code']]; }, $this->ledger((int) $order->id)));
+        $page = $this->orderPage((int) $order->id);
+        $this->assertStringStartsWith('No answer from SogeCommerce (HTTP_503)', $page[0]['message']);
+        $this->assertSame(['Nothing asked of SogeCommerce: the ocpizza PHP extension is not loaded', true], [$page[1]['message'], $page[1]['warning']]);
+        $this->assertSame([], $this->gateway->callsTo('recordRefund'));
+    }
+
     public function testCancellingAfterAPartialRefundAsksOnlyTheRestAndARefundedStateAfterwardsAsksNothing(): void
     {
         $order = $this->cardOrder();

@@ -116,4 +116,5 @@ return [
     'Amount' => 'Montant',
     'Outcome' => 'Résultat',
     'Asked by' => 'Demandé par',
+    'Nothing asked of SogeCommerce: %s' => 'Rien n\'a été demandé à SogeCommerce : %s',
 ];

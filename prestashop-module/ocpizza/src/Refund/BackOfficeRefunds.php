@@ -140,14 +140,15 @@ final class BackOfficeRefunds
             );
         } catch (\OCPizza\GatewayException $e) {
             $code = (string) $e->errorCode;
-            $unknown = in_array($code, self::UNKNOWN_CODES, true);
+            // A 5xx may come from a proxy in front of a gateway that did the refund: as unknown as a timeout.
+            $unknown = in_array($code, self::UNKNOWN_CODES, true) || strncmp($code, 'HTTP_5', 6) === 0;
             $this->ledger->update($key, ['state' => $unknown ? L::UNKNOWN : L::REFUSED, 'error_code' => $code, 'message' => self::short($e->getMessage())]);
             $this->logger->warning('Refund ' . $key . ' of order ' . (int) $row['id_order'] . ' ' . ($unknown ? 'outcome unknown' : 'refused') . ': ' . self::short($e->getMessage()));
 
             return;
-        } catch (\OCPizza\ValidationException $e) {
-            // Nothing was sent: a value the extension refuses (named in the message).
-            $this->ledger->update($key, ['state' => L::REFUSED, 'error_code' => 'INVALID_REQUEST', 'message' => self::short($e->getMessage())]);
+        } catch (\OCPizza\ValidationException | \OCPizzaModule\Contract\ExtensionMissing $e) {
+            // Nothing was sent: a value the extension refuses (named in the message), or no extension at all.
+            $this->ledger->update($key, ['state' => L::NOT_SENT, 'error_code' => 'not_sent_error', 'message' => self::short($e->getMessage())]);
             $this->logger->error('Refund ' . $key . ' not sent: ' . self::short($e->getMessage()));
 
             return;

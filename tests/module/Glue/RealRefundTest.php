@@ -37,7 +37,7 @@ final class RealRefundTest extends GlueTestCase
         $line = (string) fgets($pipes[1]);
         $this->assertSame(1, preg_match('#^listening on (http://127\.0\.0\.1:\d+/api-payment/)$#', trim($line), $m), $line);
         $this->api = $m[1];
-        $this->configure([Keys::REST_URL => $this->api, Keys::REST_PASSWORD_TEST => self::REST_PASSWORD]);
+        $this->configure([Keys::REST_URL => $this->api, Keys::REST_PASSWORD_TEST => self::REST_PASSWORD, Keys::DB_URL => $this->ocpUrl]);
         \Db::getInstance()->insert('employee', ['id_employee' => 1, 'firstname' => 'Lucie', 'lastname' => 'Garnier']);
     }
 
@@ -97,7 +97,7 @@ final class RealRefundTest extends GlueTestCase
 
     public function testAWrongRestPasswordIsARefusalShownOnTheOrderPage(): void
     {
-        $this->configure([Keys::REST_PASSWORD_TEST => 'testpassword_NotTheOneOfTheShop0']);
+        $this->configure([Keys::REST_PASSWORD_TEST => 'testpassword_NotTheOneOfTheShop0', Keys::DB_URL => $this->ocpUrl]);
         $cart = $this->makeCart([1 => 1]);
         $this->module->links()->rememberPaymentMethod((int) $cart->id, 'card_online');
         $this->module->validateOrder((int) $cart->id, (int) \Configuration::get('PS_OS_PAYMENT'), $cart->getOrderTotal(), 'Card (SogeCommerce)', null,

@@ -738,7 +738,8 @@ class Ocpizza extends PaymentModule
     }
 
     /**
-     * The order page (PrestaShop 8/9 Symfony page, Sell > Orders > view: displayAdminOrderMain with 'id_order'): the
+     * The order page (PrestaShop 8/9 Symfony page, src/PrestaShopBundle/Resources/views/Admin/Sell/Order/Order/
+     * view.html.twig: renderhook('displayAdminOrderMain', {'id_order': …}), between details and payments): the
      * order's refund requests and their outcome, with what to do when the gateway refused or did not answer.
      */
     public function hookDisplayAdminOrderMain($params)

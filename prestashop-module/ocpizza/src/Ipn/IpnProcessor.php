@@ -279,7 +279,7 @@ final class IpnProcessor
      */
     private function isCancellation(array $n, CartSnapshot $cart): bool
     {
-        if (($n['operation_type'] ?? null) !== 'DEBIT' || (string) ($n['transaction_uuid'] ?? '') === '') {
+        if (($n['operation_type'] ?? null) !== 'DEBIT' || preg_match('/^[A-Za-z0-9]{1,64}$/', (string) ($n['transaction_uuid'] ?? '')) !== 1) {
             return false;
         }
         if ($n['outcome'] === 'cancelled') {
@@ -296,14 +296,9 @@ final class IpnProcessor
         $orderId = $existing->orderId;
         $still = $outcome === 'cancelled' ? 0 : max(0, (int) $n['amount_cents']);
         $uuid = (string) $n['transaction_uuid'];
-        try {
-            $key = RefundKey::cancellation((string) $n['site_id'], $uuid, $still);
-        } catch (\InvalidArgumentException $e) {
-            return new IpnResponse(200, 'KO-Invalid notification: ' . (isset($n['order_status']) ? 'kr-answer.transactions[0].uuid' : 'vads_trans_uuid'), $orderId, $outcome);
-        }
         $refund = [
             'shop_order_id' => $orderId,
-            'transaction_key' => $key,
+            'transaction_key' => RefundKey::cancellation((string) $n['site_id'], $uuid, $still),
             'still_authorised_cents' => $still,
             'payment_transaction_uuid' => strtolower($uuid),
         ] + $this->refundDetails($n);

@@ -193,7 +193,7 @@ final class IpnProcessor
         }
         $target = $this->states->forOutcome($outcome);
         if ($existing->hasBeenPaid && $this->isCancellation($n, $cart)) {
-            return $this->cancellation($n, $existing, $cart, $source);
+            return $this->cancellation($n, $existing, $source);
         }
         if ($existing->hasBeenPaid) {
             if ($outcome === 'paid' && $mismatch === null) {
@@ -290,7 +290,7 @@ final class IpnProcessor
             && (int) $n['amount_cents'] < $cart->totalMinor;
     }
 
-    private function cancellation(array $n, ExistingOrder $existing, CartSnapshot $cart, string $source): IpnResponse
+    private function cancellation(array $n, ExistingOrder $existing, string $source): IpnResponse
     {
         $outcome = (string) $n['outcome'];
         $orderId = $existing->orderId;

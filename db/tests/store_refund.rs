@@ -54,9 +54,23 @@ async fn partial_then_full_refund_with_events_idempotent_and_never_beyond_what_w
 
     let first = store::record_refund(&db.pool, &refund(4001, "rf-1", 500)).await.unwrap();
     assert!(first.created);
+    assert_eq!(
+        (first.amount_cents, first.paid_cents, first.refunded_total_cents, first.full),
+        (500, TOTAL, 500, false)
+    );
     let before = written(&db.pool).await;
     let again = store::record_refund(&db.pool, &refund(4001, "rf-1", 500)).await.unwrap();
-    assert_eq!(again, RefundRecorded { refund_id: first.refund_id, created: false });
+    assert_eq!(
+        again,
+        RefundRecorded {
+            refund_id: first.refund_id,
+            created: false,
+            amount_cents: 500,
+            paid_cents: TOTAL,
+            refunded_total_cents: 500,
+            full: false
+        }
+    );
     assert_eq!(written(&db.pool).await, before, "a replayed refund writes nothing");
 
     // One cent more than what is left: refused by name, nothing written.
@@ -66,6 +80,13 @@ async fn partial_then_full_refund_with_events_idempotent_and_never_beyond_what_w
 
     let rest = store::record_refund(&db.pool, &refund(4001, "rf-2", TOTAL - 500)).await.unwrap();
     assert!(rest.created);
+    assert_eq!((rest.refunded_total_cents, rest.full), (TOTAL, true));
+    let replayed = store::record_refund(&db.pool, &refund(4001, "rf-1", 500)).await.unwrap();
+    assert_eq!(
+        (replayed.created, replayed.amount_cents, replayed.refunded_total_cents, replayed.full),
+        (false, 500, TOTAL, true),
+        "a replay answers the order's totals now"
+    );
     let err = store::record_refund(&db.pool, &refund(4001, "rf-3", 1)).await.unwrap_err();
     assert_eq!(field(err), "amount_cents", "nothing is left to refund");
 
@@ -248,4 +269,43 @@ async fn the_refunds_table_refuses_bad_rows_itself() {
         .execute(&db.pool)
         .await
         .expect("the outbox takes order.refunded");
+}
+
+/// A cancellation notified by the gateway names the payment by its uuid and says what is still authorised: the
+/// store records the difference with what was left, step by step, and refuses a step that cancels nothing.
+#[tokio::test]
+async fn a_cancellation_by_still_authorised_amount_on_the_payment_named_by_its_uuid() {
+    const PAID: &str = "ab12ab12ab12ab12ab12ab12ab12ab12";
+    let db = db().await;
+    store::record_order(&db.pool, &order(4031)).await.unwrap();
+    let mut payment = paid(4031, "pay-4031", "AUTHORISED");
+    payment["transaction_uuid"] = json!(PAID);
+    store::record_payment(&db.pool, &payment).await.unwrap();
+    let step = |key: &str, still: i64, uuid: &str| {
+        json!({"shop_order_id": 4031, "transaction_key": key, "still_authorised_cents": still, "currency": "EUR",
+               "payment_transaction_uuid": uuid, "source": "gateway"})
+    };
+    let before = written(&db.pool).await;
+    let other = "cd34cd34cd34cd34cd34cd34cd34cd34";
+    let err = store::record_refund(&db.pool, &step("c-x", 1000, other)).await.unwrap_err();
+    assert_eq!(field(err), "payment_transaction_uuid");
+    let err = store::record_refund(&db.pool, &step("c-x", TOTAL, PAID)).await.unwrap_err();
+    assert_eq!(field(err), "still_authorised_cents", "authorised for the whole amount: nothing cancelled");
+    let mut both = step("c-x", 1000, PAID);
+    both["amount_cents"] = json!(650);
+    assert_eq!(field(store::record_refund(&db.pool, &both).await.unwrap_err()), "still_authorised_cents");
+    assert_eq!(written(&db.pool).await, before);
+
+    let first = store::record_refund(&db.pool, &step("c-1000", 1000, PAID)).await.unwrap();
+    assert_eq!(
+        (first.created, first.amount_cents, first.refunded_total_cents, first.full),
+        (true, TOTAL - 1000, TOTAL - 1000, false)
+    );
+    let again = store::record_refund(&db.pool, &step("c-1000", 1000, PAID)).await.unwrap();
+    assert_eq!((again.created, again.amount_cents), (false, TOTAL - 1000));
+    let rest = store::record_refund(&db.pool, &step("c-0", 0, PAID)).await.unwrap();
+    assert_eq!((rest.created, rest.amount_cents, rest.refunded_total_cents, rest.full), (true, 1000, TOTAL, true));
+    let amounts: Vec<i64> =
+        sqlx::query_scalar("SELECT amount_cents FROM refunds ORDER BY id").fetch_all(&db.pool).await.unwrap();
+    assert_eq!(amounts, vec![TOTAL - 1000, 1000]);
 }

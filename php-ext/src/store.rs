@@ -89,12 +89,20 @@ impl Store {
     }
 
     /// Records a refund of a paid payment (idempotent on the refund's transaction key), never beyond what was
-    /// paid: `['refund_id' => int, 'created' => bool]`.
+    /// paid: `['refund_id' => int, 'created' => bool, 'amount_cents' => int, 'paid_cents' => int,
+    /// 'refunded_total_cents' => int, 'full' => bool]`.
     pub fn recordRefund(&self, refund: &ZendHashTable) -> PhpResult<Zval> {
         guarded(|| {
             let input = to_json(refund)?;
             let r = self.run(&[], |pool| async move { store::record_refund(&pool, &input).await })?;
-            assoc(vec![("refund_id", json!(r.refund_id)), ("created", json!(r.created))])
+            assoc(vec![
+                ("refund_id", json!(r.refund_id)),
+                ("created", json!(r.created)),
+                ("amount_cents", json!(r.amount_cents)),
+                ("paid_cents", json!(r.paid_cents)),
+                ("refunded_total_cents", json!(r.refunded_total_cents)),
+                ("full", json!(r.full)),
+            ])
         })
     }
 

@@ -233,16 +233,25 @@ class Store
      * Records a refund of a paid payment, idempotent on the refund's own transaction key, in one transaction with an
      * order.refunded outbox event. The refunds of an order together never exceed what was paid.
      *
-     * @param array{shop_order_id: int, transaction_key: string, amount_cents: int, currency: string,
-     *     payment_transaction_key?: string, reason?: string, source?: 'shop'|'gateway'|'restaurant'|'support',
-     *     requested_by?: string, transaction_id?: string, transaction_uuid?: string, occurred_at?: string} $refund
+     * @param array{shop_order_id: int, transaction_key: string, amount_cents?: int, still_authorised_cents?: int,
+     *     currency: string, payment_transaction_key?: string, payment_transaction_uuid?: string, reason?: string,
+     *     source?: 'shop'|'gateway'|'restaurant'|'support', requested_by?: string, transaction_id?: string,
+     *     transaction_uuid?: string, occurred_at?: string} $refund
      *     transaction_key: the gateway's refund transaction or the shop's refund id (idempotency_key is read as an
-     *     alias, transaction_date for occurred_at); payment_transaction_key: the refunded payment's key, absent = the
-     *     order's first paid payment; source defaults to "shop"; reason ≤ 255 and requested_by ≤ 120 characters
-     * @return array{refund_id: int, created: bool} created => false: this key was already recorded, nothing written
+     *     alias, transaction_date for occurred_at); payment_transaction_key: the refunded payment's key, else
+     *     payment_transaction_uuid: the first paid payment with that gateway uuid, else the order's first paid
+     *     payment; exactly one of amount_cents (the refund) and still_authorised_cents (a cancellation the gateway
+     *     notified: what the payment is still authorised for; the refund is what was left minus it); source
+     *     defaults to "shop"; reason ≤ 255 and requested_by ≤ 120 characters
+     * @return array{refund_id: int, created: bool, amount_cents: int, paid_cents: int, refunded_total_cents: int,
+     *     full: bool} created => false: this key was already recorded, nothing written (amount_cents is then the
+     *     recorded refund's); paid_cents: what the refunded payment took; refunded_total_cents: all refunds of the
+     *     order now; full: nothing is left to refund
      * @throws ValidationException "amount_cents" (more than is left to refund, or not positive),
-     *     "payment_transaction_key" (no such payment, or not paid), "transaction_key" (already recorded for another
-     *     order or payment), "currency" (not the payment's), "shop_order_id" (no such order)
+     *     "still_authorised_cents" (negative, given with amount_cents, or not less than what is left: nothing
+     *     cancelled), "payment_transaction_key" (no such payment, or not paid), "payment_transaction_uuid" (no paid
+     *     payment with it), "transaction_key" (already recorded for another order or payment), "currency" (not the
+     *     payment's), "shop_order_id" (no such order)
      * @throws DbException
      */
     public function recordRefund(array $refund): array {}

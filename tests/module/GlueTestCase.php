@@ -15,6 +15,7 @@ abstract class GlueTestCase extends TestCase
     public const SITE_ID = '12345678';
     public const TEST_KEY = '1122334455667788';
     public const PROD_KEY = '9988776655443322';
+    public const REST_PASSWORD = 'testpassword_SbEbeOueaMDyg8Rtei1bSaiB5lms9V0ZDjzldGXGAnIwH';
     public const CARRIER_DELIVERY = 1;
     public const CARRIER_PICKUP_BELLECOUR = 2;
 
@@ -186,6 +187,31 @@ abstract class GlueTestCase extends TestCase
         $fields['signature'] = \OCPizza\SogeCommerce::sign($fields, $key, 'HMAC-SHA-256');
 
         return $fields;
+    }
+
+    /** A V4/Payment answer as the gateway sends it (reference §6), for the cart, with its first transaction. */
+    protected static function restAnswer(\Cart $cart, array $tx = [], string $orderStatus = 'PAID'): array
+    {
+        return [
+            'shopId' => self::SITE_ID, 'orderCycle' => 'CLOSED', 'orderStatus' => $orderStatus,
+            'orderDetails' => ['orderTotalAmount' => 1400, 'orderCurrency' => 'EUR', 'mode' => 'TEST', 'orderId' => (string) $cart->id],
+            'customer' => ['email' => 'camille.martin@example.org', 'reference' => '1/a'],
+            'transactions' => [$tx + [
+                'uuid' => 'ab12ab12ab12ab12ab12ab12ab12ab12', 'amount' => 1400, 'currency' => 'EUR', 'status' => 'PAID',
+                'detailedStatus' => 'CAPTURED', 'operationType' => 'DEBIT', 'creationDate' => gmdate('Y-m-d\TH:i:s+00:00'),
+                'transactionDetails' => ['sequenceNumber' => 1, 'cardDetails' => ['legacyTransId' => '000042']],
+            ]],
+            '_type' => 'V4/Payment',
+        ];
+    }
+
+    /** The REST IPN's POST: kr-hash with PHP's own hash_hmac over the exact string posted (json_encode keeps "\/"). */
+    protected static function restPost(array $answer, string $password = self::REST_PASSWORD): array
+    {
+        $raw = (string) json_encode($answer);
+
+        return ['kr-hash' => hash_hmac('sha256', $raw, $password), 'kr-hash-algorithm' => 'sha256_hmac', 'kr-hash-key' => 'password',
+            'kr-answer-type' => 'V4/Payment', 'kr-answer' => $raw];
     }
 
     /**

@@ -33,9 +33,10 @@ final class StoreRefundTest extends StoreTestCase
     {
         $id = self::paidOrder();
         $first = self::$store->recordRefund(self::refund($id, "php-rf:$id:1", 640));
-        $this->assertSame(['refund_id', 'created'], array_keys($first));
+        $this->assertSame(['refund_id', 'created', 'amount_cents', 'paid_cents', 'refunded_total_cents', 'full'], array_keys($first));
         $this->assertIsInt($first['refund_id']);
         $this->assertTrue($first['created']);
+        $this->assertSame([640, 1640, 640, false], [$first['amount_cents'], $first['paid_cents'], $first['refunded_total_cents'], $first['full']]);
         $this->assertSame(['order.created', 'order.paid', 'order.refunded'], self::eventTypes($id));
         $event = json_decode((string) self::scalar(
             "SELECT payload FROM outbox WHERE shop_order_id = ? AND event_type = 'order.refunded'", [$id]), true);
@@ -47,12 +48,13 @@ final class StoreRefundTest extends StoreTestCase
         $this->assertSame('Pizza arrivée froide', self::scalar('SELECT reason FROM refunds WHERE id = ?', [$first['refund_id']]));
 
         $before = [Orders::snapshot(self::$pdo), self::refunds()];
-        $this->assertSame(['refund_id' => $first['refund_id'], 'created' => false],
-            self::$store->recordRefund(self::refund($id, "php-rf:$id:1", 640)));
+        $this->assertSame(['refund_id' => $first['refund_id'], 'created' => false, 'amount_cents' => 640, 'paid_cents' => 1640,
+            'refunded_total_cents' => 640, 'full' => false], self::$store->recordRefund(self::refund($id, "php-rf:$id:1", 640)));
         $this->assertSame($before, [Orders::snapshot(self::$pdo), self::refunds()], 'the same refund again writes nothing');
 
         $rest = self::$store->recordRefund(self::refund($id, "php-rf:$id:2", 1000));
         $this->assertTrue($rest['created']);
+        $this->assertSame([1640, true], [$rest['refunded_total_cents'], $rest['full']], 'the store says the order is fully refunded');
         $last = json_decode((string) self::scalar(
             "SELECT payload FROM outbox WHERE shop_order_id = ? AND event_type = 'order.refunded' ORDER BY id DESC LIMIT 1", [$id]), true);
         $this->assertTrue($last['data']['full']);
@@ -99,6 +101,25 @@ final class StoreRefundTest extends StoreTestCase
         $failed = ['outcome' => 'refund_failed'] + $n;
         $failed['idempotency_key'] .= '-x';
         $this->assertRefused('outcome', fn () => self::$store->recordRefund($failed + ['shop_order_id' => $id]));
+    }
+
+    /** A cancellation the gateway notified: the payment named by its uuid, the amount by what is still authorised. */
+    public function testACancellationByStillAuthorisedAmount(): void
+    {
+        $id = Orders::newId();
+        self::$store->recordOrder(Orders::delivery($id));
+        $uuid = str_repeat('ef56', 8);
+        self::$store->recordPayment(Orders::payment($id) + ['transaction_uuid' => $uuid]);
+        $step = fn (string $key, int $still, string $u) => ['shop_order_id' => $id, 'transaction_key' => $key,
+            'still_authorised_cents' => $still, 'currency' => 'EUR', 'payment_transaction_uuid' => $u, 'source' => 'gateway'];
+        $this->assertRefused('payment_transaction_uuid', fn () => self::$store->recordRefund($step("php-c:$id:x", 1000, str_repeat('0', 32))));
+        $this->assertRefused('still_authorised_cents', fn () => self::$store->recordRefund($step("php-c:$id:x", 1640, $uuid)));
+        $r = self::$store->recordRefund($step("php-c:$id:1000", 1000, $uuid));
+        $this->assertSame([true, 640, 640, false], [$r['created'], $r['amount_cents'], $r['refunded_total_cents'], $r['full']]);
+        $r = self::$store->recordRefund($step("php-c:$id:0", 0, $uuid));
+        $this->assertSame([true, 1000, 1640, true], [$r['created'], $r['amount_cents'], $r['refunded_total_cents'], $r['full']]);
+        $this->assertSame(['640', '1000'], array_map('strval', array_column(self::rows(
+            'SELECT rf.amount_cents FROM refunds rf JOIN payments p ON p.id = rf.payment_id JOIN orders o ON o.id = p.order_id WHERE o.shop_order_id = ? ORDER BY rf.id', [$id]), 'amount_cents')));
     }
 
     public function testAKeyOfAnotherOrderAndBadFieldsAreRefusedByName(): void

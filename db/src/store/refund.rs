@@ -25,8 +25,15 @@ pub struct NewRefund {
     pub shop_order_id: i64,
     /// The refunded payment's `transaction_key`; `None` → the order's (first) paid payment.
     pub payment_transaction_key: Option<String>,
+    /// The refunded payment's gateway uuid (when no key is given): the first paid payment with it. A gateway
+    /// notification names the payment by its transaction, not by our key.
+    pub payment_transaction_uuid: Option<String>,
     pub transaction_key: String,
+    /// The refund; 0 when `still_authorised_cents` gives it instead.
     pub amount_cents: i64,
+    /// A cancellation notified by the gateway says what the payment is still authorised for, not how much was
+    /// given back: the refund is then what was left minus that (paid − refunded so far − still authorised).
+    pub still_authorised_cents: Option<i64>,
     pub currency: String,
     pub reason: Option<String>,
     pub source: String,
@@ -41,6 +48,28 @@ pub struct RefundRecorded {
     pub refund_id: i64,
     /// False when this refund's transaction key was already recorded: nothing was written.
     pub created: bool,
+    /// This refund's amount (the recorded one when `created` is false).
+    pub amount_cents: i64,
+    /// What the refunded payment took.
+    pub paid_cents: i64,
+    /// All refunds of the order now, this one included.
+    pub refunded_total_cents: i64,
+    /// `refunded_total_cents == paid_cents`: nothing left to refund. Lets the shop pick its full or partial
+    /// refund state without computing it.
+    pub full: bool,
+}
+
+impl RefundRecorded {
+    fn new(refund_id: i64, created: bool, amount_cents: i64, paid_cents: i64, refunded_total_cents: i64) -> Self {
+        RefundRecorded {
+            refund_id,
+            created,
+            amount_cents,
+            paid_cents,
+            refunded_total_cents,
+            full: refunded_total_cents >= paid_cents,
+        }
+    }
 }
 
 /// Free text that, when given, must not be blank (`ck_refunds_reason`).
@@ -75,10 +104,34 @@ pub fn parse_refund(input: &Value) -> Result<NewRefund, StoreError> {
     };
     let key_name = if !o.has("transaction_key") && o.has("idempotency_key") { "idempotency_key" } else { "transaction_key" };
     let transaction_key = code(&o, key_name, Code::TransactionKey)?;
-    let amount_cents = o.req_int("amount_cents")?;
-    if amount_cents <= 0 {
-        return Err(invalid("amount_cents", "must be a positive number of cents"));
+    let payment_transaction_uuid = o.opt_str("payment_transaction_uuid", 64)?;
+    if let Some(u) = &payment_transaction_uuid
+        && !u.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return Err(invalid("payment_transaction_uuid", "expected 1 to 64 letters or digits"));
     }
+    let (amount_cents, still_authorised_cents) = match (o.has("amount_cents"), o.has("still_authorised_cents")) {
+        (true, true) => {
+            return Err(invalid(
+                "still_authorised_cents",
+                "give either amount_cents or still_authorised_cents, not both",
+            ));
+        }
+        (false, true) => {
+            let still = o.req_int("still_authorised_cents")?;
+            if still < 0 {
+                return Err(invalid("still_authorised_cents", "must not be negative"));
+            }
+            (0, Some(still))
+        }
+        _ => {
+            let amount_cents = o.req_int("amount_cents")?;
+            if amount_cents <= 0 {
+                return Err(invalid("amount_cents", "must be a positive number of cents"));
+            }
+            (amount_cents, None)
+        }
+    };
     let currency = code(&o, "currency", Code::Currency)?;
     let source = match o.opt_str("source", 32)? {
         None => "shop".to_owned(),
@@ -89,8 +142,10 @@ pub fn parse_refund(input: &Value) -> Result<NewRefund, StoreError> {
     Ok(NewRefund {
         shop_order_id,
         payment_transaction_key,
+        payment_transaction_uuid,
         transaction_key,
         amount_cents,
+        still_authorised_cents,
         currency,
         reason: text(&o, "reason", 255)?,
         source,
@@ -127,9 +182,11 @@ pub async fn record_parsed(pool: &MySqlPool, r: &NewRefund) -> Result<RefundReco
 /// The refund already recorded under this key, if it is the same refund (same order, and same payment when the
 /// input names one).
 async fn existing(conn: &mut MySqlConnection, r: &NewRefund) -> Result<Option<RefundRecorded>, StoreError> {
-    let row: Option<(i64, i64, String)> = sqlx::query_as(
-        "SELECT rf.id, o.shop_order_id, CONVERT(pay.transaction_key USING utf8mb4) FROM refunds rf \
-         JOIN payments pay ON pay.id = rf.payment_id JOIN orders o ON o.id = pay.order_id \
+    let row: Option<(i64, i64, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT rf.id, o.shop_order_id, CONVERT(pay.transaction_key USING utf8mb4), rf.amount_cents, pay.amount_cents, \
+         (SELECT CAST(COALESCE(SUM(r2.amount_cents), 0) AS SIGNED) FROM refunds r2 \
+          JOIN payments p2 ON p2.id = r2.payment_id WHERE p2.order_id = o.id) \
+         FROM refunds rf JOIN payments pay ON pay.id = rf.payment_id JOIN orders o ON o.id = pay.order_id \
          WHERE rf.transaction_key = ?",
     )
     .bind(&r.transaction_key)
@@ -137,14 +194,14 @@ async fn existing(conn: &mut MySqlConnection, r: &NewRefund) -> Result<Option<Re
     .await?;
     match row {
         None => Ok(None),
-        Some((_, shop, _)) if shop != r.shop_order_id => Err(invalid(
+        Some((_, shop, ..)) if shop != r.shop_order_id => Err(invalid(
             "transaction_key",
             format!("is already recorded for a refund of another order (shop order {shop})"),
         )),
-        Some((_, _, paid_key)) if r.payment_transaction_key.as_ref().is_some_and(|k| *k != paid_key) => {
+        Some((_, _, paid_key, ..)) if r.payment_transaction_key.as_ref().is_some_and(|k| *k != paid_key) => {
             Err(invalid("transaction_key", "is already recorded for a refund of another payment of this order"))
         }
-        Some((id, _, _)) => Ok(Some(RefundRecorded { refund_id: id, created: false })),
+        Some((id, _, _, amount, paid, total)) => Ok(Some(RefundRecorded::new(id, false, amount, paid, total))),
     }
 }
 
@@ -174,21 +231,32 @@ async fn insert_in(tx: &mut MySqlConnection, r: &NewRefund) -> Result<RefundReco
     type PaymentRow = (i64, String, String, i64, String, String);
     let select = "SELECT id, CONVERT(transaction_key USING utf8mb4), provider, amount_cents, \
                   CONVERT(currency USING utf8mb4), status FROM payments WHERE order_id = ?";
-    let payment: Option<PaymentRow> = match &r.payment_transaction_key {
-        Some(key) => sqlx::query_as(&format!("{select} AND transaction_key = ?"))
+    let payment: Option<PaymentRow> = match (&r.payment_transaction_key, &r.payment_transaction_uuid) {
+        (Some(key), _) => sqlx::query_as(&format!("{select} AND transaction_key = ?"))
             .bind(order_id)
             .bind(key)
             .fetch_optional(&mut *tx)
             .await?,
-        None => sqlx::query_as(&format!("{select} AND status = 'paid' ORDER BY id LIMIT 1"))
+        (None, Some(uuid)) => {
+            sqlx::query_as(&format!("{select} AND status = 'paid' AND transaction_uuid = ? ORDER BY id LIMIT 1"))
+                .bind(order_id)
+                .bind(uuid)
+                .fetch_optional(&mut *tx)
+                .await?
+        }
+        (None, None) => sqlx::query_as(&format!("{select} AND status = 'paid' ORDER BY id LIMIT 1"))
             .bind(order_id)
             .fetch_optional(&mut *tx)
             .await?,
     };
     let Some((payment_id, payment_key, provider, paid_cents, currency, status)) = payment else {
-        return Err(match &r.payment_transaction_key {
-            Some(_) => invalid("payment_transaction_key", format!("no such payment of order {}", r.shop_order_id)),
-            None => invalid(
+        return Err(match (&r.payment_transaction_key, &r.payment_transaction_uuid) {
+            (Some(_), _) => invalid("payment_transaction_key", format!("no such payment of order {}", r.shop_order_id)),
+            (None, Some(_)) => invalid(
+                "payment_transaction_uuid",
+                format!("order {} has no paid payment with this gateway transaction", r.shop_order_id),
+            ),
+            (None, None) => invalid(
                 "payment_transaction_key",
                 format!("order {} has no paid payment to refund", r.shop_order_id),
             ),
@@ -210,15 +278,24 @@ async fn insert_in(tx: &mut MySqlConnection, r: &NewRefund) -> Result<RefundReco
     .bind(order_id)
     .fetch_one(&mut *tx)
     .await?;
-    let refunded_total_cents = already.saturating_add(r.amount_cents);
+    let amount_cents = match r.still_authorised_cents {
+        None => r.amount_cents,
+        Some(still) => {
+            let left = paid_cents - already;
+            if still >= left {
+                return Err(invalid(
+                    "still_authorised_cents",
+                    format!("is {still} but only {left} of the {paid_cents} paid is left: nothing is cancelled"),
+                ));
+            }
+            left - still
+        }
+    };
+    let refunded_total_cents = already.saturating_add(amount_cents);
     if refunded_total_cents > paid_cents {
         return Err(invalid(
             "amount_cents",
-            format!(
-                "is {} but only {} of the {paid_cents} paid is left to refund",
-                r.amount_cents,
-                paid_cents - already
-            ),
+            format!("is {amount_cents} but only {} of the {paid_cents} paid is left to refund", paid_cents - already),
         ));
     }
 
@@ -229,7 +306,7 @@ async fn insert_in(tx: &mut MySqlConnection, r: &NewRefund) -> Result<RefundReco
     )
     .bind(payment_id)
     .bind(&r.transaction_key)
-    .bind(r.amount_cents)
+    .bind(amount_cents)
     .bind(&r.currency)
     .bind(&r.reason)
     .bind(&r.source)
@@ -251,7 +328,7 @@ async fn insert_in(tx: &mut MySqlConnection, r: &NewRefund) -> Result<RefundReco
         transaction_key: r.transaction_key.clone(),
         transaction_id: r.transaction_id.clone(),
         transaction_uuid: r.transaction_uuid.clone(),
-        amount_cents: r.amount_cents,
+        amount_cents,
         currency: r.currency.clone(),
         paid_cents,
         refunded_total_cents,
@@ -262,7 +339,7 @@ async fn insert_in(tx: &mut MySqlConnection, r: &NewRefund) -> Result<RefundReco
         occurred_at: rfc3339(occurred_at),
     };
     outbox::append(&mut *tx, events::ORDER_REFUNDED, Some(r.shop_order_id), &data, at).await?;
-    Ok(RefundRecorded { refund_id, created: true })
+    Ok(RefundRecorded::new(refund_id, true, amount_cents, paid_cents, refunded_total_cents))
 }
 
 #[cfg(test)]
@@ -314,6 +391,9 @@ mod tests {
             ("occurred_at", json!("yesterday"), "occurred_at"),
             ("outcome", json!("refund_failed"), "outcome"),
             ("outcome", json!("paid"), "outcome"),
+            ("still_authorised_cents", json!(-1), "still_authorised_cents"),
+            ("still_authorised_cents", json!(100), "still_authorised_cents"), // with amount_cents too
+            ("payment_transaction_uuid", json!("ab-12"), "payment_transaction_uuid"),
         ];
         for (name, value, expected) in cases {
             let mut input = good();

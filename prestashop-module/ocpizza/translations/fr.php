@@ -119,6 +119,7 @@ $_MODULE['<{ocpizza}prestashop>status_b0aa22c85f76a057efe15e034f342978'] = 'URL 
 $_MODULE['<{ocpizza}prestashop>status_d30e925e8a079d57a0e49534b74ddfdc'] = 'OCPizza_DB a refusé ces commandes : elles ne sont liées à aucune commande des restaurants. Préparez-les à la main, puis corrigez la cause (README du module, section « Going live on a shop that already has orders »).';
 $_MODULE['<{ocpizza}prestashop>status_ec53a8c4f07baed5d8825072c89799be'] = 'État';
 $_MODULE['<{ocpizza}prestashop>status_f0887d3acd6a08f54537fdc1b3311ab4'] = 'Commandes de la boutique non transmises aux restaurants';
+$_MODULE['<{ocpizza}prestashop>status_f5d07a48aab1b20ea675de26831c1919'] = 'Collez la même URL dans URL de notification de l\'API REST (même page) : les paiements REST, et les remboursements ou annulations faits dans le back office SogeCommerce, arrivent à la boutique par elle. Le mot de passe REST du mode doit être renseigné.';
 $_MODULE['<{ocpizza}prestashop>status_fffcb4d1e12c96b2f571f77ad25878b8'] = 'Motif';
 $_MODULE['<{ocpizza}prestashop>unavailable_168ccf086dc8b4a76d43b1fbe83fd088'] = 'Retour au panier';
 $_MODULE['<{ocpizza}prestashop>unavailable_3a6f015db1370bf96c850e16f65c426f'] = 'Votre commande ne peut pas encore être payée :';

@@ -223,9 +223,11 @@ final class IpnFlowTest extends GlueTestCase
             'vads_order_id' => (string) $cart->id, 'vads_amount' => '1400', 'vads_trans_status' => 'CAPTURED',
             'vads_operation_type' => 'CREDIT', 'vads_trans_id' => '123457', 'vads_trans_uuid' => str_repeat('cd34', 8),
         ]);
-        $this->assertSame([200, 'OK-Refund recorded'], $this->ipn($credit));
+        $this->assertSame([200, 'OK-Refund recorded (full)'], $this->ipn($credit));
         $this->assertSame((int) \Configuration::get('PS_OS_REFUND'), $this->stateOf($orderId));
-        $this->assertSame([200, 'OK-Refund notification noted'], $this->ipn($credit), 'a re-sent refund changes nothing');
+        $this->assertSame([200, 'OK-Refund already registered'], $this->ipn($credit), 'a re-sent refund changes nothing');
+        $this->assertCount(2, JournalGateway::journalled('recordRefund'));
+        $this->assertSame(\OCPizzaModule\Refund\RefundKey::refund(self::SITE_ID, str_repeat('cd34', 8)), JournalGateway::journalled('recordRefund')[0]['transaction_key']);
         $this->assertSame(1, $this->orderCount((int) $cart->id));
     }
 }

@@ -2,6 +2,7 @@
 
 namespace OCPizzaModule\Tests\Glue;
 
+use OCPizzaModule\Config\Keys;
 use OCPizzaModule\Tests\GlueTestCase;
 use OCPizzaModule\Tests\Support\Extension;
 
@@ -133,5 +134,37 @@ final class IpnHttpTest extends GlueTestCase
         $this->assertSame(200, $status, $body);
         $this->assertStringStartsWith('OK-Order', $body);
         $this->assertSame(1, $this->orderCount((int) $cart->id));
+    }
+
+    /**
+     * Issue 13: a REST notification (kr-*) at the same URL, its kr-hash checked on the kr-answer bytes as posted: raw
+     * UTF-8, a '+', quotes and escaped slashes ("\/") arrive form-encoded and must reach the extension untouched.
+     */
+    public function testRestNotificationOverHttpIsVerifiedOnThePostedBytes(): void
+    {
+        self::requireExtension();
+        $cart = $this->makeCart([1 => 1]);
+        $answer = self::restAnswer($cart);
+        $answer['customer'] = ['email' => 'zoé+pizza@example.org', 'reference' => 'a/b "c"'];
+        \Configuration::updateValue(Keys::REST_PASSWORD_TEST, self::REST_PASSWORD);
+        $this->start([]);
+
+        $raw = (string) json_encode($answer, JSON_UNESCAPED_UNICODE); // "\/" kept, é raw
+        $this->assertStringContainsString('a\/b \"c\"', $raw);
+        $post = ['kr-hash' => hash_hmac('sha256', $raw, self::REST_PASSWORD), 'kr-hash-algorithm' => 'sha256_hmac', 'kr-hash-key' => 'password',
+            'kr-answer-type' => 'V4/Payment', 'kr-answer' => $raw];
+        [$status, $body, $type] = $this->post(http_build_query(['kr-hash' => str_repeat('0', 64)] + $post));
+        $this->assertSame([200, 'KO-Invalid signature'], [$status, $body]);
+        $this->assertStringStartsWith('text/plain', $type);
+        $this->assertSame(0, $this->orderCount((int) $cart->id));
+
+        [$status, $body] = $this->post(http_build_query($post));
+        $this->assertSame(200, $status, $body);
+        $this->assertMatchesRegularExpression('/^OK-Order \d+ created$/', $body);
+        $this->assertSame([200, 'OK-Already registered'], array_slice($this->post(http_build_query($post)), 0, 2));
+        $this->assertSame(1, $this->orderCount((int) $cart->id));
+
+        \Configuration::updateValue(Keys::REST_PASSWORD_TEST, '');
+        $this->assertSame([503, 'KO-Module not configured: REST password'], array_slice($this->post(http_build_query($post)), 0, 2), 'the gateway retries until it is set');
     }
 }

@@ -38,6 +38,7 @@ return [
     'Uninstall OC Pizza payments? Its order states are kept.' => 'Désinstaller Paiements OC Pizza ? Ses états de commande sont conservés.',
     'OCPizza_DB' => 'OCPizza_DB',
     'Payment page URL' => 'URL de la page de paiement',
+    'Paste the same URL into URL de notification de l\'API REST (same page): REST payments, and refunds or cancellations made in the SogeCommerce back office, reach the shop through it. The REST password of the mode must be set.' => 'Collez la même URL dans URL de notification de l\'API REST (même page) : les paiements REST, et les remboursements ou annulations faits dans le back office SogeCommerce, arrivent à la boutique par elle. Le mot de passe REST du mode doit être renseigné.',
     'Pickup carriers, line %d: write <carrier id>=<RESTAURANT CODE>.' => 'Transporteurs de retrait, ligne %d : écrivez <id du transporteur>=<CODE RESTAURANT>.',
     '"%s" cannot be ordered online.' => '« %s » ne peut pas être commandé en ligne.',
     'State mapping, line %d: unknown OC Pizza status.' => 'Correspondance des états, ligne %d : statut OC Pizza inconnu.',

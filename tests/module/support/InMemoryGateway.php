@@ -17,6 +17,8 @@ class InMemoryGateway implements ExtensionGateway
     public $available = [];
     /** @var callable|null */
     public $parser;
+    /** @var callable|null parses REST (kr-*) notifications instead of the extension (logic tests about decisions) */
+    public $restParser;
     /** @var callable|null signs instead of the extension (glue tests about fields, not signatures) */
     public $signer;
     /** @var array<int, array{0:string,1:array}> every Store call, in order */
@@ -33,7 +35,9 @@ class InMemoryGateway implements ExtensionGateway
     protected $orders = [];
     /** @var array<string, int> */
     protected $payments = [];
-    /** @var array<string, int> refund transaction_key => refund id */
+    /** @var array<string, array> payment transaction_key => the payment as recorded */
+    protected $paymentRows = [];
+    /** @var array<string, array{id:int, shop_order_id:int, amount_cents:int}> refund transaction_key => refund */
     protected $refunds = [];
     /** @var array<int, array> shop_order_id => [reference, customer, fulfilment, total] */
     protected $identities = [];
@@ -72,6 +76,9 @@ class InMemoryGateway implements ExtensionGateway
     public function parseRestNotification(array $post, string $restPassword, string $hmacKey, string $mode): array
     {
         $this->fail('parseRestNotification');
+        if ($this->restParser !== null) {
+            return ($this->restParser)($post, $restPassword, $hmacKey, $mode);
+        }
         self::requireExtension();
 
         return \OCPizza\SogeCommerce::parseRestNotification($post, $restPassword, $hmacKey, $mode);
@@ -120,22 +127,71 @@ class InMemoryGateway implements ExtensionGateway
             return ['payment_id' => $this->payments[$key], 'created' => false];
         }
         $this->payments[$key] = 1 + count($this->payments);
+        $this->paymentRows[$key] = $payment;
 
         return ['payment_id' => $this->payments[$key], 'created' => true];
     }
 
-    /** Idempotent on transaction_key like the Store (db/src/store/refund.rs); the amount rules are the Store's own tests'. */
+    /**
+     * As the Store (db/src/store/refund.rs, insert_in and existing): idempotent on transaction_key, on the order's
+     * first paid payment (or the one with payment_transaction_uuid), amount_cents or still_authorised_cents, never
+     * beyond what was paid; answers the order's totals. Glue tests with the real Store cover the SQL.
+     */
     public function recordRefund(array $refund): array
     {
         $this->fail('recordRefund');
         $this->journal('recordRefund', $refund, (int) $refund['shop_order_id']);
+        $order = (int) $refund['shop_order_id'];
         $key = (string) $refund['transaction_key'];
-        if (isset($this->refunds[$key])) {
-            return ['refund_id' => $this->refunds[$key], 'created' => false];
+        $payment = null;
+        foreach ($this->paymentRows as $p) {
+            if ((int) $p['shop_order_id'] === $order && $p['status'] === 'paid'
+                && (!isset($refund['payment_transaction_uuid']) || ($p['transaction_uuid'] ?? null) === $refund['payment_transaction_uuid'])) {
+                $payment = $p;
+                break;
+            }
         }
-        $this->refunds[$key] = 1 + count($this->refunds);
+        $already = 0;
+        foreach ($this->refunds as $r) {
+            $already += $r['shop_order_id'] === $order ? $r['amount_cents'] : 0;
+        }
+        if (isset($this->refunds[$key])) {
+            $r = $this->refunds[$key];
 
-        return ['refund_id' => $this->refunds[$key], 'created' => true];
+            return self::refundResult($r['id'], false, $r['amount_cents'], (int) ($payment['amount_cents'] ?? 0), $already);
+        }
+        if ($payment === null) {
+            throw self::invalid(isset($refund['payment_transaction_uuid']) ? 'payment_transaction_uuid' : 'payment_transaction_key', 'no paid payment of order ' . $order);
+        }
+        $paid = (int) $payment['amount_cents'];
+        if (isset($refund['still_authorised_cents'])) {
+            $left = $paid - $already;
+            if ((int) $refund['still_authorised_cents'] >= $left) {
+                throw self::invalid('still_authorised_cents', 'is ' . $refund['still_authorised_cents'] . ' but only ' . $left . ' is left: nothing is cancelled');
+            }
+            $amount = $left - (int) $refund['still_authorised_cents'];
+        } else {
+            $amount = (int) $refund['amount_cents'];
+        }
+        if ($amount <= 0 || $already + $amount > $paid) {
+            throw self::invalid('amount_cents', 'is ' . $amount . ' but only ' . ($paid - $already) . ' of the ' . $paid . ' paid is left to refund');
+        }
+        $this->refunds[$key] = ['id' => 1 + count($this->refunds), 'shop_order_id' => $order, 'amount_cents' => $amount];
+
+        return self::refundResult($this->refunds[$key]['id'], true, $amount, $paid, $already + $amount);
+    }
+
+    private static function refundResult(int $id, bool $created, int $amount, int $paid, int $total): array
+    {
+        return ['refund_id' => $id, 'created' => $created, 'amount_cents' => $amount, 'paid_cents' => $paid, 'refunded_total_cents' => $total, 'full' => $total >= $paid];
+    }
+
+    private static function invalid(string $field, string $reason): \OCPizza\ValidationException
+    {
+        $e = new \OCPizza\ValidationException($field . ': ' . $reason);
+        $e->field = $field;
+
+        return $e;
     }
 
     public function setStatus(int $shopOrderId, string $status, ?string $note = null): bool

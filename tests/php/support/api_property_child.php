@@ -250,7 +250,9 @@ $returns = [
     'Store::__construct' => fn ($r) => $r instanceof Store,
     'Store::recordOrder' => fn ($r) => is_array($r) && array_keys($r) === ['order_id', 'created'] && is_int($r['order_id']) && is_bool($r['created']),
     'Store::recordPayment' => fn ($r) => is_array($r) && array_keys($r) === ['payment_id', 'created'] && is_int($r['payment_id']) && is_bool($r['created']),
-    'Store::recordRefund' => fn ($r) => is_array($r) && array_keys($r) === ['refund_id', 'created'] && is_int($r['refund_id']) && is_bool($r['created']),
+    'Store::recordRefund' => fn ($r) => is_array($r) && array_keys($r) === ['refund_id', 'created', 'amount_cents', 'paid_cents', 'refunded_total_cents', 'full']
+        && is_int($r['refund_id']) && is_bool($r['created']) && is_int($r['amount_cents']) && is_int($r['paid_cents'])
+        && is_int($r['refunded_total_cents']) && $r['full'] === ($r['refunded_total_cents'] >= $r['paid_cents']),
     'Store::setStatus' => 'is_bool',
     'Store::availableProducts' => fn ($r) => is_array($r) && array_is_list($r) && array_filter($r, 'is_string') === $r,
     'Store::restaurants' => fn ($r) => is_array($r) && array_is_list($r) && $r !== [],

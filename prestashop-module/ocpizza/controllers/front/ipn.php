@@ -13,8 +13,9 @@ if (!defined('_PS_VERSION_')) {
 use OCPizzaModule\Ipn\IpnResponse;
 
 /**
- * SogeCommerce's Instant Payment Notification (server to server). No customer session and no $auth: the message
- * is authenticated by its signature (the extension verifies it in constant time). Answers a short plain text.
+ * SogeCommerce's Instant Payment Notification (server to server), form API (vads_*) and REST API (kr-*) alike: one
+ * URL for both. No customer session and no $auth: the message is authenticated by its signature (the extension
+ * verifies it in constant time). Answers a short plain text.
  */
 class OcpizzaIpnModuleFrontController extends ModuleFrontController
 {
@@ -50,12 +51,13 @@ class OcpizzaIpnModuleFrontController extends ModuleFrontController
             return;
         }
         // The signature covers the exact posted values: Tools::getAllValues() gives them as received (POST wins over
-        // GET), unlike Tools::getValue(), which strips backslashes. Only the gateway's fields are kept (vads_* and
-        // the signature; the query string's fc/module/controller are not part of the message). Nothing here is
-        // used in SQL or output; the extension validates every field.
+        // GET), unlike Tools::getValue(), which strips backslashes (a kr-answer's "\/" and "\"" must stay as posted).
+        // Only the gateway's fields are kept: vads_* and the signature (form API), kr-* (REST API: kr-hash,
+        // kr-hash-algorithm, kr-hash-key, kr-answer-type, kr-answer); the query string's fc/module/controller are
+        // not part of the message. Nothing here is used in SQL or output; the extension validates every field.
         $post = [];
         foreach (Tools::getAllValues() as $name => $value) {
-            if (!is_string($name) || (strpos($name, 'vads_') !== 0 && $name !== 'signature')) {
+            if (!is_string($name) || (strpos($name, 'vads_') !== 0 && $name !== 'signature' && strpos($name, 'kr-') !== 0)) {
                 continue;
             }
             if (!is_string($value)) {

@@ -47,7 +47,13 @@ interface ExtensionGateway
     /** @return array{payment_id:int, created:bool} */
     public function recordPayment(array $payment): array;
 
-    /** @return array{refund_id:int, created:bool} */
+    /**
+     * Store::recordRefund: amount_cents, or still_authorised_cents for a cancellation the gateway notified; the
+     * payment by payment_transaction_key or payment_transaction_uuid, else the order's first paid one.
+     *
+     * @return array{refund_id:int, created:bool, amount_cents:int, paid_cents:int, refunded_total_cents:int, full:bool}
+     *     created false: this key was already recorded (nothing written); full: nothing left to refund
+     */
     public function recordRefund(array $refund): array;
 
     public function setStatus(int $shopOrderId, string $status, ?string $note = null): bool;

@@ -33,6 +33,7 @@
   {/if}
   <p>{l s='Notification URL to paste into the SogeCommerce back office (Settings > Notification rules > URL de notification de l\'API formulaire V1, V2):' mod='ocpizza'}</p>
   <pre>{$ocpizza_ipn_url|escape:'htmlall':'UTF-8'}</pre>
+  <p>{l s='Paste the same URL into URL de notification de l\'API REST (same page): REST payments, and refunds or cancellations made in the SogeCommerce back office, reach the shop through it. The REST password of the mode must be set.' mod='ocpizza'}</p>
   <p>{l s='Cron URL publishing pending events to the bridge (call it every minute):' mod='ocpizza'}</p>
   <pre>{$ocpizza_cron_url|escape:'htmlall':'UTF-8'}</pre>
 </div>

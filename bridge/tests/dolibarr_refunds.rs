@@ -293,7 +293,7 @@ async fn the_cancel_after_payment_flag_goes_once_everything_paid_is_given_back()
     let env = env().await;
     // Invoiced and paid, then cancelled by the restaurant: flagged for a credit note.
     let (_, total) = paid_order(&env, 7007, true).await;
-    let cancel = status(7007, Fulfilment::Delivery, OrderStatus::Preparing, OrderStatus::Cancelled);
+    let cancel = status(7007, Fulfilment::Delivery, OrderStatus::InPreparation, OrderStatus::Cancelled);
     done(env.deliver(Event::OrderStatusChanged(cancel)).await);
     assert!(review(&env, 7007).await.unwrap().contains("issue a credit note"));
     // A partial refund leaves it: money is still held.
@@ -307,6 +307,7 @@ async fn the_cancel_after_payment_flag_goes_once_everything_paid_is_given_back()
 
     // Paid after it was cancelled (never invoiced: flagged "refund it or invoice it by hand"), then refunded in
     // full: the payment never reached Dolibarr's books, so nothing is credited and the flag goes.
+    let notes_before = env.fake.credit_notes().len();
     done(env.deliver(Event::OrderCreated(created(7008, 7008))).await);
     let cancel = status(7008, Fulfilment::Delivery, OrderStatus::Received, OrderStatus::Cancelled);
     done(env.deliver(Event::OrderStatusChanged(cancel)).await);
@@ -320,7 +321,7 @@ async fn the_cancel_after_payment_flag_goes_once_everything_paid_is_given_back()
         other => panic!("{other:?}"),
     }
     assert_eq!(review(&env, 7008).await, None);
-    assert!(env.fake.credit_notes().is_empty());
+    assert_eq!(env.fake.credit_notes().len(), notes_before, "nothing credited");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -431,4 +432,49 @@ async fn refunds_stored_before_this_version_are_backfilled_and_relayed() {
     let out = done(deliver_with(&env.dest, event).await);
     assert!(out["credit_note_ref"].as_str().unwrap().starts_with("AV"));
     assert_eq!(credit_notes_of(&env, &invoice["id"]).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backfill_command_lists_then_queues_the_stored_refunds() {
+    use ocpizza_bridge::ingest;
+    let env = env().await;
+    let ev = refunded(7013, "r-7013", 500, 2440, 500);
+    let body = serde_json::json!({"type": "order.refunded", "timestamp": "2026-11-29T20:05:00Z", "data": ev}).to_string();
+    let (envelope, event) = ingest::parse_body(body.as_bytes()).unwrap();
+    let mut tx = env.db.pool.begin().await.unwrap();
+    ingest::store(&mut tx, "msg_cli_refund", body.as_bytes(), &envelope, &event, &[], ingest::Via::Reconcile)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ocpizza-bridge"));
+        cmd.arg("backfill").args(args);
+        for k in ["OCPIZZA_CONFIG", "OCPIZZA_APNS_KEY_FILE", "OCPIZZA_PRESTASHOP_URL", "OCPIZZA_SINK_URL"] {
+            cmd.env_remove(k);
+        }
+        cmd.env("OCPIZZA_DATABASE_URL", &env.db.url)
+            .env("OCPIZZA_DOLIBARR_URL", env.fake.url())
+            .env("OCPIZZA_DOLIBARR_API_KEY", KEY)
+            .env("OCPIZZA_DOLIBARR_BANK_ACCOUNT_ID", "1");
+        let out = cmd.output().expect("binary runs");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    };
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM deliveries WHERE destination = 'dolibarr'")
+            .fetch_one(&env.db.pool)
+            .await
+            .unwrap()
+    };
+    let (ok, text) = run(&["--event-type", "order.refunded", "--dry-run"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("would queue inbox") && text.contains("msg_cli_refund") && text.contains("shop order 7013"), "{text}");
+    assert!(text.contains("Would make 1 delivery row(s) for order.refunded."), "{text}");
+    assert_eq!(count().await, 0);
+    let (ok, text) = run(&["--event-type", "order.refunded"]);
+    assert!(ok && text.contains("Made 1 delivery row(s)"), "{text}");
+    assert_eq!(count().await, 1);
+    let (ok, text) = run(&["--event-type", "order.refunded"]);
+    assert!(ok && text.contains("Made 0 delivery row(s)"), "{text}");
+    let (ok, text) = run(&["--event-type", "order.nope"]);
+    assert!(!ok && text.contains("unknown event type"), "{text}");
 }

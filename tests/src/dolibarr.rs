@@ -1531,9 +1531,11 @@ fn payment_mode(st: &St, b: &Map<String, Value>) -> Result<(i64, &'static str), 
         return Err(err(400, "Payment ID or Payment Code is mandatory"));
     }
     if !st.bank_accounts.contains_key(&accountid) {
-        return Err(err(400, "Add payment to bank error : ErrorBankAccountNotFound"));
+        return Err(err(404, "Bank account not found"));
     }
-    let code = st.payment_types.iter().find(|(id, _, _)| *id == paymentid).map(|(_, c, _)| *c).unwrap_or("");
+    let Some(code) = st.payment_types.iter().find(|(id, _, _)| *id == paymentid).map(|(_, c, _)| *c) else {
+        return Err(err(400, "Payment error: unknown payment mode"));
+    };
     Ok((accountid, code))
 }
 

@@ -246,7 +246,8 @@ async fn made_by_hand(
         .collect();
     Ok((!manual.is_empty()).then(|| {
         format!(
-            "refund {} of {} for order {}: invoice {invoice_id} already has credit note(s) {} made outside the              bridge; nothing credited again, check by hand",
+            "refund {} of {} for order {}: invoice {invoice_id} already has credit note(s) {} made outside the \
+             bridge; nothing credited again, check by hand",
             ev.transaction_key,
             money::cents_str(ev.amount_cents),
             ev.reference,

@@ -572,7 +572,7 @@ impl FakeDolibarr {
 
     /// The payments of one invoice (credit notes included), as the tests inspect them.
     pub fn payments_of(&self, invoice_id: i64) -> Vec<Value> {
-        self.payments().into_iter().filter(|p| p["fk_facture"] == invoice_id.to_string()).collect()
+        self.payments().into_iter().filter(|p| p["fk_facture"].as_str().and_then(|f| f.parse().ok()) == Some(invoice_id)).collect()
     }
 
     pub fn payments(&self) -> Vec<Value> {
@@ -1480,8 +1480,9 @@ fn add_invoice_line(st: &mut St, inv: i64, b: &Map<String, Value>) -> Reply {
     let rec = st.invoices.get_mut(&inv).expect("exists");
     if rec.typ == CREDIT_NOTE {
         let neg = |d: Dec| if d > Dec::ZERO { Dec::ZERO.minus(d) } else { d };
-        let abs = |d: Dec| if d < Dec::ZERO { Dec::ZERO.minus(d) } else { d };
-        line.qty = abs(line.qty);
+        if line.qty < Dec::ZERO {
+            line.qty = Dec::ZERO.minus(line.qty);
+        }
         line.subprice = neg(line.subprice);
         line.total_ht = neg(line.total_ht);
         line.total_tva = neg(line.total_tva);

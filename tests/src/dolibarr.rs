@@ -22,6 +22,11 @@
 //! - Invoices (compta/facture/class/api_invoices.class.php, facture.class.php): from orders dated "now", `PUT`
 //!   date, validation `FA<yymm>-<nnnn>`, payments (whole remaining amount, `accountid` mandatory, a cash account
 //!   refuses non-cash types, bank line linked to the payment), payments listed without their id.
+//! - Credit notes (the same two files, read in a 20/21 version, and dolibarr-credit-notes.md verified on 23):
+//!   `POST /invoices` `type` 2 with `fk_facture_source`; lines stored negative whatever sign is sent
+//!   (Facture::addline); AV numbering at validation, 304 on a second one; `POST /invoices/{id}/payments` booking
+//!   the refund as money *in* (Invoices::addPayment's `-1 × remain`); `POST /invoices/paymentsdistributed` with
+//!   its remain check and `accepthigherpayment`, `-1 × amount` on a credit note, closing at a zero remain.
 //!
 //! Tests drive it through [`FakeDolibarr`]: fault injection (503 / business 500 / any status / "done but the answer
 //! is lost" for the next N matching requests, latency, stop and restart listening, a racing product creation) and

@@ -9,8 +9,8 @@
 //! | `order.refunded` | credit note (`POST /invoices` `type` 2, `fk_facture_source` = the order's invoice, `ref_ext` `RF-<shop order>-<hash of the refund key>`) with lines: a refund of the whole invoice copies its lines (same products, quantities, VAT rates, TTC prices; discount lines, which a credit note cannot hold positive, netted into one line per VAT rate), any other amount is split over the invoice's VAT rates in proportion to its TTC per rate, cents by largest remainder so the credit note's total is the refund exactly; validated (AV numbering; 304 = already); refund paid back once with `POST /invoices/paymentsdistributed` (positive amount, `accepthigherpayment`; never `/payments`, which books it as money in) on the provider's payment type and bank account; a full refund of a cancelled order clears its `needs_review`. No invoice in Dolibarr → flagged `needs_review`, skipped (an earlier dead `order.created`/`order.paid` delivery of the order → dead too, to be replayed after it) |
 //! | other events and statuses | skipped (`order.payment_failed` and `stock.shortage` get no delivery row) |
 //!
-//! Dates (order, invoice, payment) are noon, chain time, of the chain's day (`OCPIZZA_TIMEZONE`): see
-//! `money::chain_noon`.
+//! Dates (order, invoice, payment, credit note, refund) are noon, chain time, of the chain's day
+//! (`OCPIZZA_TIMEZONE`): see `money::chain_noon`.
 //!
 //! Every step looks up before it creates and every id is stored in `dolibarr_links` (`dolibarr_refunds` for a
 //! refund's credit note and payment) as soon as Dolibarr returns it, so a retry resumes where the last attempt

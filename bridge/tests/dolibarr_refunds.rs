@@ -478,3 +478,21 @@ async fn the_backfill_command_lists_then_queues_the_stored_refunds() {
     let (ok, text) = run(&["--event-type", "order.nope"]);
     assert!(!ok && text.contains("unknown event type"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refund_payment_goes_out_on_dolibarr_20_21_and_23_alike() {
+    // 20/21 (the source read): −1 × amount; 23 (verified): −abs(amount). The positive amount with
+    // accepthigherpayment the bridge sends is −amount on both; "remain" would be money in on 20/21.
+    for (id, abs) in [(7014, false), (7015, true)] {
+        let env = env().await;
+        env.fake.set_distributed_forces_negative(abs);
+        let (_, total) = paid_order(&env, id, true).await;
+        let out = done(env.deliver(Event::OrderRefunded(refunded(id, &format!("r-{id}"), 300, total, 300))).await);
+        let cn_id = out["credit_note_id"].as_i64().unwrap();
+        let pays = env.fake.payments_of(cn_id);
+        assert_eq!(pays.len(), 1);
+        assert_eq!(cents(&pays[0]["amount"]), -300, "abs = {abs}");
+        let cn = env.fake.invoice(cn_id).unwrap();
+        assert_eq!((cn["remaintopay"].as_str(), cn["paye"].as_str()), (Some("0.00000000"), Some("1")));
+    }
+}

@@ -278,6 +278,22 @@ async fn credit_notes_and_their_refund_payments() {
     let cn = j(&b);
     assert_eq!((cn["remaintopay"].as_str(), cn["paye"].as_str(), cn["statut"].as_str()), (Some("0.00000000"), Some("1"), Some("2")));
     assert_eq!(fake.payments_of(id)[1]["amount"], "-26.00000000");
+    // "remain" on a credit note: −1 × (negative remain) in the 20/21 source, money in; −abs() in 23.
+    let (_, other) = call(&fake, "POST", "/invoices", Some(json!({"socid": socid, "type": 2}))).await;
+    let other: i64 = other.parse().unwrap();
+    let line = json!({"desc": "x", "product_type": 1, "qty": 1, "subprice": 5, "tva_tx": 0});
+    call(&fake, "POST", &format!("/invoices/{other}/lines"), Some(line)).await;
+    call(&fake, "POST", &format!("/invoices/{other}/validate"), Some(json!({}))).await;
+    let remain = |v: bool| {
+        json!({"arrayofamounts": {other.to_string(): {"amount": "remain", "multicurrency_amount": ""}},
+               "datepaye": 1796601600, "paymentid": 6, "closepaidinvoices": "yes", "accountid": 1, "accepthigherpayment": v})
+    };
+    assert_eq!(call(&fake, "POST", "/invoices/paymentsdistributed", Some(remain(false))).await.0, 200);
+    assert_eq!(fake.payments_of(other)[0]["amount"], "5.00000000", "money in (20/21)");
+    fake.set_distributed_forces_negative(true);
+    assert_eq!(call(&fake, "POST", "/invoices/paymentsdistributed", Some(remain(true))).await.0, 200);
+    assert_eq!(fake.payments_of(other)[1]["amount"], "-10.00000000", "-abs(remain) in 23");
+    fake.set_distributed_forces_negative(false);
     // Nothing left: a further payment is an empty one.
     let (s, b) = call(&fake, "POST", "/invoices/paymentsdistributed", Some(dist(json!("remain"), false))).await;
     assert_eq!((s, j(&b)["error"]["message"].as_str().unwrap()), (400, "Bad Request: Payment error : TotalAmountEmpty"));

@@ -292,6 +292,9 @@ struct St {
     /// A product someone else (another Dolibarr user or client) inserts while the next `POST /products` of the
     /// same ref is between its check and its insert.
     racing_product: Option<Map<String, Value>>,
+    /// `paymentsdistributed` on a credit note books `-abs(amount)` (Dolibarr 23, verified in
+    /// dolibarr-credit-notes.md §4) instead of the 20/21 source's `-1 × amount`.
+    distributed_abs: bool,
 }
 
 impl St {
@@ -333,6 +336,7 @@ impl St {
             bank_urls: Vec::new(),
             next_bank_line: 1,
             racing_product: None,
+            distributed_abs: false,
         }
     }
 
@@ -492,6 +496,12 @@ impl FakeDolibarr {
     /// unique key exactly as Dolibarr's does.
     pub fn race_next_product_create(&self, product: Value) {
         self.shared.st().racing_product = product.as_object().cloned();
+    }
+
+    /// Answers `paymentsdistributed` on a credit note as Dolibarr 23 does (`-abs(amount)`, so "remain" pays the
+    /// refund out too; verified in shared/reference/dolibarr-credit-notes.md §4) rather than as the 20/21 source.
+    pub fn set_distributed_forces_negative(&self, on: bool) {
+        self.shared.st().distributed_abs = on;
     }
 
     /// Removes a payment mode from the payment types dictionary (as deactivating it in Setup does).
@@ -1692,7 +1702,7 @@ fn add_payment_distributed(st: &mut St, b: &Map<String, Value>) -> Reply {
         );
     }
     if st.invoices[&inv].typ == CREDIT_NOTE {
-        amount = Dec::ZERO.minus(amount);
+        amount = if st.distributed_abs && amount < Dec::ZERO { amount } else { Dec::ZERO.minus(amount) };
     }
     let ref_ext = b.get("ref_ext").and_then(Value::as_str).unwrap_or("").to_owned();
     record_payment(st, inv, amount, b, accountid, code, ref_ext)

@@ -1,4 +1,5 @@
-//! Command line: `serve`, `migrate`, `seed`, `summary`, `purge`, `webhook sign|verify`, `doctor`, `staff set-pin`.
+//! Command line: `serve`, `migrate`, `seed`, `summary`, `purge`, `webhook sign|verify`, `doctor`, `staff set-pin`,
+//! `backfill`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -58,6 +59,16 @@ pub enum Command {
     /// Staff sign-in on the restaurants' iPhones.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Make the delivery rows missing for events stored before an enabled destination took their type (e.g.
+    /// `order.refunded` received before the Dolibarr destination wrote credit notes); safe to run twice.
+    Backfill {
+        /// The event type, e.g. order.refunded.
+        #[arg(long)]
+        event_type: String,
+        /// Only list the events that would get a delivery row.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -230,6 +241,36 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let pin = read_pin()?;
             let revoked = crate::staff::set_pin(&pool, restaurant, login, pin).await?;
             println!("PIN set for {login} of {restaurant} ({revoked} open session(s) revoked).");
+        }
+        Command::Backfill { ref event_type, dry_run } => {
+            let config = load_config(&cli)?;
+            let url = config
+                .database_url
+                .as_ref()
+                .ok_or_else(|| anyhow::anyhow!("OCPIZZA_DATABASE_URL is not set (or pass --database-url)"))?;
+            let pool = ocpizza_db::connect(url.expose()).await?;
+            ensure_current(&pool).await?;
+            let (destinations, _) = build_destinations(&config, &pool)?;
+            let report = crate::backfill::run(&pool, &destinations, event_type, dry_run).await?;
+            for r in &report.rows {
+                println!(
+                    "{} inbox {} ({}) shop order {} received {} -> {}",
+                    if dry_run { "would queue" } else { "queued" },
+                    r.inbox_id,
+                    r.webhook_id,
+                    r.shop_order_id.map(|o| o.to_string()).unwrap_or_else(|| "-".into()),
+                    r.received_at,
+                    r.destination
+                );
+            }
+            for id in &report.unreadable {
+                println!("skipped inbox {id}: its body is no longer a valid {event_type} event");
+            }
+            println!(
+                "{} {} delivery row(s) for {event_type}.",
+                if dry_run { "Would make" } else { "Made" },
+                report.rows.len()
+            );
         }
         Command::Webhook(_) => unreachable!("handled without a runtime"),
     }

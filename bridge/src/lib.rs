@@ -2,6 +2,7 @@
 
 pub mod apns;
 pub mod app;
+pub mod backfill;
 pub mod cli;
 pub mod config;
 pub mod destination;

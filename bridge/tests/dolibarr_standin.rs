@@ -208,3 +208,100 @@ async fn dolibarr_rules_behind_the_accounting_fixes() {
     let (s, _) = call(&fake, "GET", "/thirdparties?mode=4&sqlfilters=(t.email:=:'f@x.fr')", None).await;
     assert_eq!(s, 200);
 }
+
+/// Credit notes as api_invoices.class.php and facture.class.php make them (shared/reference/dolibarr-credit-notes.md
+/// verified the same on 23.0.0-beta): positive lines stored negative, AV numbering, validate twice → 304,
+/// `/payments` books the refund as money in, `paymentsdistributed` refuses more than the remain unless told.
+#[tokio::test]
+async fn credit_notes_and_their_refund_payments() {
+    let fake = FakeDolibarr::start(KEY).await;
+    let (_, tp) = call(&fake, "POST", "/thirdparties", Some(json!({"name": "Jeanne Martin", "client": 1}))).await;
+    let socid: i64 = tp.parse().unwrap();
+    let (s, b) = call(&fake, "POST", "/invoices", Some(json!({"type": 2}))).await;
+    assert_eq!((s, j(&b)["error"]["message"].as_str().unwrap()), (400, "Bad Request: socid field missing"));
+    let (s, id) = call(&fake, "POST", "/invoices", Some(json!({"socid": socid, "type": 2, "fk_facture_source": 74}))).await;
+    assert_eq!(s, 200);
+    let id: i64 = id.parse().expect("a bare id");
+    let (_, b) = call(&fake, "GET", &format!("/invoices/{id}"), None).await;
+    let draft = j(&b);
+    assert_eq!((draft["ref"].as_str(), draft["type"].as_str(), draft["statut"].as_str()), (Some(&*format!("(PROV{id})")), Some("2"), Some("0")));
+    assert_eq!(draft["fk_facture_source"], "74");
+
+    // Positive qty and price in, negative amounts stored (Facture::addline for type 2); a negative price too.
+    let line = json!({"desc": "Pizza Reine (refund)", "product_type": 0, "qty": 1, "subprice": 10.81818, "tva_tx": 10});
+    let (s, _) = call(&fake, "POST", &format!("/invoices/{id}/lines"), Some(line)).await;
+    assert_eq!(s, 200);
+    let neg = json!({"desc": "Remise", "product_type": 1, "qty": -1, "subprice": -1.0, "tva_tx": 10});
+    let (s, _) = call(&fake, "POST", &format!("/invoices/{id}/lines"), Some(neg)).await;
+    assert_eq!(s, 200);
+    let (_, b) = call(&fake, "GET", &format!("/invoices/{id}"), None).await;
+    let cn = j(&b);
+    let first = &cn["lines"][0];
+    assert_eq!((first["subprice"].as_str(), first["total_ht"].as_str()), (Some("-10.81818000"), Some("-10.82000000")));
+    assert_eq!((first["total_tva"].as_str(), first["total_ttc"].as_str()), (Some("-1.08000000"), Some("-11.90000000")));
+    assert_eq!((cn["lines"][1]["qty"].as_str(), cn["lines"][1]["total_ttc"].as_str()), (Some("1.00000000"), Some("-1.10000000")));
+    assert_eq!((cn["total_ttc"].as_str(), cn["remaintopay"].as_str()), (Some("-13.00000000"), Some("-13.00000000")));
+
+    // Validated with its own numbering; twice → 304 with an empty body; no line added after that.
+    let (s, b) = call(&fake, "POST", &format!("/invoices/{id}/validate"), Some(json!({"idwarehouse": 0, "notrigger": 0}))).await;
+    assert_eq!(s, 200);
+    assert!(j(&b)["ref"].as_str().unwrap().starts_with("AV"), "{b}");
+    assert_eq!(call(&fake, "POST", &format!("/invoices/{id}/validate"), Some(json!({}))).await, (304, String::new()));
+    let (s, b) = call(&fake, "POST", &format!("/invoices/{id}/lines"), Some(json!({"qty": 1, "subprice": 1, "product_type": 1}))).await;
+    assert_eq!(s, 400, "{b}");
+
+    // POST /invoices/{id}/payments on a credit note: money *in*, the credit note stays unpaid, its remain doubled.
+    let pay = json!({"datepaye": 1796601600, "paymentid": 6, "closepaidinvoices": "yes", "accountid": 1, "num_payment": "X"});
+    let (s, _) = call(&fake, "POST", &format!("/invoices/{id}/payments"), Some(pay)).await;
+    assert_eq!(s, 200);
+    let (_, b) = call(&fake, "GET", &format!("/invoices/{id}"), None).await;
+    let cn = j(&b);
+    assert_eq!((cn["remaintopay"].as_str(), cn["paye"].as_str(), cn["statut"].as_str()), (Some("-26.00000000"), Some("0"), Some("1")));
+    assert_eq!(fake.payments_of(id)[0]["amount"], "13.00000000");
+    assert_eq!(fake.payments_of(id)[0]["bank_label"], "(CustomerInvoicePaymentBack)");
+
+    // paymentsdistributed: a positive amount is above the (negative) remain: refused unless accepthigherpayment,
+    // then booked −amount, which here settles the remain and closes the credit note.
+    let dist = |amount: Value, accept: bool| {
+        json!({"arrayofamounts": {id.to_string(): {"amount": amount, "multicurrency_amount": ""}}, "datepaye": 1796601600,
+               "paymentid": 6, "closepaidinvoices": "yes", "accountid": 1, "accepthigherpayment": accept})
+    };
+    let (s, b) = call(&fake, "POST", "/invoices/paymentsdistributed", Some(dist(json!(26), false))).await;
+    assert_eq!(s, 400);
+    assert_eq!(
+        j(&b)["error"]["message"],
+        format!("Bad Request: Payment amount on invoice ID {id} (26) is higher than remain to pay (-26)")
+    );
+    let (s, _) = call(&fake, "POST", "/invoices/paymentsdistributed", Some(dist(json!(26), true))).await;
+    assert_eq!(s, 200);
+    let (_, b) = call(&fake, "GET", &format!("/invoices/{id}"), None).await;
+    let cn = j(&b);
+    assert_eq!((cn["remaintopay"].as_str(), cn["paye"].as_str(), cn["statut"].as_str()), (Some("0.00000000"), Some("1"), Some("2")));
+    assert_eq!(fake.payments_of(id)[1]["amount"], "-26.00000000");
+    // "remain" on a credit note: −1 × (negative remain) in the 20/21 source, money in; −abs() in 23.
+    let (_, other) = call(&fake, "POST", "/invoices", Some(json!({"socid": socid, "type": 2}))).await;
+    let other: i64 = other.parse().unwrap();
+    let line = json!({"desc": "x", "product_type": 1, "qty": 1, "subprice": 5, "tva_tx": 0});
+    call(&fake, "POST", &format!("/invoices/{other}/lines"), Some(line)).await;
+    call(&fake, "POST", &format!("/invoices/{other}/validate"), Some(json!({}))).await;
+    let remain = |v: bool| {
+        json!({"arrayofamounts": {other.to_string(): {"amount": "remain", "multicurrency_amount": ""}},
+               "datepaye": 1796601600, "paymentid": 6, "closepaidinvoices": "yes", "accountid": 1, "accepthigherpayment": v})
+    };
+    assert_eq!(call(&fake, "POST", "/invoices/paymentsdistributed", Some(remain(false))).await.0, 200);
+    assert_eq!(fake.payments_of(other)[0]["amount"], "5.00000000", "money in (20/21)");
+    fake.set_distributed_forces_negative(true);
+    assert_eq!(call(&fake, "POST", "/invoices/paymentsdistributed", Some(remain(true))).await.0, 200);
+    assert_eq!(fake.payments_of(other)[1]["amount"], "-10.00000000", "-abs(remain) in 23");
+    fake.set_distributed_forces_negative(false);
+    // Nothing left: a further payment is an empty one.
+    let (s, b) = call(&fake, "POST", "/invoices/paymentsdistributed", Some(dist(json!("remain"), false))).await;
+    assert_eq!((s, j(&b)["error"]["message"].as_str().unwrap()), (400, "Bad Request: Payment error : TotalAmountEmpty"));
+    // A cash account takes only cash.
+    let caisse = dist(json!(1), true);
+    let mut caisse = caisse.as_object().unwrap().clone();
+    caisse.insert("accountid".into(), json!(2));
+    let (s, b) = call(&fake, "POST", "/invoices/paymentsdistributed", Some(Value::Object(caisse))).await;
+    assert_eq!(s, 400);
+    assert!(b.contains("ErrorCashAccountAcceptsOnlyCashMoney"), "{b}");
+}

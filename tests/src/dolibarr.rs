@@ -22,6 +22,11 @@
 //! - Invoices (compta/facture/class/api_invoices.class.php, facture.class.php): from orders dated "now", `PUT`
 //!   date, validation `FA<yymm>-<nnnn>`, payments (whole remaining amount, `accountid` mandatory, a cash account
 //!   refuses non-cash types, bank line linked to the payment), payments listed without their id.
+//! - Credit notes (the same two files, read in a 20/21 version, and dolibarr-credit-notes.md verified on 23):
+//!   `POST /invoices` `type` 2 with `fk_facture_source`; lines stored negative whatever sign is sent
+//!   (Facture::addline); AV numbering at validation, 304 on a second one; `POST /invoices/{id}/payments` booking
+//!   the refund as money *in* (Invoices::addPayment's `-1 × remain`); `POST /invoices/paymentsdistributed` with
+//!   its remain check and `accepthigherpayment`, `-1 × amount` on a credit note, closing at a zero remain.
 //!
 //! Tests drive it through [`FakeDolibarr`]: fault injection (503 / business 500 / any status / "done but the answer
 //! is lost" for the next N matching requests, latency, stop and restart listening, a racing product creation) and
@@ -235,6 +240,11 @@ struct InvoiceRec {
     paye: i64,
     order_id: Option<i64>,
     lines: Vec<LineRec>,
+    /// `llx_facture.type`: 0 standard, 2 credit note (Facture::TYPE_CREDIT_NOTE).
+    typ: i64,
+    /// The invoice a credit note corrects (`fk_facture_source`).
+    fk_facture_source: Option<i64>,
+    note_private: String,
 }
 
 #[derive(Debug, Clone)]
@@ -251,6 +261,9 @@ struct PaymentRec {
     accountid: i64,
     /// `llx_bank` row written by `Paiement::addPaymentToBank()`.
     bank_line: i64,
+    /// The bank line's label: `(CustomerInvoicePayment)`, or `(CustomerInvoicePaymentBack)` on a credit note.
+    bank_label: &'static str,
+    ref_ext: String,
 }
 
 struct St {
@@ -279,6 +292,9 @@ struct St {
     /// A product someone else (another Dolibarr user or client) inserts while the next `POST /products` of the
     /// same ref is between its check and its insert.
     racing_product: Option<Map<String, Value>>,
+    /// `paymentsdistributed` on a credit note books `-abs(amount)` (Dolibarr 23, verified in
+    /// dolibarr-credit-notes.md §4) instead of the 20/21 source's `-1 × amount`.
+    distributed_abs: bool,
 }
 
 impl St {
@@ -320,6 +336,7 @@ impl St {
             bank_urls: Vec::new(),
             next_bank_line: 1,
             racing_product: None,
+            distributed_abs: false,
         }
     }
 
@@ -481,6 +498,12 @@ impl FakeDolibarr {
         self.shared.st().racing_product = product.as_object().cloned();
     }
 
+    /// Answers `paymentsdistributed` on a credit note as Dolibarr 23 does (`-abs(amount)`, so "remain" pays the
+    /// refund out too; verified in shared/reference/dolibarr-credit-notes.md §4) rather than as the 20/21 source.
+    pub fn set_distributed_forces_negative(&self, on: bool) {
+        self.shared.st().distributed_abs = on;
+    }
+
     /// Removes a payment mode from the payment types dictionary (as deactivating it in Setup does).
     pub fn remove_payment_type(&self, code: &str) {
         self.shared.st().payment_types.retain(|(_, c, _)| *c != code);
@@ -550,6 +573,21 @@ impl FakeDolibarr {
     pub fn invoices(&self) -> Vec<Value> {
         let st = self.shared.st();
         st.invoices.values().map(|i| render_invoice(&st, i)).collect()
+    }
+
+    /// The credit notes (invoices of `type` 2), oldest first.
+    pub fn credit_notes(&self) -> Vec<Value> {
+        self.invoices().into_iter().filter(|i| i["type"] == "2").collect()
+    }
+
+    pub fn invoice(&self, id: i64) -> Option<Value> {
+        let st = self.shared.st();
+        st.invoices.get(&id).map(|i| render_invoice(&st, i))
+    }
+
+    /// The payments of one invoice (credit notes included), as the tests inspect them.
+    pub fn payments_of(&self, invoice_id: i64) -> Vec<Value> {
+        self.payments().into_iter().filter(|p| p["fk_facture"].as_str().and_then(|f| f.parse().ok()) == Some(invoice_id)).collect()
     }
 
     pub fn payments(&self) -> Vec<Value> {
@@ -668,7 +706,8 @@ fn render_invoice(st: &St, i: &InvoiceRec) -> Value {
     let orders: Vec<(i64, i64)> = i.order_id.map(|o| vec![(i.id * 10 + 1, o)]).unwrap_or_default();
     json!({
         "id": s(i.id), "ref": i.r#ref, "ref_client": i.ref_client, "ref_ext": i.ref_ext, "socid": s(i.socid),
-        "type": "0", "date": st.jdate(i.date), "datef": st.jdate(i.date), "statut": s(i.statut), "status": s(i.statut), "paye": s(i.paye),
+        "type": s(i.typ), "fk_facture_source": i.fk_facture_source.map(s), "note_private": i.note_private,
+        "date": st.jdate(i.date), "datef": st.jdate(i.date), "statut": s(i.statut), "status": s(i.statut), "paye": s(i.paye),
         "total_ht": ht.to_dolibarr(), "total_tva": tva.to_dolibarr(), "total_ttc": ttc.to_dolibarr(),
         "totalpaid": paid.to_dolibarr(), "remaintopay": ttc.minus(paid).to_dolibarr(),
         "multicurrency_code": "EUR",
@@ -682,7 +721,7 @@ fn render_payment(p: &PaymentRec) -> Value {
     json!({
         "id": s(p.id), "ref": p.r#ref, "fk_facture": s(p.invoice_id), "amount": p.amount.to_dolibarr(), "type": p.code,
         "date": p.date, "day": p.day.to_string(), "num": p.num, "fk_bank_account": s(p.accountid),
-        "fk_bank_line": s(p.bank_line),
+        "fk_bank_line": s(p.bank_line), "bank_label": p.bank_label, "ref_ext": p.ref_ext,
     })
 }
 
@@ -692,7 +731,7 @@ fn render_payment(p: &PaymentRec) -> Value {
 fn payment_list_entry(p: &PaymentRec) -> Value {
     json!({
         "amount": p.amount.to_dolibarr(), "type": p.code, "date": p.date,
-        "num": p.num, "ref": p.r#ref, "ref_ext": null, "fk_bank_line": s(p.bank_line),
+        "num": p.num, "ref": p.r#ref, "ref_ext": p.ref_ext, "fk_bank_line": s(p.bank_line),
     })
 }
 
@@ -1081,6 +1120,13 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
 
         ("GET", ["invoices"]) => list(st, q, "invoices", |st| st.invoices.values().map(|i| render_invoice(st, i)).collect()),
         ("GET", ["invoices", id]) => with_invoice(st, id, |st, i| ok(render_invoice(st, &st.invoices[&i]))),
+        // Invoices::post() → Facture::create(): a credit note is `type` 2 with `fk_facture_source`.
+        ("POST", ["invoices"]) => create_invoice(st, b),
+        ("GET", ["invoices", id, "lines"]) => with_invoice(st, id, |st, i| {
+            ok(Value::Array(st.invoices[&i].lines.iter().map(render_line).collect()))
+        }),
+        ("POST", ["invoices", id, "lines"]) => with_invoice(st, id, |st, i| add_invoice_line(st, i, b)),
+        ("POST", ["invoices", "paymentsdistributed"]) => add_payment_distributed(st, b),
         // Facture::createFromOrder() dates the invoice `dol_now()`: the server's today, not the order's day.
         ("POST", ["invoices", "createfromorder", id]) => with_order(st, id, |st, o| {
             let order = st.orders[&o].clone();
@@ -1099,17 +1145,23 @@ fn route(st: &mut St, m: &Method, segs: &[&str], q: &BTreeMap<String, String>, b
                     paye: 0,
                     order_id: Some(o),
                     lines: order.lines.clone(),
+                    typ: 0,
+                    fk_facture_source: None,
+                    note_private: String::new(),
                 },
             );
             ok(render_invoice(st, &st.invoices[&id]))
         }),
-        // Invoices::validate() → Facture::validate(): numbered from the invoice date; 0 → 304.
+        // Invoices::validate() → Facture::validate(): numbered from the invoice date by the numbering module
+        // (mod_facture_terre: FA for invoices, AV with its own counter for credit notes); 0 ("nothing done",
+        // not a draft) → 304 with an empty body.
         ("POST", ["invoices", id, "validate"]) => with_invoice(st, id, |st, i| {
             if st.invoices[&i].statut != 0 {
                 return (StatusCode::NOT_MODIFIED, Value::Null);
             }
             let date = st.invoices[&i].date;
-            let r = st.next_ref("FA", date);
+            let prefix = if st.invoices[&i].typ == CREDIT_NOTE { "AV" } else { "FA" };
+            let r = st.next_ref(prefix, date);
             let rec = st.invoices.get_mut(&i).expect("exists");
             rec.r#ref = r;
             rec.statut = 1;
@@ -1366,49 +1418,168 @@ fn create_order(st: &mut St, b: &Map<String, Value>) -> Reply {
     ok(json!(id))
 }
 
-/// Invoices::addPayment() (compta/facture/class/api_invoices.class.php): `accountid` mandatory with the bank module,
-/// `paymentid` is a `c_paiement` row id whose code becomes the payment's and the bank line's type
-/// (`dol_getIdFromCode`), the whole remaining amount is paid, then Paiement::addPaymentToBank() → Account::addline()
-/// refuses any code but LIQ on a cash account (`type` 2, Account::TYPE_CASH) and the API answers
-/// 400 "Add payment to bank error : ErrorCashAccountAcceptsOnlyCashMoney", rolling everything back.
-fn add_payment(st: &mut St, inv: i64, b: &Map<String, Value>) -> Reply {
-    for f in ["datepaye", "paymentid", "closepaidinvoices"] {
-        if !b.contains_key(f) {
-            return err(400, &format!("{f} field missing"));
+/// `Facture::TYPE_CREDIT_NOTE` (compta/facture/class/facture.class.php).
+const CREDIT_NOTE: i64 = 2;
+
+/// Invoices::post() (compta/facture/class/api_invoices.class.php): `socid` mandatory (`_validate`, 400 "socid field
+/// missing"), every other field copied onto the Facture, `date` defaulting to dol_now(), then Facture::create()
+/// (500 "Error creating invoice" with the object's errors on failure). The answer is the bare new id; the draft is
+/// `(PROV<id>)`. `lines` given in the body are added one by one as Facture::create() does, through addline().
+fn create_invoice(st: &mut St, b: &Map<String, Value>) -> Reply {
+    if !b.contains_key("socid") {
+        return err(400, "socid field missing");
+    }
+    let Some(socid) = Dec::from_json(&b["socid"]).map(|d| d.cents() / 100).filter(|i| st.thirdparties.contains_key(i))
+    else {
+        return business("Error creating invoice", "ErrorThirdPartyNotFound");
+    };
+    let date = match b.get("date") {
+        Some(v) => match st.day_from_json(v) {
+            Some(d) => d,
+            None => return err(400, "date field is not a date"),
+        },
+        None => st.today(),
+    };
+    let typ = b.get("type").and_then(Dec::from_json).map(|d| d.cents() / 100).unwrap_or(0);
+    let fk_facture_source = b.get("fk_facture_source").and_then(Dec::from_json).map(|d| d.cents() / 100).filter(|i| *i > 0);
+    let text = |f: &str| b.get(f).and_then(Value::as_str).unwrap_or("").to_owned();
+    let id = st.id();
+    st.invoices.insert(
+        id,
+        InvoiceRec {
+            id,
+            r#ref: format!("(PROV{id})"),
+            ref_client: text("ref_client"),
+            ref_ext: text("ref_ext"),
+            socid,
+            date,
+            statut: 0,
+            paye: 0,
+            order_id: None,
+            lines: Vec::new(),
+            typ,
+            fk_facture_source,
+            note_private: text("note_private"),
+        },
+    );
+    if let Some(Value::Array(lines)) = b.get("lines") {
+        for l in lines {
+            let (status, v) = add_invoice_line(st, id, l.as_object().unwrap_or(&Map::new()));
+            if status != StatusCode::OK {
+                st.invoices.remove(&id);
+                return business("Error creating invoice", v["error"]["message"].as_str().unwrap_or("line"));
+            }
         }
     }
-    // With the bank module on, the account is mandatory.
+    ok(json!(id))
+}
+
+/// Invoices::postLine() → Facture::addline() with the request's `price_base_type` (default HT). addline() only
+/// works on a draft (else the API answers 400 "Unable to insert the new line. Check your inputs. …"). For a
+/// credit note it stores "quantity always positive and unit price negative": `qty = abs(qty)`,
+/// `subprice = -abs(pu_ht)` and every total `-abs(total)` — so a line cannot be positive on a credit note, and a
+/// discount line copied from an invoice would count *against* the customer. Answers the line id.
+fn add_invoice_line(st: &mut St, inv: i64, b: &Map<String, Value>) -> Reply {
+    if st.invoices[&inv].statut != 0 {
+        return err(400, "Unable to insert the new line. Check your inputs. ErrorInvoiceNotDraft");
+    }
+    let line_id = st.next_line_id;
+    let mut line = match parse_line(b, true, line_id) {
+        Ok(l) => l,
+        Err((_, v)) => {
+            let why = v["error"]["message"].as_str().unwrap_or("").to_owned();
+            return err(400, &format!("Unable to insert the new line. Check your inputs. {why}"));
+        }
+    };
+    st.next_line_id += 1;
+    let rec = st.invoices.get_mut(&inv).expect("exists");
+    if rec.typ == CREDIT_NOTE {
+        let neg = |d: Dec| if d > Dec::ZERO { Dec::ZERO.minus(d) } else { d };
+        if line.qty < Dec::ZERO {
+            line.qty = Dec::ZERO.minus(line.qty);
+        }
+        line.subprice = neg(line.subprice);
+        line.total_ht = neg(line.total_ht);
+        line.total_tva = neg(line.total_tva);
+        line.total_ttc = neg(line.total_ttc);
+    }
+    if line.rang <= 0 {
+        line.rang = rec.lines.len() as i64 + 1;
+    }
+    rec.lines.push(line);
+    ok(json!(line_id))
+}
+
+/// What is left to pay on an invoice: `total_ttc - getSommePaiement()` (no deposits nor credit notes used here).
+/// Negative on a credit note.
+fn remain_to_pay(st: &St, inv: i64) -> Dec {
+    let (_, _, ttc) = totals(&st.invoices[&inv].lines);
+    let paid = st.payments.values().filter(|p| p.invoice_id == inv).fold(Dec::ZERO, |a, p| a.plus(p.amount));
+    ttc.minus(paid)
+}
+
+/// `datepaye` as Invoices::addPayment()/addPaymentDistributed() read it: a number is a timestamp
+/// (`is_numeric`), anything else goes through dol_stringtotime() (a `YYYY-MM-DD` day is midnight UTC).
+fn payment_date(st: &St, v: Option<&Value>) -> (i64, NaiveDate) {
+    match v {
+        Some(Value::String(s)) if Dec::parse(s).is_none() => {
+            let day = st.day_from_json(&Value::String(s.clone())).unwrap_or_else(|| st.today());
+            (st.jdate(day), day)
+        }
+        Some(v) => {
+            let ts = Dec::from_json(v).map(|d| d.cents() / 100).unwrap_or(0);
+            (ts, st.day_of(ts))
+        }
+        None => (0, st.day_of(0)),
+    }
+}
+
+/// The checks both payment routes make before Paiement::create(): `accountid` mandatory with the bank module
+/// (400 "Account ID is mandatory"), `paymentid` mandatory (400 "Payment ID or Payment Code is mandatory"),
+/// its code read with dol_getIdFromCode(). Answers (account id, payment code).
+fn payment_mode(st: &St, b: &Map<String, Value>) -> Result<(i64, &'static str), Reply> {
     let Some(accountid) = b.get("accountid").and_then(Dec::from_json).map(|d| d.cents() / 100).filter(|i| *i > 0)
     else {
-        return err(400, "Account ID is mandatory");
-    };
-    let Some(account) = st.bank_accounts.get(&accountid) else {
-        return err(404, "Bank account not found");
+        return Err(err(400, "Account ID is mandatory"));
     };
     let paymentid = b.get("paymentid").and_then(Dec::from_json).map(|d| d.cents() / 100).unwrap_or(0);
-    let Some((_, code, _)) = st.payment_types.iter().find(|(id, _, _)| *id == paymentid).copied() else {
-        return err(400, "Payment error: unknown payment mode");
+    if paymentid <= 0 {
+        return Err(err(400, "Payment ID or Payment Code is mandatory"));
+    }
+    if !st.bank_accounts.contains_key(&accountid) {
+        return Err(err(404, "Bank account not found"));
+    }
+    let Some(code) = st.payment_types.iter().find(|(id, _, _)| *id == paymentid).map(|(_, c, _)| *c) else {
+        return Err(err(400, "Payment error: unknown payment mode"));
     };
+    Ok((accountid, code))
+}
+
+/// Paiement::create() then Paiement::addPaymentToBank() for one invoice, as both payment routes end:
+/// an amount of 0 is "TotalAmountEmpty" (400 "Payment error : TotalAmountEmpty"); CHQ needs `chqemetteur`;
+/// Account::addline() refuses any code but LIQ on a cash account (`type` 2) with
+/// ErrorCashAccountAcceptsOnlyCashMoney (400 "Add payment to bank error : …", all rolled back); with
+/// `closepaidinvoices` the invoice is set paid (statut 2, paye 1) only when nothing remains to pay afterwards.
+#[allow(clippy::too_many_arguments)]
+fn record_payment(
+    st: &mut St,
+    inv: i64,
+    amount: Dec,
+    b: &Map<String, Value>,
+    accountid: i64,
+    code: &'static str,
+    ref_ext: String,
+) -> Reply {
+    if amount.is_zero() {
+        return err(400, "Payment error : TotalAmountEmpty");
+    }
     if code == "CHQ" && b.get("chqemetteur").and_then(Value::as_str).is_none_or(str::is_empty) {
         return err(400, "Emetteur is mandatory when payment code is CHQ");
     }
-    if account["type"] == "2" && code != "LIQ" {
+    if st.bank_accounts[&accountid]["type"] == "2" && code != "LIQ" {
         return err(400, "Add payment to bank error : ErrorCashAccountAcceptsOnlyCashMoney");
     }
-    let invoice = &st.invoices[&inv];
-    if invoice.statut == 0 {
-        return err(400, "Payment error: the invoice is a draft");
-    }
-    let (_, _, ttc) = totals(&invoice.lines);
-    let paid = st.payments.values().filter(|p| p.invoice_id == inv).fold(Dec::ZERO, |a, p| a.plus(p.amount));
-    let remain = ttc.minus(paid);
-    if remain.is_zero() || invoice.paye == 1 {
-        return err(400, "Payment error: nothing remains to pay");
-    }
-    // `datepaye` is a timestamp ({@type timestamp}); `datep` is a DATETIME written with idate(): shown as the day
-    // it is in PHP's timezone.
-    let date = b.get("datepaye").and_then(Dec::from_json).map(|d| d.cents() / 100).unwrap_or(0);
-    let day = st.day_of(date);
+    let (date, day) = payment_date(st, b.get("datepaye"));
     let id = st.id();
     let r = st.next_ref("PAY", day);
     let bank_line = st.next_bank_line;
@@ -1417,27 +1588,124 @@ fn add_payment(st: &mut St, inv: i64, b: &Map<String, Value>) -> Reply {
     let socid = st.invoices[&inv].socid;
     st.bank_urls.push((bank_line, id, "payment"));
     st.bank_urls.push((bank_line, socid, "company"));
+    let bank_label =
+        if st.invoices[&inv].typ == CREDIT_NOTE { "(CustomerInvoicePaymentBack)" } else { "(CustomerInvoicePayment)" };
     st.payments.insert(
         id,
         PaymentRec {
             id,
             r#ref: r,
             invoice_id: inv,
-            amount: remain,
+            amount,
             code: code.to_owned(),
             date,
             day,
             num: b.get("num_payment").and_then(Value::as_str).unwrap_or("").to_owned(),
             accountid,
             bank_line,
+            bank_label,
+            ref_ext,
         },
     );
-    if b.get("closepaidinvoices").and_then(Value::as_str) == Some("yes") {
+    if b.get("closepaidinvoices").and_then(Value::as_str) == Some("yes") && remain_to_pay(st, inv).round(2).is_zero() {
         let rec = st.invoices.get_mut(&inv).expect("exists");
         rec.statut = 2;
         rec.paye = 1;
     }
     ok(json!(id))
+}
+
+/// Invoices::addPayment(), `POST /invoices/{id}/payments` (compta/facture/class/api_invoices.class.php): pays the
+/// whole remaining amount. For a credit note it takes `-1 * remain`, and the remain of a credit note is already
+/// negative, so the payment is recorded *positive* — money coming in, labelled `(CustomerInvoicePaymentBack)`,
+/// and the credit note stays unpaid with a doubled remain (Dolibarr's bug, verified on 23.0.0-beta: see
+/// shared/reference/dolibarr-credit-notes.md §4). The bridge must never use it for a refund.
+fn add_payment(st: &mut St, inv: i64, b: &Map<String, Value>) -> Reply {
+    for f in ["datepaye", "paymentid", "closepaidinvoices"] {
+        if !b.contains_key(f) {
+            return err(400, &format!("{f} field missing"));
+        }
+    }
+    let (accountid, code) = match payment_mode(st, b) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    if st.invoices[&inv].statut == 0 {
+        return err(400, "Payment error : the invoice is a draft");
+    }
+    let remain = remain_to_pay(st, inv).round(2);
+    let amount = if st.invoices[&inv].typ == CREDIT_NOTE { Dec::ZERO.minus(remain) } else { remain };
+    record_payment(st, inv, amount, b, accountid, code, String::new())
+}
+
+/// Invoices::addPaymentDistributed(), `POST /invoices/paymentsdistributed`, as in the source read (Dolibarr
+/// 20/21, compta/facture/class/api_invoices.class.php): `arrayofamounts` is `{"<invoice id>": {"amount": …,
+/// "multicurrency_amount": …}}`; per invoice the remain is `total_ttc - paid`; `amount` "remain" pays it, a
+/// number is taken as is; `amount > remain` is refused (400 "Payment amount on invoice ID … is higher than
+/// remain to pay (…)") unless `accepthigherpayment`; then for a credit note `amount = -1 * amount`.
+/// So on a credit note (remain negative) only a positive amount with `accepthigherpayment` is recorded as money
+/// going *out*; "remain" there gives `-1 × (negative remain)`, money in. (Dolibarr 23 forces `-abs(amount)`,
+/// verified in shared/reference/dolibarr-credit-notes.md §4: the positive amount + accepthigherpayment the
+/// bridge sends gives −amount on both.) One invoice per payment in this stand-in.
+fn add_payment_distributed(st: &mut St, b: &Map<String, Value>) -> Reply {
+    let Some(amounts) = b.get("arrayofamounts").and_then(Value::as_object) else {
+        return err(400, "arrayofamounts field missing");
+    };
+    for f in ["datepaye", "paymentid", "closepaidinvoices"] {
+        if !b.contains_key(f) {
+            return err(400, &format!("{f} field missing"));
+        }
+    }
+    if amounts.keys().any(|k| id_seg(k).is_none()) || amounts.is_empty() {
+        return err(
+            400,
+            "Invoice ID is mandatory. Fill the invoice id and amount into arrayofamounts parameter. For example: {\"1\": \"99.99\", \"2\": \"10\"}",
+        );
+    }
+    if amounts.len() > 1 {
+        return err(400, "stand-in: one invoice per distributed payment");
+    }
+    let (accountid, code) = match payment_mode(st, b) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let accept_higher = matches!(b.get("accepthigherpayment"), Some(Value::Bool(true)))
+        || b.get("accepthigherpayment").and_then(Dec::from_json).is_some_and(|d| !d.is_zero());
+    let (key, spec) = amounts.iter().next().expect("one");
+    let inv = id_seg(key).expect("checked");
+    if !st.invoices.contains_key(&inv) {
+        return err(404, &format!("Invoice ID {inv} not found"));
+    }
+    let field = |f: &str| spec.get(f).cloned().unwrap_or(Value::Null);
+    let is_remain = |v: &Value| v.as_str() == Some("remain");
+    let positive = |v: &Value| Dec::from_json(v).is_some_and(|d| d > Dec::ZERO);
+    let (amount_v, multi_v) = (field("amount"), field("multicurrency_amount"));
+    if (is_remain(&amount_v) || positive(&amount_v)) && (is_remain(&multi_v) || positive(&multi_v)) {
+        return err(400, &format!("Payment in both currency {inv} ( amount: {amount_v}, multicurrency_amount: {multi_v})"));
+    }
+    let remain = remain_to_pay(st, inv).round(2);
+    let mut amount = if is_remain(&amount_v) {
+        remain
+    } else {
+        // price2num('…', 'MT') of anything not numeric is 0.
+        Dec::from_json(&amount_v).unwrap_or(Dec::ZERO).round(2)
+    };
+    if amount > remain && !accept_higher {
+        let php = |d: Dec| {
+            let t = d.round(2).to_dolibarr();
+            let t = t.trim_end_matches('0').trim_end_matches('.').to_owned();
+            if t == "-0" || t.is_empty() { "0".to_owned() } else { t }
+        };
+        return err(
+            400,
+            &format!("Payment amount on invoice ID {inv} ({}) is higher than remain to pay ({})", php(amount), php(remain)),
+        );
+    }
+    if st.invoices[&inv].typ == CREDIT_NOTE {
+        amount = if st.distributed_abs && amount < Dec::ZERO { amount } else { Dec::ZERO.minus(amount) };
+    }
+    let ref_ext = b.get("ref_ext").and_then(Value::as_str).unwrap_or("").to_owned();
+    record_payment(st, inv, amount, b, accountid, code, ref_ext)
 }
 
 // ---------------------------------------------------------------------------------------------------------------

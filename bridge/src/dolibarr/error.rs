@@ -35,6 +35,9 @@ pub enum DolibarrError {
     /// Dolibarr's state contradicts what the bridge recorded (e.g. a stored order id that no longer exists).
     #[error("{0}")]
     Inconsistent(String),
+    /// Cannot be done until a person acts on something else (e.g. an earlier delivery of the order is dead).
+    #[error("{0}")]
+    Blocked(String),
     /// Misconfiguration (bad URL, CA file, unknown payment mode, wrong bank account type).
     #[error("Dolibarr configuration: {0}")]
     Config(String),
@@ -73,6 +76,7 @@ impl DolibarrError {
             DolibarrError::Unexpected { .. }
             | DolibarrError::BadInput { .. }
             | DolibarrError::Inconsistent(_)
+            | DolibarrError::Blocked(_)
             | DolibarrError::Config(_) => false,
         }
     }

@@ -6,14 +6,16 @@
 //! | `order.paid` (status `paid`) | invoice found (order's linked invoices, then ref_client) or created from the order, dated, validated, payment recorded with the provider's payment type and bank account unless the invoice already has one (whose id is then read back); order set invoiced |
 //! | `order.status_changed` → `delivered`/`picked_up` | order closed |
 //! | `order.status_changed` → `cancelled` | order given Dolibarr's cancelled status (−1) with a note; if invoiced (or shipped/closed), only noted and flagged |
-//! | other events and statuses | skipped (`order.payment_failed`, `stock.shortage` and, until credit notes are written, `order.refunded` get no delivery row) |
+//! | `order.refunded` | credit note (`POST /invoices` `type` 2, `fk_facture_source` = the order's invoice, `ref_ext` `RF-<shop order>-<hash of the refund key>`) with lines: a refund of the whole invoice copies its lines (same products, quantities, VAT rates, TTC prices; discount lines, which a credit note cannot hold positive, netted into one line per VAT rate), any other amount is split over the invoice's VAT rates in proportion to its TTC per rate, cents by largest remainder so the credit note's total is the refund exactly; validated (AV numbering; 304 = already); refund paid back once with `POST /invoices/paymentsdistributed` (positive amount, `accepthigherpayment`; never `/payments`, which books it as money in) on the provider's payment type and bank account; a full refund of a cancelled order clears its `needs_review`. No invoice in Dolibarr → flagged `needs_review`, skipped (an earlier dead `order.created`/`order.paid` delivery of the order → dead too, to be replayed after it) |
+//! | other events and statuses | skipped (`order.payment_failed` and `stock.shortage` get no delivery row) |
 //!
-//! Dates (order, invoice, payment) are noon, chain time, of the chain's day (`OCPIZZA_TIMEZONE`): see
-//! `money::chain_noon`.
+//! Dates (order, invoice, payment, credit note, refund) are noon, chain time, of the chain's day
+//! (`OCPIZZA_TIMEZONE`): see `money::chain_noon`.
 //!
-//! Every step looks up before it creates and every id is stored in `dolibarr_links` as soon as Dolibarr returns
-//! it, so a retry resumes where the last attempt stopped. MariaDB named locks keep bridge processes apart: one per
-//! order, one per new customer, one per SKU while a product is looked up and created.
+//! Every step looks up before it creates and every id is stored in `dolibarr_links` (`dolibarr_refunds` for a
+//! refund's credit note and payment) as soon as Dolibarr returns it, so a retry resumes where the last attempt
+//! stopped. MariaDB named locks keep bridge processes apart: one per order, one per new customer, one per SKU
+//! while a product is looked up and created.
 
 mod client;
 mod created;
@@ -22,6 +24,7 @@ mod links;
 mod model;
 mod money;
 mod paid;
+mod refund;
 mod status;
 
 use std::collections::HashMap;
@@ -103,6 +106,7 @@ impl DolibarrDestination {
             Event::OrderCreated(e) => created::apply(self, e).await,
             Event::OrderPaid(e) => paid::apply(self, e).await,
             Event::OrderStatusChanged(e) => status::apply(self, e).await,
+            Event::OrderRefunded(e) => refund::apply(self, e).await,
             _ => Ok(Outcome::Skipped("not relayed".into())),
         };
         lock.release().await;
@@ -117,10 +121,7 @@ impl DolibarrDestination {
             Event::OrderPaid(p) => p.status == "paid",
             Event::OrderStatusChanged(s) => matches!(s.to, Delivered | PickedUp | Cancelled),
             Event::OrderPaymentFailed(_) | Event::StockShortage(_) => false,
-            // Not relayed yet (credit notes come with issue 13's Dolibarr part): `accepts` leaves it out, so no
-            // delivery row waits on it, and a cancel-after-payment keeps its `needs_review` flag for a credit note
-            // made by hand.
-            Event::OrderRefunded(_) => false,
+            Event::OrderRefunded(_) => true,
         }
     }
 
@@ -222,7 +223,10 @@ impl Destination for DolibarrDestination {
     }
 
     fn accepts(&self, event_type: &str) -> bool {
-        matches!(event_type, events::ORDER_CREATED | events::ORDER_PAID | events::ORDER_STATUS_CHANGED)
+        matches!(
+            event_type,
+            events::ORDER_CREATED | events::ORDER_PAID | events::ORDER_STATUS_CHANGED | events::ORDER_REFUNDED
+        )
     }
 
     fn deliver<'a>(&'a self, delivery: &'a Delivery) -> DeliverFuture<'a> {

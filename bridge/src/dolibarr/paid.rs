@@ -160,7 +160,7 @@ pub(super) async fn apply(d: &DolibarrDestination, ev: &PaymentEvent) -> Result<
 /// their id (CommonInvoice::getListOfPayments() gives amount, type, date, num, ref, ref_ext, fk_bank_line), so it
 /// is read from the payment's bank line: `GET /bankaccounts/{account}/lines/{line}/links` (Account::get_url())
 /// has the `payment` link whose `url_id` is the payment. `None` (logged) when Dolibarr gives no bank line.
-async fn existing_payment_id(
+pub(super) async fn existing_payment_id(
     d: &DolibarrDestination,
     payments: &[Value],
     provider: &str,
@@ -188,6 +188,8 @@ async fn find_by_ref_client(
     order_id: i64,
 ) -> Result<Option<i64>, DolibarrError> {
     let found: Vec<Value> = d.client.search("/invoices", &model::filter_eq("ref_client", reference)?, 10).await?;
+    // Credit notes of the order's refunds carry the same ref_client: never the order's invoice.
+    let found: Vec<Value> = found.into_iter().filter(|inv| model::int_field(inv, "type") != 2).collect();
     let linked = found.iter().find(|inv| model::linked_ids(inv, "commande").contains(&order_id));
     Ok(linked.or(found.first()).and_then(model::id_of))
 }

@@ -8,7 +8,8 @@
 //! the bridge validates with `idwarehouse` 0, so no stock was taken — and the order then shows as "Cancelled" in
 //! every list and is no longer offered for validation, shipping or invoicing. A private note says when and why.
 //! An invoiced order is not touched: its cancellation is an accounting act (a credit note), so it is noted and
-//! flagged in `dolibarr_links.needs_review`; so is one already shipped or closed in Dolibarr.
+//! flagged in `dolibarr_links.needs_review`; so is one already shipped or closed in Dolibarr. The flag goes when
+//! the order is refunded in full (`order.refunded`, refund.rs makes the credit note).
 
 use serde_json::json;
 

@@ -5,7 +5,9 @@
 use ocpizza_bridge::config::{DolibarrConfig, SecretString};
 use ocpizza_bridge::destination::{Delivery, DeliveryError, Destination, Outcome};
 use ocpizza_bridge::dolibarr::DolibarrDestination;
-use ocpizza_core::events::{Address, Customer, Event, Line, LineKind, OrderCreated, PaymentEvent, StatusChanged};
+use ocpizza_core::events::{
+    Address, Customer, Event, Line, LineKind, OrderCreated, PaymentEvent, RefundEvent, StatusChanged,
+};
 use ocpizza_core::status::{Fulfilment, OrderStatus};
 use ocpizza_db::testing::TestDb;
 use ocpizza_e2e::dolibarr::FakeDolibarr;
@@ -159,5 +161,30 @@ pub fn status(shop_order_id: i64, fulfilment: Fulfilment, from: OrderStatus, to:
         to,
         note: None,
         changed_at: "2026-11-29T19:10:00Z".into(),
+    }
+}
+
+/// A refund of `amount_cents` of the card payment of `paid(shop_order_id, paid_cents)`, `refunded_total_cents`
+/// being every refund of the order so far, this one included.
+pub fn refunded(shop_order_id: i64, key: &str, amount_cents: i64, paid_cents: i64, refunded_total_cents: i64) -> RefundEvent {
+    RefundEvent {
+        shop_order_id,
+        reference: reference(shop_order_id),
+        restaurant: "BELLECOUR".into(),
+        payment_method: "card_online".into(),
+        provider: "sogecommerce".into(),
+        payment_transaction_key: format!("sogecommerce:{shop_order_id}:1"),
+        transaction_key: key.into(),
+        transaction_id: None,
+        transaction_uuid: None,
+        amount_cents,
+        currency: "EUR".into(),
+        paid_cents,
+        refunded_total_cents,
+        full: refunded_total_cents == paid_cents,
+        reason: Some("pizza froide".into()),
+        source: "shop".into(),
+        requested_by: Some("Marie (back office)".into()),
+        occurred_at: "2026-11-29T20:05:00Z".into(),
     }
 }

@@ -301,10 +301,10 @@ async fn run_statuses(flow: &Flow, t: &Timeline, id: i64) -> Result<(), DemoErro
 }
 
 /// The Dolibarr stand-in starts empty at every run, while the bridge's memory of Dolibarr (customer and order ids in
-/// `dolibarr_customers`, `dolibarr_links`) stays in the kept `ocpizza` database: forget the previous run's ids, or
-/// the bridge would point new orders at a thirdparty this Dolibarr never had.
+/// `dolibarr_customers`, `dolibarr_links`, `dolibarr_refunds`) stays in the kept `ocpizza` database: forget the
+/// previous run's ids, or the bridge would point new orders at a thirdparty this Dolibarr never had.
 async fn forget_previous_dolibarr(db: &Database) -> Result<(), DemoError> {
-    for table in ["dolibarr_links", "dolibarr_customers"] {
+    for table in ["dolibarr_refunds", "dolibarr_links", "dolibarr_customers"] {
         sqlx::query(&format!("DELETE FROM {table}"))
             .execute(db.pool())
             .await

@@ -95,6 +95,42 @@ final class RealRefundTest extends GlueTestCase
         $this->assertSame(['recorded', 'recorded'], array_column(\Db::getInstance()->executeS('SELECT state FROM ps_ocpizza_refund WHERE id_order = ' . $orderId . ' ORDER BY id_ocpizza_refund'), 'state'));
     }
 
+    /**
+     * The whole chain on one order: paid through the IPN (which puts the payment's uuid on the OrderPayment), refunded
+     * by an employee moving it to Refunded (the gateway's REST API is asked with that uuid), then the gateway's own
+     * CREDIT notification of the same refund reaches the IPN: one refund row, one event, whichever came first.
+     */
+    public function testAnOrderPaidThroughTheIpnIsRefundedFromTheBackOfficeAndItsCreditNotificationIsNotCountedTwice(): void
+    {
+        $cart = $this->makeCart([1 => 2, 3 => 1]); // 28.00
+        $this->module->links()->rememberPaymentMethod((int) $cart->id, 'card_online');
+        [$body] = $this->runController('ipn', [], self::signedNotification(['vads_order_id' => (string) $cart->id, 'vads_amount' => '2800',
+            'vads_trans_status' => 'CAPTURED', 'vads_trans_uuid' => self::UUID]), 'POST');
+        $this->assertStringStartsWith('OK-Order', $body);
+        $orderId = (int) \Order::getIdByCartId((int) $cart->id);
+        $this->assertSame(self::UUID, (string) \Db::getInstance()->getValue('SELECT transaction_id FROM ps_order_payment ORDER BY id_order_payment DESC', false));
+
+        \Context::getContext()->employee = new \Employee(1);
+        $h = new \OrderHistory();
+        $h->id_order = $orderId;
+        $h->changeIdOrderState((int) \Configuration::get('PS_OS_REFUND'), new \Order($orderId));
+        $h->addWithemail();
+        $fake = $this->fakeState();
+        $this->assertSame([[self::UUID, 2800]], array_map(static function ($r) { return [$r['uuid'], $r['amount']]; }, $fake['requests']));
+
+        $credit = sprintf('%032x', 0xc0ffee0001);
+        \Context::getContext()->employee = null;
+        [$body] = $this->runController('ipn', [], self::signedNotification(['vads_order_id' => (string) $cart->id, 'vads_amount' => '2800',
+            'vads_trans_status' => 'CAPTURED', 'vads_operation_type' => 'CREDIT', 'vads_trans_id' => '123457', 'vads_trans_uuid' => $credit,
+            'vads_url_check_src' => 'MERCH_BO']), 'POST');
+        $this->assertSame('OK-Refund already registered', $body);
+        $rows = $this->ocp->query('SELECT CONVERT(r.transaction_key USING utf8mb4), r.amount_cents, r.source FROM refunds r JOIN payments p ON p.id = r.payment_id JOIN orders o ON o.id = p.order_id WHERE o.shop_order_id = ' . $orderId)->fetchAll(\PDO::FETCH_NUM);
+        $this->assertSame([[RefundKey::refund(self::SITE_ID, $credit), '2800', 'shop']], array_map(static function ($r) { $r[1] = (string) $r[1]; return $r; }, $rows));
+        $this->assertSame(1, (int) $this->ocp->query("SELECT COUNT(*) FROM outbox WHERE event_type = 'order.refunded' AND shop_order_id = " . $orderId)->fetchColumn());
+        $this->assertSame((int) \Configuration::get('PS_OS_REFUND'), $this->stateOf($orderId));
+        $this->assertCount(1, $this->fakeState()['requests'], 'the notification asked the gateway nothing');
+    }
+
     public function testAWrongRestPasswordIsARefusalShownOnTheOrderPage(): void
     {
         $this->configure([Keys::REST_PASSWORD_TEST => 'testpassword_NotTheOneOfTheShop0', Keys::DB_URL => $this->ocpUrl]);

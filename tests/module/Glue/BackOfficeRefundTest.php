@@ -15,7 +15,6 @@ use OCPizzaModule\Tests\GlueTestCase;
 final class BackOfficeRefundTest extends GlueTestCase
 {
     private const UUID = '0b7f3a2c9d8e4f1a8b6c5d4e3f2a1b0c';
-    private const REST_PASSWORD = 'testpassword_Xq7WnB0cPzT1Lr4Ks9Vd';
     private const REST_URL = 'https://api-sogecommerce.test/api-payment/';
 
     /** @var int credits made by the refunder */
@@ -42,8 +41,16 @@ final class BackOfficeRefundTest extends GlueTestCase
         $this->module->links()->rememberPaymentMethod((int) $cart->id, 'card_online');
         $this->module->validateOrder((int) $cart->id, (int) \Configuration::get('PS_OS_PAYMENT'), $cart->getOrderTotal(), 'Card (SogeCommerce)', null,
             ['transaction_id' => self::UUID], (int) $cart->id_currency, false, $cart->secure_key);
+        $this->paidInOcpizzaDb((int) $this->module->currentOrder, (int) round($cart->getOrderTotal() * 100));
 
         return $this->backOffice(new \Order((int) $this->module->currentOrder));
+    }
+
+    /** The paid payment the IPN records in OCPizza_DB (IpnProcessor::recordPayment), which a refund is checked against. */
+    private function paidInOcpizzaDb(int $orderId, int $cents): void
+    {
+        $this->gateway->recordPayment(['shop_order_id' => $orderId, 'provider' => 'sogecommerce', 'transaction_key' => 'sc:' . self::SITE_ID . ':u' . self::UUID . ':DEBIT:1:CAPTURED',
+            'amount_cents' => $cents, 'currency' => 'EUR', 'status' => 'paid', 'raw_status' => 'CAPTURED', 'transaction_uuid' => self::UUID]);
     }
 
     /** From here on the requests are the back office's: an employee is signed in, pages are in English. */
@@ -129,6 +136,7 @@ final class BackOfficeRefundTest extends GlueTestCase
         $this->module->links()->rememberPaymentMethod((int) $cart->id, 'card_online');
         $this->module->validateOrder((int) $cart->id, (int) \Configuration::get('PS_OS_PAYMENT'), $cart->getOrderTotal(), 'Card (SogeCommerce)', null,
             ['transaction_id' => self::UUID], 1, false, $cart->secure_key);
+        $this->paidInOcpizzaDb((int) $this->module->currentOrder, 2250);
         $order = $this->backOffice(new \Order((int) $this->module->currentOrder));
         \OrderSlipCreator::create($order, [10 => ['unit_price' => 11.50, 'quantity' => 2]], 0.0, null, true);
         $this->assertSame([2000], array_column($this->gateway->callsTo('cancelOrRefund'), 'amount_cents'), 'products less the order\'s vouchers');

@@ -244,12 +244,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Backfill { ref event_type, dry_run } => {
             let config = load_config(&cli)?;
-            let url = config
-                .database_url
-                .as_ref()
-                .ok_or_else(|| anyhow::anyhow!("OCPIZZA_DATABASE_URL is not set (or pass --database-url)"))?;
-            let pool = ocpizza_db::connect(url.expose()).await?;
-            ensure_current(&pool).await?;
+            let pool = current_pool(&config).await?;
             let (destinations, _) = build_destinations(&config, &pool)?;
             let report = crate::backfill::run(&pool, &destinations, event_type, dry_run).await?;
             for r in &report.rows {
@@ -284,6 +279,17 @@ fn read_pin() -> anyhow::Result<SecretString> {
     Ok(SecretString::new(line.trim_end_matches(['\r', '\n'])))
 }
 
+/// A pool on the configured database, refused unless its migrations are current (the commands that write).
+async fn current_pool(config: &Config) -> anyhow::Result<sqlx::MySqlPool> {
+    let url = config
+        .database_url
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("OCPIZZA_DATABASE_URL is not set (or pass --database-url)"))?;
+    let pool = ocpizza_db::connect(url.expose()).await?;
+    ensure_current(&pool).await?;
+    Ok(pool)
+}
+
 /// `purge`: the same purge as `serve`'s hourly one, once, with the age given or configured.
 async fn purge(config: &Config, older_than_days: Option<u32>) -> anyhow::Result<()> {
     let days = match older_than_days {
@@ -300,12 +306,7 @@ async fn purge(config: &Config, older_than_days: Option<u32>) -> anyhow::Result<
         ),
         None => config.retention_days,
     };
-    let url = config
-        .database_url
-        .as_ref()
-        .ok_or_else(|| anyhow::anyhow!("OCPIZZA_DATABASE_URL is not set (or pass --database-url)"))?;
-    let pool = ocpizza_db::connect(url.expose()).await?;
-    ensure_current(&pool).await?;
+    let pool = current_pool(config).await?;
     let r = crate::retention::purge(&pool, crate::retention::days(days), crate::retention::DEFAULT_BATCH).await?;
     println!(
         "Older than {days} days: deleted {} done delivery row(s), {} APNs send record(s) and {} inbox row(s).",

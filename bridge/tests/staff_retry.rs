@@ -45,10 +45,10 @@ async fn a_status_change_that_loses_a_deadlock_is_retried_once() {
         let r = client.post(url).bearer_auth(luca).json(&json!({"status": "ready"})).send().await.unwrap();
         (r.status().as_u16(), r.json::<serde_json::Value>().await.unwrap())
     });
-    // (This database's sessions only: the server is shared with other tests.)
-    let waiting = "SELECT COUNT(*) FROM information_schema.innodb_trx t \
-                   JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id \
-                   WHERE t.trx_state = 'LOCK WAIT' AND p.db = DATABASE()";
+    // (This database's sessions only: the server is shared with other tests. Once the statement runs, the
+    // transaction holds the order's lock; whether it is already waiting or about to, the next step deadlocks.)
+    let waiting = "SELECT COUNT(*) FROM information_schema.processlist \
+                   WHERE db = DATABASE() AND info LIKE 'INSERT INTO restaurant_changes%'";
     while count(&s.db.pool, waiting).await == 0 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -114,8 +114,9 @@ pub async fn set_status(
     expected: Option<OrderStatus>,
     destinations_for: &(dyn Fn(&str) -> Vec<&'static str> + Sync),
 ) -> Result<StatusOutcome, ActionError> {
-    // InnoDB may pick this transaction as a deadlock victim (or give up waiting for a lock): it was rolled back
-    // whole, so it runs once more (from the order's current status, so `expected_status` still decides).
+    // InnoDB may pick this transaction as a deadlock victim (it rolls it back) or give up waiting for a lock (`finish`
+    // rolls back the rest): nothing of it stays, so it runs once more, from the order's status then, so that
+    // `expected_status` and the state machine still decide.
     match set_status_once(pool, member, shop_order_id, to, note, expected, destinations_for).await {
         Err(e) if e.is_lock_conflict() => {
             tracing::info!(shop_order_id, error = %e, "staff status change rolled back by a lock conflict; retrying once");

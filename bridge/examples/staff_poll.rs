@@ -1,6 +1,7 @@
 //! Staff-app poll generator (issue 12 benchmark): N devices each poll a restaurant's queue every P seconds with
 //! `If-None-Match` (the ETag of their last answer), for a fixed time; reports the latency p50/p99 and the count of
 //! 200 and 304 answers. One sign-in shared by every device (the cost of a poll does not depend on the session).
+//! Bounded: at most `--duration` seconds (≤ 600) and `--max-polls` requests, loopback addresses only.
 //!
 //! cargo run --release -p ocpizza-bridge --example staff_poll -- --base http://127.0.0.1:18080 \
 //!     --restaurant BELLECOUR --login luca.b --pin 4821 --devices 100 --every-ms 2000 --duration 20
@@ -24,9 +25,23 @@ struct Args {
     devices: usize,
     #[arg(long, default_value_t = 2000)]
     every_ms: u64,
-    /// Seconds to run.
+    /// Seconds to run (at most 600).
     #[arg(long, default_value_t = 20)]
     duration: u64,
+    /// Stop after this many polls in all.
+    #[arg(long, default_value_t = 100_000)]
+    max_polls: u64,
+    /// `orders` (the queue) or `deliveries`.
+    #[arg(long, default_value = "orders")]
+    list: String,
+}
+
+/// A benchmark of our own bridge on this machine: never point it at anything else.
+fn loopback(base: &str) -> bool {
+    let rest = base.strip_prefix("http://").unwrap_or("");
+    let host = rest.split('/').next().unwrap_or("");
+    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
 }
 
 fn pct(sorted: &[u64], p: f64) -> f64 {
@@ -40,6 +55,9 @@ fn pct(sorted: &[u64], p: f64) -> f64 {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
+    assert!(loopback(&args.base), "--base must be a loopback http:// URL (127.0.0.1, localhost, [::1])");
+    assert!(args.duration <= 600, "--duration: at most 600 seconds");
+    assert!(matches!(args.list.as_str(), "orders" | "deliveries"), "--list: orders or deliveries");
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.devices).build().unwrap();
     let session: serde_json::Value = client
         .post(format!("{}/v1/staff/sessions", args.base))
@@ -51,14 +69,16 @@ async fn main() {
         .await
         .expect("session JSON");
     let token = session["token"].as_str().expect("a token (is the PIN set?)").to_owned();
-    let url = format!("{}/v1/restaurants/{}/orders", args.base, args.restaurant);
+    let url = format!("{}/v1/restaurants/{}/{}", args.base, args.restaurant, args.list);
+    let started = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let lat_us = Arc::new(Mutex::new(Vec::<u64>::new()));
     let counts = Arc::new(Mutex::new((0u64, 0u64, 0u64)));
     let end = Instant::now() + Duration::from_secs(args.duration);
     let mut tasks = Vec::new();
     for d in 0..args.devices {
-        let (client, url, token, lat_us, counts) =
-            (client.clone(), url.clone(), token.clone(), lat_us.clone(), counts.clone());
+        let (client, url, token, lat_us, counts, started) =
+            (client.clone(), url.clone(), token.clone(), lat_us.clone(), counts.clone(), started.clone());
+        let max_polls = args.max_polls;
         let every = Duration::from_millis(args.every_ms);
         // Devices spread evenly over the period, as phones polling independently would be.
         let offset = every * d as u32 / args.devices as u32;
@@ -68,6 +88,9 @@ async fn main() {
             let mut etag: Option<String> = None;
             while Instant::now() < end {
                 tick.tick().await;
+                if started.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= max_polls {
+                    break;
+                }
                 let mut req = client.get(&url).bearer_auth(&token);
                 if let Some(e) = &etag {
                     req = req.header("if-none-match", e);

@@ -337,7 +337,7 @@ pub fn build_destinations(config: &Config, pool: &sqlx::MySqlPool) -> anyhow::Re
     }
     match &config.prestashop {
         Some(c) => enabled.push(Arc::new(
-            crate::prestashop::PrestashopDestination::new(c, pool.clone())
+            crate::prestashop::PrestashopDestination::new(c)
                 .map_err(|e| anyhow::anyhow!("PrestaShop: {e}"))?,
         )),
         None => disabled.push("prestashop"),

@@ -12,6 +12,8 @@ pub const SOURCE: &str = "prestashop";
 pub enum Via {
     Webhook,
     Reconcile,
+    /// Written and ingested in one transaction by the staff API (issue 12).
+    Staff,
 }
 
 impl Via {
@@ -19,6 +21,7 @@ impl Via {
         match self {
             Via::Webhook => "webhook",
             Via::Reconcile => "reconcile",
+            Via::Staff => "staff",
         }
     }
 }

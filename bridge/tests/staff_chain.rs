@@ -48,7 +48,7 @@ async fn kitchen_to_doorstep_with_cash_recorded_in_dolibarr_as_liq() {
         ("OCPIZZA_PRESTASHOP_STATES", "ready=15"),
     ]);
     let prestashop =
-        ocpizza_bridge::prestashop::PrestashopDestination::new(cfg.prestashop.as_ref().unwrap(), s.db.pool.clone())
+        ocpizza_bridge::prestashop::PrestashopDestination::new(cfg.prestashop.as_ref().unwrap())
             .unwrap();
     let dests: Vec<Arc<dyn Destination>> = vec![Arc::new(dolibarr), Arc::new(prestashop)];
     // A second bridge process on the same database, this one with Dolibarr and PrestaShop: the staff talk to it.

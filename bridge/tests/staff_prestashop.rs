@@ -36,7 +36,7 @@ async fn with_shop(extra: &[(&str, &str)]) -> (Staffed, FakePrestaShop) {
     fake.add_state(READY);
     let cfg = ps_config(&fake.url(), extra);
     let s = start(cfg.clone(), Vec::new()).await;
-    let dest = PrestashopDestination::new(cfg.prestashop.as_ref().unwrap(), s.db.pool.clone()).unwrap();
+    let dest = PrestashopDestination::new(cfg.prestashop.as_ref().unwrap()).unwrap();
     // The staff talk to a bridge process with the prestashop destination, on the same database.
     let app = ocpizza_bridge::app::spawn_app(cfg, s.db.pool.clone(), vec![Arc::new(dest) as Arc<dyn Destination>], &[])
         .await

@@ -199,6 +199,34 @@ pub struct StatusChanged {
     pub note: Option<String>,
     /// RFC 3339 UTC.
     pub changed_at: String,
+    /// Where the change was made: absent = the shop (back office, payment flow); `restaurant` = a staff member
+    /// through the bridge's staff API. Optional with a default so that events written before it still parse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<ChangeSource>,
+    /// The staff member who made a restaurant's change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_by: Option<StaffRef>,
+}
+
+impl StatusChanged {
+    /// Made in a restaurant (staff API), not in the shop: what the bridge's `prestashop` destination carries back.
+    pub fn from_restaurant(&self) -> bool {
+        self.source == Some(ChangeSource::Restaurant)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeSource {
+    Shop,
+    Restaurant,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffRef {
+    pub staff_id: i64,
+    pub name: String,
+    pub role: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -240,6 +268,31 @@ mod tests {
 
         let unknown = Envelope { event_type: "order.exploded".into(), ..bad };
         assert!(Event::from_envelope(&unknown).is_err());
+    }
+
+    #[test]
+    fn a_status_change_says_who_made_it_and_older_events_still_parse() {
+        let old = serde_json::json!({"shop_order_id": 7, "reference": "ABC", "restaurant": "BELLECOUR",
+            "fulfilment": "delivery", "from": "ready", "to": "out_for_delivery", "note": null,
+            "changed_at": "2026-11-29T18:00:00Z"});
+        let parsed: StatusChanged = serde_json::from_value(old.clone()).unwrap();
+        assert_eq!((parsed.source, parsed.changed_by.as_ref()), (None, None));
+        assert!(!parsed.from_restaurant());
+        // Written back unchanged: no new keys on a shop's event.
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), old);
+
+        let mut staff = old.clone();
+        staff["source"] = serde_json::json!("restaurant");
+        staff["changed_by"] = serde_json::json!({"staff_id": 3, "name": "Karim H.", "role": "driver"});
+        let parsed: StatusChanged = serde_json::from_value(staff.clone()).unwrap();
+        assert!(parsed.from_restaurant());
+        assert_eq!(parsed.changed_by, Some(StaffRef { staff_id: 3, name: "Karim H.".into(), role: "driver".into() }));
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), staff);
+
+        let mut bad = old;
+        bad["source"] = serde_json::json!("kitchen");
+        let err = serde_json::from_value::<StatusChanged>(bad).unwrap_err().to_string();
+        assert!(err.contains("kitchen"), "{err}");
     }
 
     #[test]

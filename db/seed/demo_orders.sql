@@ -135,3 +135,15 @@ SELECT o.id, p.provider, p.tkey, p.amount, 'EUR', p.status, p.raw, p.trans_id, p
 ) p
 JOIN orders o ON o.shop_order_id = p.shop_order_id
 ON DUPLICATE KEY UPDATE payments.id = payments.id;
+
+-- The staff app's change counter (migration 20261207000030): a device already polling the queue learns of the demo
+-- orders. A second load finds them counted (change_seq > 0) and changes nothing; updated_at is kept as loaded.
+INSERT INTO restaurant_changes (restaurant_id, version)
+SELECT o.restaurant_id, 1 FROM orders o
+WHERE o.shop_order_id BETWEEN 9000000001 AND 9000000008 AND o.change_seq = 0
+GROUP BY o.restaurant_id
+ON DUPLICATE KEY UPDATE version = version + 1;
+
+UPDATE orders o JOIN restaurant_changes c ON c.restaurant_id = o.restaurant_id
+SET o.change_seq = c.version, o.updated_at = o.updated_at
+WHERE o.shop_order_id BETWEEN 9000000001 AND 9000000008 AND o.change_seq = 0;

@@ -116,6 +116,11 @@ impl Store {
         })
     }
 
+    /// The order's OC Pizza status, or null when OCPizza_DB has no such order.
+    pub fn orderStatus(&self, shopOrderId: i64) -> PhpResult<Option<String>> {
+        guarded(|| self.run(&[], |pool| async move { store::order_status(&pool, shopOrderId).await }))
+    }
+
     /// The SKUs the restaurant can make now from its stock.
     pub fn availableProducts(&self, restaurant: PhpString) -> PhpResult<Vec<String>> {
         guarded(|| {

@@ -267,6 +267,12 @@ class Store
     public function setStatus(int $shopOrderId, string $status, ?string $note = null): bool {}
 
     /**
+     * @return string|null the order's OC Pizza status, null when OCPizza_DB has no such order
+     * @throws DbException
+     */
+    public function orderStatus(int $shopOrderId): ?string {}
+
+    /**
      * @return list<string> the SKUs the restaurant can make now from its stock (products without a recipe
      *     whenever they are active)
      * @throws ValidationException unknown restaurant, or not a restaurant code (field "restaurant")

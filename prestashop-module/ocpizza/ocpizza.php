@@ -529,7 +529,16 @@ class Ocpizza extends PaymentModule
             }
             $target = $this->settings()->stateMapping()->statusFor($stateId);
             if ($target !== null) {
-                foreach (StatusPath::steps($link['oc_status'], $target, $link['fulfilment']) as $status) {
+                // From where OCPizza_DB really is, not where the module last left it: the restaurants move orders
+                // through the bridge's staff API, and the state the bridge posts back here finds OCPizza_DB
+                // already there or further on: nothing to write (issue 12, no loop).
+                $current = $this->gateway()->orderStatus($orderId) ?? $link['oc_status'];
+                $steps = StatusPath::steps($current, $target, $link['fulfilment']);
+                if ($steps === [] && $current !== $link['oc_status']) {
+                    $links->setStatus($orderId, $current);
+                    $this->logger()->info('Order ' . $orderId . ' state ' . $stateId . ': OCPizza_DB is already ' . $current . ', nothing to write');
+                }
+                foreach ($steps as $status) {
                     $this->gateway()->setStatus($orderId, $status, 'PrestaShop: ' . $this->stateName($state));
                     $links->setStatus($orderId, $status);
                 }

@@ -281,6 +281,8 @@ mod tests {
             to,
             note: Some("client absent".into()),
             changed_at: "2026-11-29T18:30:00Z".into(),
+            source: None,
+            changed_by: None,
         })
     }
 

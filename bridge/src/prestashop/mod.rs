@@ -9,7 +9,7 @@
 //! twice); an unknown order answers 404 (GET) or an empty 500 (POST).
 //!
 //! Events from the shop itself are skipped (they come from PrestaShop already): a status change counts as the
-//! restaurant's when its data says `source: "restaurant"` (the staff API writes it), a payment when the staff API
+//! restaurant's when its data says `source: "restaurant"` (`StatusChanged::source`, written by the staff API), a payment when the staff API
 //! recorded it (transaction key `staff:…`; the module records offline payments with provider `cash` as well).
 
 use std::time::Duration;
@@ -17,7 +17,6 @@ use std::time::Duration;
 use base64::Engine;
 use ocpizza_core::events::Event;
 use serde_json::Value;
-use sqlx::MySqlPool;
 
 use crate::config::PrestashopConfig;
 use crate::destination::{DeliverFuture, Delivery, DeliveryError, Destination, Outcome};
@@ -35,7 +34,6 @@ pub struct PrestashopDestination {
     shop: Shop,
     states: std::collections::BTreeMap<String, i64>,
     send_email: bool,
-    pool: MySqlPool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,12 +89,11 @@ impl Shop {
 }
 
 impl PrestashopDestination {
-    pub fn new(cfg: &PrestashopConfig, pool: MySqlPool) -> Result<Self, PrestashopError> {
+    pub fn new(cfg: &PrestashopConfig) -> Result<Self, PrestashopError> {
         Ok(PrestashopDestination {
             shop: Shop::new(cfg)?,
             states: cfg.states.clone(),
             send_email: cfg.send_email,
-            pool,
         })
     }
 
@@ -126,25 +123,15 @@ impl PrestashopDestination {
         }
     }
 
-    /// Whether the event is the restaurant's (not the shop's), read from the stored body (extra keys the typed
-    /// event drops).
-    async fn made_in_a_restaurant(&self, delivery: &Delivery) -> Result<bool, DeliveryError> {
-        match &delivery.event {
+    /// Whether the event is the restaurant's (not the shop's).
+    fn made_in_a_restaurant(event: &Event) -> bool {
+        match event {
             // The staff API's keys (`staff:<id>:<Idempotency-Key>`); the module records offline payments too
             // (`prestashop-order-<id>-paid`, provider cash), and those come from the shop.
-            Event::OrderPaid(p) => Ok(p.transaction_key.starts_with("staff:")),
-            Event::OrderStatusChanged(_) => {
-                let body: Option<(Vec<u8>,)> = sqlx::query_as("SELECT body FROM inbox WHERE id = ?")
-                    .bind(delivery.inbox_id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(|e| retry(format!("database: {e}")))?;
-                let source = body
-                    .and_then(|(b,)| serde_json::from_slice::<Value>(&b).ok())
-                    .and_then(|v| v["data"]["source"].as_str().map(str::to_owned));
-                Ok(source.as_deref() == Some("restaurant"))
-            }
-            _ => Ok(false),
+            Event::OrderPaid(p) => p.transaction_key.starts_with("staff:"),
+            // The staff API writes `source: restaurant`; the shop's changes have no source.
+            Event::OrderStatusChanged(s) => s.from_restaurant(),
+            _ => false,
         }
     }
 
@@ -154,7 +141,7 @@ impl PrestashopDestination {
             Event::OrderPaid(p) => (p.shop_order_id, "paid".to_owned()),
             _ => return Ok(Outcome::Skipped("not an event the shop needs".into())),
         };
-        if !self.made_in_a_restaurant(delivery).await? {
+        if !Self::made_in_a_restaurant(&delivery.event) {
             return Ok(Outcome::Skipped("from the shop itself".into()));
         }
         let Some(&target) = self.states.get(&key) else {

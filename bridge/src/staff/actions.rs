@@ -30,6 +30,22 @@ pub enum ActionError {
     Db(#[from] sqlx::Error),
 }
 
+/// MySQL/MariaDB: deadlock (the transaction was chosen as the victim) and lock wait timeout.
+const ER_LOCK_DEADLOCK: u16 = 1213;
+const ER_LOCK_WAIT_TIMEOUT: u16 = 1205;
+
+impl ActionError {
+    /// The database rolled the transaction back because of another one's locks: running it again is safe.
+    pub fn is_lock_conflict(&self) -> bool {
+        match self {
+            ActionError::Db(sqlx::Error::Database(db)) => db
+                .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                .is_some_and(|m| matches!(m.number(), ER_LOCK_DEADLOCK | ER_LOCK_WAIT_TIMEOUT)),
+            _ => false,
+        }
+    }
+}
+
 impl From<StoreError> for ActionError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -61,8 +77,8 @@ fn actor(member: &StaffMember) -> Actor {
     Actor { staff_id: member.staff_id, name: member.name.clone(), role: member.role.clone() }
 }
 
-/// Ingests the outbox event `event_id` (written in `tx`) into the inbox and the delivery queue, and marks it
-/// published — the reconciler's path, inside the caller's transaction.
+/// Ingests the outbox event `event_id` (written in `tx`) into the inbox (`received_via = 'staff'`) and the delivery
+/// queue, and marks it published — the reconciler's path, inside the caller's transaction.
 async fn ingest_own_event(
     tx: &mut Transaction<'_, MySql>,
     event_id: &str,
@@ -73,7 +89,7 @@ async fn ingest_own_event(
     let (env, event) = ingest::parse_body(payload.as_bytes())
         .map_err(|e| ActionError::Db(sqlx::Error::Protocol(format!("own event refused by ingest: {e}"))))?;
     let dests = destinations_for(&env.event_type);
-    ingest::store(tx, event_id, payload.as_bytes(), &env, &event, &dests, Via::Reconcile).await?;
+    ingest::store(tx, event_id, payload.as_bytes(), &env, &event, &dests, Via::Staff).await?;
     sqlx::query("UPDATE outbox SET published_at = NOW(6), last_error = NULL WHERE id = ?")
         .bind(id)
         .execute(&mut **tx)
@@ -90,6 +106,27 @@ pub struct StatusOutcome {
 
 /// `POST /v1/orders/{reference}/status` once the caller checked the role and the restaurant.
 pub async fn set_status(
+    pool: &MySqlPool,
+    member: &StaffMember,
+    shop_order_id: i64,
+    to: OrderStatus,
+    note: Option<&str>,
+    expected: Option<OrderStatus>,
+    destinations_for: &(dyn Fn(&str) -> Vec<&'static str> + Sync),
+) -> Result<StatusOutcome, ActionError> {
+    // InnoDB may pick this transaction as a deadlock victim (it rolls it back) or give up waiting for a lock (`finish`
+    // rolls back the rest): nothing of it stays, so it runs once more, from the order's status then, so that
+    // `expected_status` and the state machine still decide.
+    match set_status_once(pool, member, shop_order_id, to, note, expected, destinations_for).await {
+        Err(e) if e.is_lock_conflict() => {
+            tracing::info!(shop_order_id, error = %e, "staff status change rolled back by a lock conflict; retrying once");
+            set_status_once(pool, member, shop_order_id, to, note, expected, destinations_for).await
+        }
+        other => other,
+    }
+}
+
+async fn set_status_once(
     pool: &MySqlPool,
     member: &StaffMember,
     shop_order_id: i64,

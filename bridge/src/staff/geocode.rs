@@ -93,17 +93,47 @@ pub async fn geocode_deliveries(
                 continue;
             }
         };
-        sqlx::query(
-            "UPDATE customer_addresses SET latitude = ?, longitude = ?, geocode_status = ?, geocoded_at = UTC_TIMESTAMP(6) \
-             WHERE id = ? AND geocoded_at IS NULL",
+        store(pool, id, lat, lng, status).await?;
+        done += 1;
+    }
+    Ok(done)
+}
+
+/// Stores one answer and, in the same transaction, counts it as a change of every order delivered to that address
+/// (their navigation link changes): the staff app's ETag and `since` cursor see it (`ocpizza_db::store::changes`).
+async fn store(pool: &MySqlPool, id: i64, lat: Option<f64>, lng: Option<f64>, status: &str) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let result = async {
+        let stored = sqlx::query(
+            "UPDATE customer_addresses SET latitude = ?, longitude = ?, geocode_status = ?, \
+             geocoded_at = UTC_TIMESTAMP(6) WHERE id = ? AND geocoded_at IS NULL",
         )
         .bind(lat)
         .bind(lng)
         .bind(status)
         .bind(id)
-        .execute(pool)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if stored == 0 {
+            // Another read stored its answer first, and counted the change.
+            return Ok(());
+        }
+        let orders: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT restaurant_id, id FROM orders WHERE delivery_address_id = ? ORDER BY restaurant_id, id FOR UPDATE",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
         .await?;
-        done += 1;
+        let mut by_restaurant: std::collections::BTreeMap<i64, Vec<i64>> = std::collections::BTreeMap::new();
+        for (restaurant_id, order_id) in orders {
+            by_restaurant.entry(restaurant_id).or_default().push(order_id);
+        }
+        for (restaurant_id, order_ids) in by_restaurant {
+            ocpizza_db::store::changes::touch_orders(&mut tx, restaurant_id, &order_ids).await?;
+        }
+        Ok(())
     }
-    Ok(done)
+    .await;
+    ocpizza_db::store::finish(tx, result).await
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
-use sqlx::{MySql, MySqlPool, QueryBuilder};
+use sqlx::{MySql, MySqlConnection, QueryBuilder};
 
 /// Statuses an order can be in that still need someone (the default of the queue).
 pub const OPEN: [&str; 5] = ["received", "accepted", "in_preparation", "ready", "out_for_delivery"];
@@ -32,6 +32,9 @@ pub struct OrderView {
     /// Deliveries only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery: Option<Delivery>,
+    /// The restaurant's change version at the order's last change (`orders.change_seq`): makes the `since` cursor.
+    #[serde(skip)]
+    pub change_seq: i64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -207,6 +210,9 @@ fn ts(t: NaiveDateTime) -> String {
 /// Which orders to read.
 pub enum Select<'a> {
     Restaurant { restaurant_id: i64, statuses: &'a [String], delivery_only: bool },
+    /// Every order of the restaurant changed after version `since`, whatever its status, the oldest change first
+    /// (so that a list cut at [`MAX_ORDERS`] holds every change up to its last one).
+    Changed { restaurant_id: i64, since: i64, delivery_only: bool },
     Reference(&'a str),
 }
 
@@ -232,15 +238,18 @@ struct OrderRow {
     latitude: Option<f64>,
     longitude: Option<f64>,
     paid: i64,
+    change_seq: i64,
 }
 
-pub async fn load(pool: &MySqlPool, select: Select<'_>) -> Result<Vec<OrderView>, sqlx::Error> {
+/// Reads on `conn`: the staff API reads a list in one transaction, so that the list and the version of its ETag and
+/// cursor are one snapshot.
+pub async fn load(conn: &mut MySqlConnection, select: Select<'_>) -> Result<Vec<OrderView>, sqlx::Error> {
     let mut q = QueryBuilder::<MySql>::new(
         "SELECT o.id, CONVERT(o.reference USING utf8mb4) AS reference, CONVERT(r.code USING utf8mb4) AS restaurant, \
          o.fulfilment, o.status, o.placed_at, o.updated_at, o.payment_method AS method, \
          CONVERT(o.currency USING utf8mb4) AS currency, o.total_cents AS total, c.first_name, c.phone, a.line1, \
          a.line2, a.postcode, a.city, CONVERT(a.country USING utf8mb4) AS country, a.latitude, a.longitude, \
-         (SELECT COUNT(*) FROM payments p WHERE p.order_id = o.id AND p.status = 'paid') AS paid \
+         (SELECT COUNT(*) FROM payments p WHERE p.order_id = o.id AND p.status = 'paid') AS paid, o.change_seq \
          FROM orders o JOIN restaurants r ON r.id = o.restaurant_id JOIN customers c ON c.id = o.customer_id \
          LEFT JOIN customer_addresses a ON a.id = o.delivery_address_id WHERE ",
     );
@@ -257,11 +266,18 @@ pub async fn load(pool: &MySqlPool, select: Select<'_>) -> Result<Vec<OrderView>
             }
             q.push(") ORDER BY o.placed_at, o.id LIMIT ").push_bind(MAX_ORDERS);
         }
+        Select::Changed { restaurant_id, since, delivery_only } => {
+            q.push("o.restaurant_id = ").push_bind(*restaurant_id).push(" AND o.change_seq > ").push_bind(*since);
+            if *delivery_only {
+                q.push(" AND o.fulfilment = 'delivery'");
+            }
+            q.push(" ORDER BY o.change_seq, o.id LIMIT ").push_bind(MAX_ORDERS);
+        }
         Select::Reference(reference) => {
             q.push("o.reference = ").push_bind(*reference);
         }
     }
-    let rows: Vec<OrderRow> = q.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<OrderRow> = q.build_query_as().fetch_all(&mut *conn).await?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -275,7 +291,7 @@ pub async fn load(pool: &MySqlPool, select: Select<'_>) -> Result<Vec<OrderView>
     push_ids(&mut q, &ids);
     q.push(") ORDER BY l.order_id, l.line_no");
     type LineRow = (i64, i64, String, Option<String>, String, i64, Option<i64>, Option<String>);
-    let lines: Vec<LineRow> = q.build_query_as().fetch_all(pool).await?;
+    let lines: Vec<LineRow> = q.build_query_as().fetch_all(&mut *conn).await?;
 
     let pizza_ids: Vec<i64> = {
         let mut v: Vec<i64> = lines.iter().filter(|l| l.7.as_deref() == Some("pizza")).filter_map(|l| l.6).collect();
@@ -292,7 +308,7 @@ pub async fn load(pool: &MySqlPool, select: Select<'_>) -> Result<Vec<OrderView>
         );
         push_ids(&mut q, &pizza_ids);
         q.push(")");
-        let rows: Vec<(i64, String, i64, i64)> = q.build_query_as().fetch_all(pool).await?;
+        let rows: Vec<(i64, String, i64, i64)> = q.build_query_as().fetch_all(&mut *conn).await?;
         for (id, steps, bake, oven) in rows {
             recipes.insert(id, (steps, bake, oven));
         }
@@ -302,7 +318,7 @@ pub async fn load(pool: &MySqlPool, select: Select<'_>) -> Result<Vec<OrderView>
         );
         push_ids(&mut q, &pizza_ids);
         q.push(") ORDER BY ri.product_id, i.id");
-        let rows: Vec<(i64, String, String, i64)> = q.build_query_as().fetch_all(pool).await?;
+        let rows: Vec<(i64, String, String, i64)> = q.build_query_as().fetch_all(&mut *conn).await?;
         for (id, name, unit, qty) in rows {
             ingredients.entry(id).or_default().push((name, unit, qty));
         }
@@ -314,7 +330,7 @@ pub async fn load(pool: &MySqlPool, select: Select<'_>) -> Result<Vec<OrderView>
     );
     push_ids(&mut q, &ids);
     q.push(") ORDER BY order_id, seq");
-    let notes: Vec<(i64, String, String, NaiveDateTime)> = q.build_query_as().fetch_all(pool).await?;
+    let notes: Vec<(i64, String, String, NaiveDateTime)> = q.build_query_as().fetch_all(&mut *conn).await?;
 
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
@@ -329,6 +345,7 @@ pub async fn load(pool: &MySqlPool, select: Select<'_>) -> Result<Vec<OrderView>
             method,
             currency,
             total,
+            change_seq,
             ..
         } = r;
         let paid = r.paid > 0;
@@ -403,6 +420,7 @@ pub async fn load(pool: &MySqlPool, select: Select<'_>) -> Result<Vec<OrderView>
             },
             delivery,
             fulfilment,
+            change_seq,
         });
     }
     Ok(out)

@@ -223,6 +223,8 @@ pub fn status_changed(
         to,
         note: None,
         changed_at: "2026-11-29T18:45:00Z".into(),
+        source: None,
+        changed_by: None,
     })
 }
 

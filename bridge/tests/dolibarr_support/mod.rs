@@ -161,6 +161,8 @@ pub fn status(shop_order_id: i64, fulfilment: Fulfilment, from: OrderStatus, to:
         to,
         note: None,
         changed_at: "2026-11-29T19:10:00Z".into(),
+        source: None,
+        changed_by: None,
     }
 }
 

@@ -5,6 +5,7 @@
 //! validated into the types of [`input`] first, and every refusal is a [`StoreError::Validation`] naming the field.
 
 pub mod catalog;
+pub mod changes;
 pub mod input;
 pub mod order;
 pub mod outbox;
@@ -25,7 +26,7 @@ pub use order::{Recorded, record_order};
 pub use payment::{PaymentRecorded, record_payment};
 pub use publish::{PublishReport, publish_outbox};
 pub use refund::{RefundRecorded, parse_refund, record_refund};
-pub use status::set_status;
+pub use status::{order_status, set_status};
 
 #[derive(Debug, Error)]
 pub enum StoreError {

@@ -10,7 +10,7 @@ use sqlx::{Acquire, MySql, MySqlConnection, MySqlPool, QueryBuilder};
 
 use super::input::{NewOrder, parse_order};
 use super::raw::invalid;
-use super::{ER_DUP_ENTRY, RETRIES, StoreError, db_time, errno, finish, is_retryable, now, outbox};
+use super::{ER_DUP_ENTRY, RETRIES, StoreError, changes, db_time, errno, finish, is_retryable, now, outbox};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recorded {
@@ -309,6 +309,8 @@ async fn write(
         };
         outbox::append(conn, events::STOCK_SHORTAGE, Some(order.shop_order_id), &shortage, at).await?;
     }
+    // The staff app's queue changed (last: see `changes`).
+    changes::touch(conn, restaurant_id, order_id).await?;
     Ok(Recorded {
         order_id,
         created: true,

@@ -1,12 +1,12 @@
 //! `setStatus`: moves an order along the state machine of `ocpizza_core::status`, appending history and an
 //! `order.status_changed` event.
 
-use ocpizza_core::events::{self, StatusChanged};
+use ocpizza_core::events::{self, ChangeSource, StaffRef, StatusChanged};
 use ocpizza_core::status::{Fulfilment, OrderStatus};
 use sqlx::{MySqlConnection, MySqlPool};
 
 use super::raw::invalid;
-use super::{RETRIES, StoreError, db_time, finish, is_retryable, now, outbox, rfc3339};
+use super::{RETRIES, StoreError, changes, db_time, finish, is_retryable, now, outbox, rfc3339};
 
 pub const MAX_NOTE_CHARS: usize = 500;
 
@@ -34,6 +34,17 @@ pub async fn set_status(
     }
 }
 
+/// The order's status in OCPizza_DB, `None` when no such order was recorded. The module reads it before walking a
+/// PrestaShop state to its OC Pizza status: the restaurants move orders through the bridge's staff API, and the
+/// state the bridge then posts back to the shop finds OCPizza_DB already there (issue 12, no loop).
+pub async fn order_status(pool: &MySqlPool, shop_order_id: i64) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT status FROM orders WHERE shop_order_id = ?")
+        .bind(shop_order_id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(|(s,)| s))
+}
+
 async fn apply(pool: &MySqlPool, shop_order_id: i64, to: OrderStatus, note: Option<&str>) -> Result<bool, StoreError> {
     let mut tx = pool.begin().await?;
     let result = apply_in(&mut tx, shop_order_id, to, note).await;
@@ -50,7 +61,7 @@ async fn apply_in(
 }
 
 /// [`apply_in`] with the author of the change: `Some` = a staff member through the bridge's staff API (history
-/// `changed_by_staff_id`, event `source: "restaurant"` and `changed_by`). Returns the outbox event id when it moved.
+/// `changed_by_staff_id`, event `source: restaurant` and `changed_by`). Returns the outbox event id when it moved.
 async fn apply_in_as(
     tx: &mut MySqlConnection,
     shop_order_id: i64,
@@ -59,14 +70,14 @@ async fn apply_in_as(
     actor: Option<&Actor>,
 ) -> Result<Option<String>, StoreError> {
     let at = now();
-    let row: Option<(i64, String, String, String, String)> = sqlx::query_as(
-        "SELECT o.id, CONVERT(o.reference USING utf8mb4), CONVERT(r.code USING utf8mb4), o.fulfilment, o.status FROM orders o \
-         JOIN restaurants r ON r.id = o.restaurant_id WHERE o.shop_order_id = ? FOR UPDATE",
+    let row: Option<(i64, i64, String, String, String, String)> = sqlx::query_as(
+        "SELECT o.id, o.restaurant_id, CONVERT(o.reference USING utf8mb4), CONVERT(r.code USING utf8mb4), o.fulfilment, \
+         o.status FROM orders o JOIN restaurants r ON r.id = o.restaurant_id WHERE o.shop_order_id = ? FOR UPDATE",
     )
     .bind(shop_order_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((order_id, reference, restaurant, fulfilment, from)) = row else {
+    let Some((order_id, restaurant_id, reference, restaurant, fulfilment, from)) = row else {
         return Err(invalid(
             "shop_order_id",
             format!("no order {shop_order_id} was recorded"),
@@ -112,18 +123,13 @@ async fn apply_in_as(
         to,
         note: note.map(str::to_owned),
         changed_at: rfc3339(at),
+        // The shop's own changes carry neither (the event stays as it always was); a staff member's say who made it.
+        source: actor.map(|_| ChangeSource::Restaurant),
+        changed_by: actor.map(|a| StaffRef { staff_id: a.staff_id, name: a.name.clone(), role: a.role.clone() }),
     };
-    let event_id = match actor {
-        None => outbox::append(&mut *tx, events::ORDER_STATUS_CHANGED, Some(shop_order_id), &data, at).await?,
-        Some(actor) => {
-            // The same event with who made it: extra keys, which every reader of `StatusChanged` ignores.
-            let mut value = serde_json::to_value(&data).expect("event data serialises");
-            value["source"] = serde_json::json!("restaurant");
-            value["changed_by"] =
-                serde_json::json!({ "staff_id": actor.staff_id, "name": actor.name, "role": actor.role });
-            outbox::append(&mut *tx, events::ORDER_STATUS_CHANGED, Some(shop_order_id), &value, at).await?
-        }
-    };
+    let event_id = outbox::append(&mut *tx, events::ORDER_STATUS_CHANGED, Some(shop_order_id), &data, at).await?;
+    // The staff app's queue changed (last: see `changes`).
+    changes::touch(tx, restaurant_id, order_id).await?;
     Ok(Some(event_id))
 }
 

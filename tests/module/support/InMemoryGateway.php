@@ -202,6 +202,14 @@ class InMemoryGateway implements ExtensionGateway
         return true;
     }
 
+    /** No OCPizza_DB here: unknown, and the module goes by its own link's status. */
+    public function orderStatus(int $shopOrderId): ?string
+    {
+        $this->fail('orderStatus');
+
+        return null;
+    }
+
     public function availableProducts(string $restaurant): array
     {
         $this->fail('availableProducts');

@@ -92,6 +92,11 @@ final class OcpizzaExtensionGateway implements ExtensionGateway
         return $this->store()->setStatus($shopOrderId, $status, $note);
     }
 
+    public function orderStatus(int $shopOrderId): ?string
+    {
+        return $this->store()->orderStatus($shopOrderId);
+    }
+
     public function availableProducts(string $restaurant): array
     {
         return $this->store()->availableProducts($restaurant);

@@ -58,6 +58,9 @@ interface ExtensionGateway
 
     public function setStatus(int $shopOrderId, string $status, ?string $note = null): bool;
 
+    /** The order's OC Pizza status in OCPizza_DB, null when it has no such order. */
+    public function orderStatus(int $shopOrderId): ?string;
+
     /** @return string[] SKUs the restaurant can make now */
     public function availableProducts(string $restaurant): array;
 

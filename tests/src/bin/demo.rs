@@ -744,7 +744,7 @@ async fn refund_scene(flow: &Flow, db_url: &str, ws: &FakePrestaShop) -> Result<
     t.say(
         "iPhone",
         format!(
-            "Claire (gérante) annule {} : HTTP {code} (plus de pâte à pizza)",
+            "Claire (gérante) annule {} : HTTP {code}",
             o.reference
         ),
     );

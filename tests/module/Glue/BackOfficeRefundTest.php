@@ -15,7 +15,6 @@ use OCPizzaModule\Tests\GlueTestCase;
 final class BackOfficeRefundTest extends GlueTestCase
 {
     private const UUID = '0b7f3a2c9d8e4f1a8b6c5d4e3f2a1b0c';
-    private const REST_PASSWORD = 'testpassword_Xq7WnB0cPzT1Lr4Ks9Vd';
     private const REST_URL = 'https://api-sogecommerce.test/api-payment/';
 
     /** @var int credits made by the refunder */
@@ -42,8 +41,12 @@ final class BackOfficeRefundTest extends GlueTestCase
         $this->module->links()->rememberPaymentMethod((int) $cart->id, 'card_online');
         $this->module->validateOrder((int) $cart->id, (int) \Configuration::get('PS_OS_PAYMENT'), $cart->getOrderTotal(), 'Card (SogeCommerce)', null,
             ['transaction_id' => self::UUID], (int) $cart->id_currency, false, $cart->secure_key);
+        $orderId = (int) $this->module->currentOrder;
+        // The IPN records the paid payment too (IpnProcessor::recordPayment): the Store refunds only what was paid.
+        $this->module->gateway()->recordPayment(['shop_order_id' => $orderId, 'provider' => 'sogecommerce', 'transaction_key' => 'sc:' . self::SITE_ID . ':pay:' . self::UUID,
+            'amount_cents' => (int) round($cart->getOrderTotal() * 100), 'currency' => 'EUR', 'status' => 'paid', 'raw_status' => 'CAPTURED', 'transaction_uuid' => self::UUID]);
 
-        return $this->backOffice(new \Order((int) $this->module->currentOrder));
+        return $this->backOffice(new \Order($orderId));
     }
 
     /** From here on the requests are the back office's: an employee is signed in, pages are in English. */

@@ -14,7 +14,6 @@ use OCPizzaModule\Tests\GlueTestCase;
 final class RealRefundTest extends GlueTestCase
 {
     private const UUID = '0b7f3a2c9d8e4f1a8b6c5d4e3f2a1b0c';
-    private const REST_PASSWORD = 'testpassword_Xq7WnB0cPzT1Lr4Ks9Vd';
 
     /** @var resource|null */
     private $fake;

@@ -177,6 +177,22 @@ async fn a_card_order_cancelled_by_the_restaurant_is_refunded_from_the_back_offi
         fake.requests().is_empty(),
         "nobody asked the gateway anything yet"
     );
+    // In a real shop the bridge's `prestashop` destination posts that cancel to the Webservice (not configured here):
+    // the shop's order moves to Cancelled without an employee, which asks the gateway nothing.
+    flow.shop.state(id, "PS_OS_CANCELED").await.must();
+    let shown = flow.shop.show(id).await.must();
+    assert_eq!(
+        (
+            shown["state_name"].as_str(),
+            shown["refunds"].as_array().map(Vec::len)
+        ),
+        (Some("Annulé"), Some(0)),
+        "{shown}"
+    );
+    assert!(
+        fake.requests().is_empty(),
+        "a state change without an employee asks nothing"
+    );
 
     // The shop's employee refunds it from the back office: moved to Refunded.
     let r = flow.shop.refund(id, "PS_OS_REFUND").await.must();

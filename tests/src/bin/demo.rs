@@ -743,10 +743,7 @@ async fn refund_scene(flow: &Flow, db_url: &str, ws: &FakePrestaShop) -> Result<
     }
     t.say(
         "iPhone",
-        format!(
-            "Claire (gérante) annule {} : HTTP {code}",
-            o.reference
-        ),
+        format!("Claire (gérante) annule {} : HTTP {code}", o.reference),
     );
     flow.wait_relayed(id).await?;
     let review = needs_review(flow, id).await?.ok_or_else(|| {
@@ -768,6 +765,22 @@ async fn refund_scene(flow: &Flow, db_url: &str, ws: &FakePrestaShop) -> Result<
             .bearer_auth(&token),
     )
     .await?;
+    // The shop follows the Webservice (two stand-ins here: the Webservice's and the module's shop); a change made
+    // without an employee asks the gateway nothing.
+    flow.shop.state(id, "PS_OS_CANCELED").await?;
+    let shown = flow.shop.show(id).await?;
+    if !fake.requests().is_empty() || shown["refunds"].as_array().is_some_and(|r| !r.is_empty()) {
+        return Err(unexpected(format!(
+            "a cancel without an employee asked a refund: {shown}"
+        )));
+    }
+    t.say(
+        "PrestaShop",
+        format!(
+            "boutique : commande n°{id} « {} » (sans employé : rien n'est demandé à la passerelle)",
+            shown["state_name"].as_str().unwrap_or("?")
+        ),
+    );
 
     let r = flow.shop.refund(id, "PS_OS_REFUND").await?;
     let rows = r["refunds"].as_array().cloned().unwrap_or_default();

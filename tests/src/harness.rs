@@ -20,12 +20,16 @@ use tokio::process::{Child, Command};
 
 use crate::apns::{AcceptedPush, FakeApns, FakeApnsError, FakeApnsOptions};
 use crate::dolibarr::FakeDolibarr;
+use crate::sogecommerce::FakeSogeCommerce;
 use ocpizza_db::testing::TestDb;
 
 /// The API key the Dolibarr stand-in expects and the bridge sends.
 pub const DOLIBARR_KEY: &str = "e2e-dolibarr-api-key-0001";
 /// The stand-in's current (non-cash) bank account.
 pub const DOLIBARR_BANK_ACCOUNT: i64 = 1;
+/// The shop id (demo-shop.php's default site id) and TEST REST password the SogeCommerce REST stand-in accepts.
+pub const SOGECOMMERCE_SHOP_ID: &str = "12345678";
+pub const SOGECOMMERCE_REST_PASSWORD: &str = "testpassword_E2eRefundsQm4Zx8Lp2Vn";
 /// How many times a wait polls, and how long it sleeps between polls (so a wait gives up after about a minute).
 pub const POLL_TRIES: u32 = 1200;
 pub const POLL_EVERY: Duration = Duration::from_millis(50);
@@ -68,6 +72,8 @@ pub enum HarnessError {
     },
     #[error("device registration answered {status}: {body}")]
     Device { status: u16, body: String },
+    #[error("the flow has no SogeCommerce REST stand-in (FlowOptions::sogecommerce)")]
+    NoSogeCommerce,
     #[error("gave up waiting for {what} after {tries} polls; last seen: {last}")]
     Timeout {
         what: String,
@@ -431,6 +437,45 @@ impl Shop {
         self.run(&args).await
     }
 
+    /// The IPN of a DEBIT with this uuid (the gateway's transaction), answering what `ipn` answers.
+    pub async fn ipn_with_uuid(
+        &self,
+        cart: i64,
+        status: &str,
+        amount: i64,
+        uuid: &str,
+    ) -> Result<Value, HarnessError> {
+        self.run(&["ipn", &cart.to_string(), status, &amount.to_string(), uuid])
+            .await
+    }
+
+    /// The gateway's CREDIT notification of a refund (its own uuid, the amount in cents).
+    pub async fn ipn_credit(
+        &self,
+        cart: i64,
+        credit_uuid: &str,
+        amount: i64,
+    ) -> Result<Value, HarnessError> {
+        self.run(&[
+            "ipn-credit",
+            &cart.to_string(),
+            credit_uuid,
+            &amount.to_string(),
+        ])
+        .await
+    }
+
+    /// An employee moves the order to `PS_OS_REFUND` or `PS_OS_CANCELED` in the back office; answers the order's
+    /// state and its `ocpizza_refund` rows.
+    pub async fn refund(&self, order: i64, state_key: &str) -> Result<Value, HarnessError> {
+        self.run(&["refund", &order.to_string(), state_key]).await
+    }
+
+    /// The order's state (`state`, `state_name`) and its `ocpizza_refund` rows (`refunds`).
+    pub async fn show(&self, order: i64) -> Result<Value, HarnessError> {
+        self.run(&["show", &order.to_string()]).await
+    }
+
     pub async fn offline(&self, cart: i64, method: &str) -> Result<Value, HarnessError> {
         self.run(&["offline", &cart.to_string(), method]).await
     }
@@ -503,6 +548,20 @@ pub struct DbPayment {
     pub transaction_key: String,
 }
 
+/// One refund of OCPizza_DB, with the key of the payment it gives back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DbRefund {
+    pub source: String,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub transaction_uuid: Option<String>,
+    pub requested_by: Option<String>,
+    pub reason: Option<String>,
+    pub payment_key: String,
+    /// The refund's own idempotency key (the gateway's CREDIT, as the module's `RefundKey` builds it).
+    pub key: String,
+}
+
 /// One delivery row of the bridge, with the event it carries.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DbDelivery {
@@ -524,6 +583,9 @@ pub struct FlowOptions {
     pub keep_pushes: bool,
     /// More bridge configuration (e.g. `OCPIZZA_PRESTASHOP_URL` of a Webservice stand-in the caller started).
     pub extra_env: Vec<(String, String)>,
+    /// Start the SogeCommerce REST stand-in and configure the shop's REST API URL and TEST password with it, for
+    /// refunds from the back office ([`Flow::pay_by_card`] makes the paid transaction known to it).
+    pub sogecommerce: bool,
 }
 
 impl Default for FlowOptions {
@@ -532,6 +594,7 @@ impl Default for FlowOptions {
             restaurant: "BELLECOUR".into(),
             keep_pushes: true,
             extra_env: Vec::new(),
+            sogecommerce: false,
         }
     }
 }
@@ -542,6 +605,8 @@ pub struct Flow {
     pub bridge: Bridge,
     pub dolibarr: FakeDolibarr,
     pub apns: FakeApns,
+    /// The SogeCommerce REST stand-in, when asked for ([`FlowOptions::sogecommerce`]).
+    pub sogecommerce: Option<FakeSogeCommerce>,
     pub db: Database,
     pub restaurant: String,
     /// APNs tokens of the restaurant's kitchen (pizzaiolo) and driver devices.
@@ -647,12 +712,23 @@ impl Flow {
         }
 
         check_extension(&art).await?;
-        let shop = start_shop(&art, &db, &bridge, &secret).await?;
+        let sogecommerce = if opts.sogecommerce {
+            let fake = FakeSogeCommerce::start(SOGECOMMERCE_SHOP_ID, SOGECOMMERCE_REST_PASSWORD)
+                .await
+                .map_err(io("starting the SogeCommerce REST stand-in"))?;
+            // The refunds' CREDIT uuids become OCPizza_DB keys: new ones at every run (the demo's database is kept).
+            fake.set_credit_base(uuid::Uuid::new_v4().as_u128() & !0xffff_ffff);
+            Some(fake)
+        } else {
+            None
+        };
+        let shop = start_shop(&art, &db, &bridge, &secret, sogecommerce.as_ref()).await?;
         Ok(Flow {
             shop,
             bridge,
             dolibarr,
             apns,
+            sogecommerce,
             db,
             restaurant: opts.restaurant,
             kitchen_device,
@@ -686,6 +762,57 @@ impl Flow {
 
     pub fn pool(&self) -> &MySqlPool {
         self.db.pool()
+    }
+
+    /// The customer pays the cart by card: the gateway's IPN (`CAPTURED`, the cart's total) with a transaction the
+    /// SogeCommerce REST stand-in knows as captured for that amount, so that the back office can refund it.
+    /// Answers the IPN's JSON (`order_id`, `trans_uuid`, …).
+    pub async fn pay_by_card(&self, cart: &Cart) -> Result<Value, HarnessError> {
+        let fake = self
+            .sogecommerce
+            .as_ref()
+            .ok_or(HarnessError::NoSogeCommerce)?;
+        let uuid = uuid::Uuid::new_v4().simple().to_string();
+        let amount = cart.total_cents();
+        fake.add(&uuid, amount, "EUR", true);
+        self.shop
+            .ipn_with_uuid(cart.id, "CAPTURED", amount, &uuid)
+            .await
+    }
+
+    /// OCPizza_DB's refunds of the order, oldest first.
+    pub async fn refunds(&self, shop_order_id: i64) -> Result<Vec<DbRefund>, HarnessError> {
+        type Row = (
+            String,
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            String,
+            String,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT CAST(r.source AS CHAR), r.amount_cents, CAST(r.currency AS CHAR), CAST(r.transaction_uuid AS CHAR), \
+             CAST(r.requested_by AS CHAR), CAST(r.reason AS CHAR), CAST(p.transaction_key AS CHAR), CAST(r.transaction_key AS CHAR) FROM refunds r \
+             JOIN payments p ON p.id = r.payment_id JOIN orders o ON o.id = p.order_id WHERE o.shop_order_id = ? ORDER BY r.id",
+        )
+        .bind(shop_order_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| DbRefund {
+                source: r.0,
+                amount_cents: r.1,
+                currency: r.2,
+                transaction_uuid: r.3,
+                requested_by: r.4,
+                reason: r.5,
+                payment_key: r.6,
+                key: r.7,
+            })
+            .collect())
     }
 
     /// Polls `check` until it returns `Some` (at most [`POLL_TRIES`] times, [`POLL_EVERY`] apart); `describe`
@@ -1015,6 +1142,7 @@ async fn start_shop(
     db: &Database,
     bridge: &Bridge,
     secret: &str,
+    sogecommerce: Option<&FakeSogeCommerce>,
 ) -> Result<Shop, HarnessError> {
     let standin_db = format!(
         "ocpizza_shop_{}_{}",
@@ -1036,6 +1164,15 @@ async fn start_shop(
         ],
         states: Value::Null,
     };
+    if let Some(fake) = sogecommerce {
+        shop.env
+            .push(("OCPIZZA_SITE_ID".into(), SOGECOMMERCE_SHOP_ID.into()));
+        shop.env.push(("OCPIZZA_REST_URL".into(), fake.api_url()));
+        shop.env.push((
+            "OCPIZZA_REST_PASSWORD".into(),
+            SOGECOMMERCE_REST_PASSWORD.into(),
+        ));
+    }
     let setup = shop.run(&["setup"]).await?;
     shop.states = setup["states"].clone();
     // The stand-in numbers orders and carts from 1 in every new shop database, but shop_order_id is unique in

@@ -49,6 +49,8 @@ struct Inner {
     /// Transactions whose requests are never answered (to exercise the client's timeout).
     stall: Vec<String>,
     credits: u64,
+    /// The CREDITs' uuids are this plus their number (0xc0ffee0000 unless set: tests name the first one).
+    credit_base: Option<u128>,
 }
 
 #[derive(Clone)]
@@ -95,6 +97,11 @@ impl FakeSogeCommerce {
     pub fn add(&self, uuid: &str, amount: i64, currency: &str, captured: bool) {
         let t = Transaction { amount, currency: currency.into(), captured, cancelled: false, refunded: 0 };
         self.app.inner.lock().unwrap().transactions.insert(uuid.into(), t);
+    }
+
+    /// Numbers this run's CREDIT uuids from `base` (the demo's kept OCPizza_DB must never see a uuid twice).
+    pub fn set_credit_base(&self, base: u128) {
+        self.app.inner.lock().unwrap().credit_base = Some(base);
     }
 
     pub fn stall(&self, uuid: &str) {
@@ -163,6 +170,7 @@ async fn cancel_or_refund(State(app): State<App>, headers: HeaderMap, body: Byte
     let mode = req["resolutionMode"].as_str().unwrap_or("AUTO");
     let mut inner = app.inner.lock().unwrap();
     let credit_no = inner.credits + 1;
+    let credit_base = inner.credit_base.unwrap_or(0xc0_ffee_0000);
     let Some(t) = inner.transactions.get_mut(&uuid) else {
         return error("STANDIN_UNKNOWN_TRANSACTION", "transaction not found", Some(&uuid));
     };
@@ -196,7 +204,7 @@ async fn cancel_or_refund(State(app): State<App>, headers: HeaderMap, body: Byte
     t.refunded += amount;
     let currency = t.currency.clone();
     inner.credits = credit_no;
-    let credit_uuid = format!("{:032x}", 0xc0ffee_0000_u128 + u128::from(credit_no));
+    let credit_uuid = format!("{:032x}", credit_base.wrapping_add(u128::from(credit_no)));
     let answer = transaction(&credit_uuid, "CREDIT", "PAID", "AUTHORISED", amount, &currency);
     (StatusCode::OK, axum::Json(envelope("SUCCESS", answer)))
 }

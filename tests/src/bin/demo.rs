@@ -5,6 +5,8 @@
 //! stand-in (PrestaShop itself is not part of this repository) with the real extension. Scenario 1: an order paid
 //! online goes to delivered. Scenario 2: the bridge is stopped during an order and delivers it once it is back.
 //! Scenario 3 (issue 12): the restaurant's staff move a cash-on-delivery order through the staff API.
+//! Scenario 4 (issue 13): a card order cancelled by the restaurant's manager is refunded from the shop's back office
+//! (the SogeCommerce REST stand-in gives the money back; OCPizza_DB and Dolibarr's credit note follow).
 //! Bounded in time; exit 0 on success, 1 with the reason otherwise.
 
 use std::process::ExitCode;
@@ -50,13 +52,17 @@ impl Timeline {
 }
 
 fn euros(cents: i64) -> String {
-    format!("{},{:02} €", cents / 100, (cents % 100).abs())
+    let sign = if cents < 0 { "-" } else { "" };
+    format!("{sign}{},{:02} €", (cents / 100).abs(), (cents % 100).abs())
 }
 
+/// A Dolibarr amount (`"26.30000000"`, a credit note's `"-26.30000000"`) in cents.
 fn dol_cents(v: &Value) -> i64 {
     let s = v.as_str().unwrap_or_default();
+    let (sign, s) = s.strip_prefix('-').map_or((1, s), |rest| (-1, rest));
     let (e, c) = s.split_once('.').unwrap_or((s, "0"));
-    e.parse::<i64>().unwrap_or(0) * 100 + format!("{c:0<2}")[..2].parse::<i64>().unwrap_or(0)
+    sign * (e.parse::<i64>().unwrap_or(0) * 100
+        + format!("{c:0<2}")[..2].parse::<i64>().unwrap_or(0))
 }
 
 fn status_fr(s: &str) -> &str {
@@ -322,9 +328,11 @@ const COD_STATE: i64 = 10;
 /// PrestaShop's names of the states the bridge's default mapping uses, plus the module's « Prête ».
 fn ps_state(id: i64) -> String {
     let name = match id {
+        2 => "Paiement accepté",
         3 => "Préparation en cours",
         4 => "Expédié",
         5 => "Livré",
+        6 => "Annulé",
         READY_STATE => "Prête",
         _ => "?",
     };
@@ -636,6 +644,310 @@ async fn staff_scene(flow: &Flow, db_url: &str, ws: &FakePrestaShop) -> Result<(
     Ok(())
 }
 
+/// BELLECOUR's manager (db/seed/chain.sql) and the PIN the demo sets for her.
+const MANAGER: (&str, &str) = ("claire.m", "2718");
+
+/// Scenario 4: paid by card, cancelled by the restaurant's manager, refunded from the shop's back office; what
+/// PrestaShop, OCPizza_DB, Dolibarr and the gateway show at the end.
+async fn refund_scene(flow: &Flow, db_url: &str, ws: &FakePrestaShop) -> Result<(), DemoError> {
+    println!(
+        "\n-- Scénario 4 : commande payée par carte, annulée par le restaurant, remboursée depuis le back office"
+    );
+    let t = Timeline(Instant::now());
+    let fake = flow
+        .sogecommerce
+        .as_ref()
+        .ok_or_else(|| unexpected("no SogeCommerce REST stand-in"))?;
+    let cart = flow
+        .shop
+        .cart("69002", &[("PIZZA-REINE", 2), ("DRINK-COLA-33", 1)])
+        .await?;
+    if !cart.problems.is_empty() {
+        return Err(unexpected(format!(
+            "the shop refused the cart: {:?}",
+            cart.problems
+        )));
+    }
+    let total = cart.total_cents();
+    let ipn = flow.pay_by_card(&cart).await?;
+    let id = ipn["order_id"]
+        .as_i64()
+        .filter(|i| *i > 0 && ipn["http_status"] == 200)
+        .ok_or_else(|| unexpected(format!("IPN refused: {ipn}")))?;
+    let paid_uuid = ipn["trans_uuid"].as_str().unwrap_or_default().to_owned();
+    t.say(
+        "IPN",
+        format!(
+            "carte CAPTURED {} (transaction {paid_uuid}) → « {} » → commande boutique n°{id}, 2 × Pizza Reine, 1 × Cola 33 cl",
+            euros(total),
+            ipn["body"].as_str().unwrap_or("")
+        ),
+    );
+    // The Webservice stand-in knows the shop's order, payment accepted: the staff's cancel goes back to it.
+    ws.add_order(id, 2);
+    let o = flow
+        .order(id)
+        .await?
+        .ok_or_else(|| unexpected(format!("order {id} is not in OCPizza_DB")))?;
+    let dol = flow
+        .wait_dolibarr_order(id, "validated", |o| o["statut"] == "1")
+        .await?;
+    let (invoice, payment) = flow
+        .wait_dolibarr_paid(dol["id"].as_str().unwrap_or_default())
+        .await?;
+    if payment["type"] != "CB" || dol_cents(&payment["amount"]) != total {
+        return Err(unexpected(format!(
+            "the card payment in Dolibarr: {payment}"
+        )));
+    }
+    t.say(
+        "Dolibarr",
+        format!(
+            "commande {} {} ; facture {} payée par carte : {} (type {})",
+            dol["ref"].as_str().unwrap_or("?"),
+            dol_status(&dol),
+            invoice["ref"].as_str().unwrap_or("?"),
+            euros(dol_cents(&payment["amount"])),
+            payment["type"].as_str().unwrap_or("?")
+        ),
+    );
+
+    let said = set_pin(db_url, MANAGER.0, MANAGER.1).await?;
+    t.say(
+        "Opérateur",
+        format!(
+            "ocpizza-bridge staff set-pin BELLECOUR {} → {said}",
+            MANAGER.0
+        ),
+    );
+    let http = reqwest::Client::new();
+    let base = flow.bridge.url();
+    let (code, session) = staff_call(
+        http.post(format!("{base}/v1/staff/sessions"))
+            .json(&json!({"restaurant": "BELLECOUR", "login": MANAGER.0, "pin": MANAGER.1})),
+    )
+    .await?;
+    let token = session["token"]
+        .as_str()
+        .filter(|_| code == 201)
+        .ok_or_else(|| unexpected(format!("sign-in of {}: {code} {session}", MANAGER.0)))?
+        .to_owned();
+    let (code, b) = staff_call(
+        http.post(format!("{base}/v1/orders/{}/status", o.reference))
+            .bearer_auth(&token)
+            .json(&json!({"status": "cancelled"})),
+    )
+    .await?;
+    if code != 200 {
+        return Err(unexpected(format!("the manager's cancel: {code} {b}")));
+    }
+    t.say(
+        "iPhone",
+        format!("Claire (gérante) annule {} : HTTP {code}", o.reference),
+    );
+    flow.wait_relayed(id).await?;
+    let review = needs_review(flow, id).await?.ok_or_else(|| {
+        unexpected("Dolibarr: a paid order cancelled is not flagged for a credit note")
+    })?;
+    t.say("Dolibarr", format!("à revoir : {review}"));
+    t.say(
+        "PrestaShop",
+        format!(
+            "Webservice : état {} ; la passerelle n'a rien reçu ({} demande)",
+            ws.current_state(id)
+                .map(ps_state)
+                .unwrap_or_else(|| "?".into()),
+            fake.requests().len()
+        ),
+    );
+    let _ = staff_call(
+        http.delete(format!("{base}/v1/staff/sessions/current"))
+            .bearer_auth(&token),
+    )
+    .await?;
+    // The shop follows the Webservice (two stand-ins here: the Webservice's and the module's shop); a change made
+    // without an employee asks the gateway nothing.
+    flow.shop.state(id, "PS_OS_CANCELED").await?;
+    let shown = flow.shop.show(id).await?;
+    if !fake.requests().is_empty() || shown["refunds"].as_array().is_some_and(|r| !r.is_empty()) {
+        return Err(unexpected(format!(
+            "a cancel without an employee asked a refund: {shown}"
+        )));
+    }
+    t.say(
+        "PrestaShop",
+        format!(
+            "boutique : commande n°{id} « {} » (sans employé : rien n'est demandé à la passerelle)",
+            shown["state_name"].as_str().unwrap_or("?")
+        ),
+    );
+
+    let r = flow.shop.refund(id, "PS_OS_REFUND").await?;
+    let rows = r["refunds"].as_array().cloned().unwrap_or_default();
+    if rows.len() != 1
+        || rows[0]["state"] != "recorded"
+        || rows[0]["amount_cents"].as_i64() != Some(total)
+    {
+        return Err(unexpected(format!("the back-office refund: {r}")));
+    }
+    let credit_uuid = rows[0]["answer_uuid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    t.say(
+        "Back office",
+        format!(
+            "Lucie Garnier passe la commande n°{id} en « {} » → remboursement {} : {} {}",
+            r["state_name"].as_str().unwrap_or("?"),
+            rows[0]["key"].as_str().unwrap_or("?"),
+            rows[0]["state"].as_str().unwrap_or("?"),
+            euros(total)
+        ),
+    );
+    let asked = fake.requests();
+    if asked.len() != 1
+        || asked[0]["uuid"] != paid_uuid.as_str()
+        || asked[0]["amount"].as_i64() != Some(total)
+    {
+        return Err(unexpected(format!("what the gateway was asked: {asked:?}")));
+    }
+    t.say(
+        "SogeCommerce",
+        format!(
+            "V4/Transaction/CancelOrRefund {{uuid {paid_uuid}, amount {}, currency {}}} → CREDIT {credit_uuid}",
+            asked[0]["amount"], asked[0]["currency"].as_str().unwrap_or("?")
+        ),
+    );
+    let refunds = flow.refunds(id).await?;
+    if refunds.len() != 1 || refunds[0].source != "shop" || refunds[0].amount_cents != total {
+        return Err(unexpected(format!("OCPizza_DB refunds: {refunds:?}")));
+    }
+    flow.shop.publish().await?;
+    flow.wait_relayed(id).await?;
+    let notes: Vec<Value> = flow
+        .dolibarr
+        .credit_notes()
+        .into_iter()
+        .filter(|c| c["fk_facture_source"] == invoice["id"])
+        .collect();
+    let [cn] = notes.as_slice() else {
+        return Err(unexpected(format!(
+            "Dolibarr credit notes of the invoice: {notes:?}"
+        )));
+    };
+    let back = flow
+        .dolibarr
+        .payments_of(cn["id"].as_str().unwrap_or_default().parse().unwrap_or(0));
+    if cn["statut"] != "2"
+        || cn["paye"] != "1"
+        || dol_cents(&cn["total_ttc"]) != -total
+        || back.len() != 1
+    {
+        return Err(unexpected(format!(
+            "the credit note: {cn}; its payments: {back:?}"
+        )));
+    }
+    if let Some(still) = needs_review(flow, id).await? {
+        return Err(unexpected(format!(
+            "Dolibarr still flagged after the refund: {still}"
+        )));
+    }
+
+    // The gateway notifies its CREDIT: already there, nothing more anywhere.
+    let credit = flow.shop.ipn_credit(cart.id, &credit_uuid, total).await?;
+    if credit["body"] != "OK-Refund already registered" {
+        return Err(unexpected(format!("the CREDIT notification: {credit}")));
+    }
+    t.say(
+        "IPN",
+        format!(
+            "notification CREDIT {credit_uuid} de la passerelle → « {} »",
+            credit["body"].as_str().unwrap_or("")
+        ),
+    );
+    flow.shop.publish().await?;
+    flow.wait_relayed(id).await?;
+    let events = flow
+        .outbox(id)
+        .await?
+        .iter()
+        .filter(|(e, _)| e == "order.refunded")
+        .count();
+    let notes_after = flow
+        .dolibarr
+        .credit_notes()
+        .into_iter()
+        .filter(|c| c["fk_facture_source"] == invoice["id"])
+        .count();
+    if flow.refunds(id).await? != refunds
+        || events != 1
+        || notes_after != 1
+        || fake.requests().len() != 1
+    {
+        return Err(unexpected(format!(
+            "after the CREDIT notification: {} refunds, {events} events, {notes_after} credit notes, {} gateway requests",
+            flow.refunds(id).await?.len(),
+            fake.requests().len()
+        )));
+    }
+
+    let shown = flow.shop.show(id).await?;
+    t.say(
+        "PrestaShop",
+        format!(
+            "commande n°{id} : état « {} » ; remboursement {} {} ({})",
+            shown["state_name"].as_str().unwrap_or("?"),
+            euros(total),
+            shown["refunds"][0]["state"].as_str().unwrap_or("?"),
+            shown["refunds"][0]["requested_by"].as_str().unwrap_or("?")
+        ),
+    );
+    let o = flow
+        .order(id)
+        .await?
+        .ok_or_else(|| unexpected("order vanished"))?;
+    let rf = &refunds[0];
+    t.say(
+        "OCPizza_DB",
+        format!(
+            "commande {} « {} » ; remboursement {} source {} par « {} », transaction {} ; {events} événement order.refunded",
+            o.reference,
+            status_fr(&o.status),
+            euros(rf.amount_cents),
+            rf.source,
+            rf.requested_by.as_deref().unwrap_or("?"),
+            rf.transaction_uuid.as_deref().unwrap_or("?")
+        ),
+    );
+    t.say(
+        "Dolibarr",
+        format!(
+            "avoir {} sur la facture {}, validé, {} TTC, remboursé : {} ; paiement {} {} type {} (compte bancaire {}) ; plus rien à revoir",
+            cn["ref"].as_str().unwrap_or("?"),
+            invoice["ref"].as_str().unwrap_or("?"),
+            euros(dol_cents(&cn["total_ttc"])),
+            if cn["paye"] == "1" { "oui" } else { "non" },
+            back[0]["ref"].as_str().unwrap_or("?"),
+            euros(dol_cents(&back[0]["amount"])),
+            back[0]["type"].as_str().unwrap_or("?"),
+            back[0]["fk_bank_account"].as_str().unwrap_or("?"),
+        ),
+    );
+    Ok(())
+}
+
+/// What Dolibarr's side of the bridge says a person must do for the order (`dolibarr_links.needs_review`).
+async fn needs_review(flow: &Flow, id: i64) -> Result<Option<String>, DemoError> {
+    let row: Option<(Option<String>,)> = sqlx::query_as(
+        "SELECT CAST(needs_review AS CHAR) FROM dolibarr_links WHERE shop_order_id = ?",
+    )
+    .bind(id)
+    .fetch_optional(flow.pool())
+    .await
+    .map_err(HarnessError::from)?;
+    Ok(row.and_then(|r| r.0))
+}
+
 /// Scenario 1 (paid online, to delivered) and scenario 2 (bridge stopped during an order).
 async fn scenarios(flow: &mut Flow, db_url: &str, ws: &FakePrestaShop) -> Result<(), DemoError> {
     println!("-- Scénario 1 : commande payée en ligne, jusqu'à la livraison");
@@ -681,6 +993,7 @@ async fn scenarios(flow: &mut Flow, db_url: &str, ws: &FakePrestaShop) -> Result
         format!("livrée une seule fois : {orders} commande Dolibarr, {pushes} push cuisine"),
     );
     staff_scene(flow, db_url, ws).await?;
+    refund_scene(flow, db_url, ws).await?;
     Ok(())
 }
 
@@ -704,6 +1017,7 @@ async fn demo() -> Result<(), DemoError> {
                 format!("ready={READY_STATE}"),
             ),
         ],
+        sogecommerce: true,
         ..FlowOptions::default()
     };
     let mut flow = Flow::start(db, opts).await?;
@@ -717,8 +1031,12 @@ async fn demo() -> Result<(), DemoError> {
         &flow.driver_device[60..]
     );
     println!(
-        "   boutique : le code du module ocpizza sur un simulateur de PrestaShop (PrestaShop n'est pas dans ce dépôt) ; Webservice PrestaShop simulé {}\n",
-        ws.url()
+        "   boutique : le code du module ocpizza sur un simulateur de PrestaShop (PrestaShop n'est pas dans ce dépôt) ; Webservice PrestaShop simulé {} ; API REST SogeCommerce simulée {}\n",
+        ws.url(),
+        flow.sogecommerce
+            .as_ref()
+            .map(|f| f.api_url())
+            .unwrap_or_default()
     );
 
     let result = scenarios(&mut flow, &url, &ws).await;

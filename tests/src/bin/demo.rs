@@ -1047,9 +1047,9 @@ async fn demo() -> Result<(), DemoError> {
         unregistered?;
     }
     result?;
-    println!(
-        "\nDémonstration terminée. La base `ocpizza` garde ces commandes (`ocpizza-bridge summary` les compte)."
-    );
+    // The database the run used (DEMO_DB picks another than `ocpizza`), named without the URL's credentials.
+    let name = url.rsplit('/').next().unwrap_or("ocpizza");
+    println!("\nDémonstration terminée. La base `{name}` garde ces commandes (`ocpizza-bridge summary` les compte).");
     Ok(())
 }
 

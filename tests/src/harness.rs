@@ -144,6 +144,37 @@ impl Artefacts {
             shop_script,
         })
     }
+
+    /// `ocpizza-bridge staff set-pin RESTAURANT LOGIN` with the PIN on stdin, as an operator runs it; its stdout.
+    pub async fn set_pin(&self, db_url: &str, restaurant: &str, login: &str, pin: &str) -> Result<String, HarnessError> {
+        use tokio::io::AsyncWriteExt as _;
+        let what = format!("staff set-pin {restaurant} {login}");
+        let mut child = Command::new(&self.bridge)
+            .args(["staff", "set-pin", restaurant, login])
+            .env("OCPIZZA_DATABASE_URL", db_url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(io(what.clone()))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(format!("{pin}\n").as_bytes()).await.map_err(io(what.clone()))?;
+        }
+        let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+            .await
+            .map_err(|_| HarnessError::Timeout { what: what.clone(), tries: 1, last: "still running after 60 s".into() })?
+            .map_err(io(what.clone()))?;
+        if !out.status.success() {
+            return Err(HarnessError::Shop {
+                command: what,
+                status: out.status.to_string(),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            });
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
 }
 
 /// OCPizza_DB for the run: a fresh seeded test database (dropped afterwards) or an existing one (the demo's).

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use ocpizza_e2e::harness::{Artefacts, Database, Flow, FlowOptions, HarnessError};
 use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
 
 trait Must<T> {
     fn must(self) -> T;
@@ -30,35 +29,6 @@ fn cents(v: &Value) -> i64 {
         .unwrap_or_else(|| v.to_string());
     let d: f64 = s.parse().unwrap_or_else(|_| panic!("not an amount: {v}"));
     (d * 100.0).round() as i64
-}
-
-/// `ocpizza-bridge staff set-pin BELLECOUR LOGIN` with the PIN on stdin, as an operator runs it.
-async fn set_pin(db_url: &str, login: &str, pin: &str) {
-    let art = Artefacts::locate().must();
-    let mut child = tokio::process::Command::new(&art.bridge)
-        .args(["staff", "set-pin", "BELLECOUR", login])
-        .env("OCPIZZA_DATABASE_URL", db_url)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("ocpizza-bridge staff set-pin starts");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(format!("{pin}\n").as_bytes())
-        .await
-        .unwrap();
-    drop(stdin);
-    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("staff set-pin finishes")
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "staff set-pin {login}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 async fn call(req: reqwest::RequestBuilder) -> (u16, Value) {
@@ -98,7 +68,7 @@ async fn a_card_order_cancelled_by_the_restaurant_is_refunded_from_the_back_offi
         .await
         .must();
     let fake = flow.sogecommerce.as_ref().expect("the REST stand-in runs");
-    set_pin(flow.db.url(), "claire.m", "2718").await;
+    Artefacts::locate().must().set_pin(flow.db.url(), "BELLECOUR", "claire.m", "2718").await.must();
 
     // The customer pays by card: the IPN creates the order (Payment accepted) with the gateway's uuid.
     let cart = flow

@@ -11,7 +11,6 @@ use std::time::Duration;
 use ocpizza_e2e::harness::{Artefacts, Database, Flow, FlowOptions, HarnessError};
 use ocpizza_e2e::prestashop_ws::FakePrestaShop;
 use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
 
 trait Must<T> {
     fn must(self) -> T;
@@ -31,36 +30,6 @@ const STAFF: &[(&str, &str)] = &[
     ("karim.h", "1964"),
     ("julien.p", "5530"),
 ];
-
-/// `ocpizza-bridge staff set-pin BELLECOUR LOGIN` with the PIN on stdin, as an operator runs it.
-async fn set_pin(db_url: &str, login: &str, pin: &str) -> String {
-    let art = Artefacts::locate().must();
-    let mut child = tokio::process::Command::new(&art.bridge)
-        .args(["staff", "set-pin", "BELLECOUR", login])
-        .env("OCPIZZA_DATABASE_URL", db_url)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("ocpizza-bridge staff set-pin starts");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(format!("{pin}\n").as_bytes())
-        .await
-        .unwrap();
-    drop(stdin);
-    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("staff set-pin finishes")
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "staff set-pin {login}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 async fn call(req: reqwest::RequestBuilder) -> (u16, Value) {
     let r = req.timeout(Duration::from_secs(30)).send().await.unwrap();
@@ -86,7 +55,7 @@ async fn restaurant_staff_take_a_cash_order_to_the_doorstep_through_the_real_bri
         .must();
     let db_url = flow.db.url().to_owned();
     for (login, pin) in STAFF {
-        let said = set_pin(&db_url, login, pin).await;
+        let said = Artefacts::locate().must().set_pin(&db_url, "BELLECOUR", login, pin).await.must();
         assert!(
             said.contains(&format!("PIN set for {login} of BELLECOUR")),
             "{said}"

@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 use ocpizza_e2e::harness::{Artefacts, Database, Flow, FlowOptions, HarnessError};
 use ocpizza_e2e::prestashop_ws::FakePrestaShop;
 use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
 
 const DEFAULT_DB: &str = "mysql://root@127.0.0.1:3306/ocpizza";
 /// The whole demo gives up after this long (each wait inside is bounded too).
@@ -347,37 +346,6 @@ const STAFF: &[(&str, &str)] = &[
     ("julien.p", "5530"),
 ];
 
-/// `ocpizza-bridge staff set-pin BELLECOUR LOGIN`, the PIN on stdin, as an operator does it.
-async fn set_pin(db_url: &str, login: &str, pin: &str) -> Result<String, DemoError> {
-    let art = Artefacts::locate()?;
-    let mut child = tokio::process::Command::new(&art.bridge)
-        .args(["staff", "set-pin", "BELLECOUR", login])
-        .env("OCPIZZA_DATABASE_URL", db_url)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| unexpected(format!("starting staff set-pin: {e}")))?;
-    let mut stdin = child.stdin.take().ok_or_else(|| unexpected("no stdin"))?;
-    stdin
-        .write_all(format!("{pin}\n").as_bytes())
-        .await
-        .map_err(|e| unexpected(format!("writing the PIN: {e}")))?;
-    drop(stdin);
-    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .map_err(|_| unexpected("staff set-pin did not finish"))?
-        .map_err(|e| unexpected(format!("staff set-pin: {e}")))?;
-    if !out.status.success() {
-        return Err(unexpected(format!(
-            "staff set-pin {login} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
 /// One call of the staff API: (HTTP status, JSON body).
 async fn staff_call(req: reqwest::RequestBuilder) -> Result<(u16, Value), DemoError> {
     let r = req
@@ -396,7 +364,7 @@ async fn staff_scene(flow: &Flow, db_url: &str, ws: &FakePrestaShop) -> Result<(
     );
     let t = Timeline(Instant::now());
     for (login, pin) in STAFF {
-        let said = set_pin(db_url, login, pin).await?;
+        let said = Artefacts::locate()?.set_pin(db_url, "BELLECOUR", login, pin).await?;
         t.say(
             "Opérateur",
             format!("ocpizza-bridge staff set-pin BELLECOUR {login} → {said}"),
@@ -712,7 +680,7 @@ async fn refund_scene(flow: &Flow, db_url: &str, ws: &FakePrestaShop) -> Result<
         ),
     );
 
-    let said = set_pin(db_url, MANAGER.0, MANAGER.1).await?;
+    let said = Artefacts::locate()?.set_pin(db_url, "BELLECOUR", MANAGER.0, MANAGER.1).await?;
     t.say(
         "Opérateur",
         format!(

@@ -9,21 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="${1:-target/release}"
 server="${OCPIZZA_TEST_DATABASE_SERVER:-mysql://root@127.0.0.1:3306}"
-db="ocpizza_bench_staff_$$"
-url="$server/$db"
-host_port=${server#mysql://}; host_port=${host_port#*@}
-mysql_args=(-h "${host_port%%:*}" -P "${host_port##*:}" -u root)
 port=18480; sink=19480
-pid=""
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  mariadb "${mysql_args[@]}" -e "DROP DATABASE IF EXISTS \`$db\`" || true
-}
-trap cleanup EXIT
-
-mariadb "${mysql_args[@]}" -e "CREATE DATABASE \`$db\`"
-"$bin/ocpizza-bridge" --database-url "$url" migrate >/dev/null
-"$bin/ocpizza-bridge" --database-url "$url" seed >/dev/null
+# shellcheck source=scripts/scratch-db.sh
+. scripts/scratch-db.sh  # the working directory is the repository root (cd above)
+scratch_db ocpizza_bench_staff "$bin/ocpizza-bridge"
 echo 4821 | "$bin/ocpizza-bridge" --database-url "$url" staff set-pin BELLECOUR luca.b >/dev/null
 # 13 open BELLECOUR orders of two Margheritas each, so that the queue carries recipes (plain SQL, valid on the
 # schema before and after migration 20261207000030).

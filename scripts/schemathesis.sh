@@ -26,19 +26,9 @@ if [ ! -x "$venv/bin/st" ]; then
 fi
 
 # 2. A fresh database, migrated and seeded (BELLECOUR exists for the scoped device token).
-db="ocpizza_test_schemathesis_$$"
-url="$server/$db"
-host_port=${server#mysql://}; host_port=${host_port#*@}
-mysql_args=(-h "${host_port%%:*}" -P "${host_port##*:}" -u root)
-pid=""
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  mariadb "${mysql_args[@]}" -e "DROP DATABASE IF EXISTS \`$db\`" || true
-}
-trap cleanup EXIT
-mariadb "${mysql_args[@]}" -e "CREATE DATABASE \`$db\`"
-"$bridge" --database-url "$url" migrate >/dev/null
-"$bridge" --database-url "$url" seed >/dev/null
+# shellcheck source=scripts/scratch-db.sh
+. scripts/scratch-db.sh  # the working directory is the repository root (cd above)
+scratch_db ocpizza_test_schemathesis "$bridge"
 
 # 3. The bridge, on a free loopback port, with a webhook secret, a restaurant-scoped device token and an admin token.
 port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -148,6 +148,22 @@ async fn a_500_after_a_saved_state_is_not_posted_twice() {
     assert_eq!(fake.current_state(33), Some(3));
 }
 
+/// The error of a dead `prestashop` delivery whose error matches `like`, once there is one.
+async fn dead_prestashop_error(pool: &sqlx::MySqlPool, like: &str) -> String {
+    eventually(Duration::from_secs(30), || async {
+        sqlx::query_scalar::<_, Option<String>>(
+            "SELECT last_error FROM deliveries WHERE destination = 'prestashop' AND status = 'dead' AND last_error LIKE ?",
+        )
+        .bind(like)
+        .fetch_optional(pool)
+        .await
+        .unwrap()
+        .flatten()
+    })
+    .await
+    .expect("a dead prestashop delivery")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_order_or_a_refused_key_is_dead_with_the_reason() {
     let (s, fake) = with_shop(&[]).await;
@@ -155,33 +171,13 @@ async fn an_unknown_order_or_a_refused_key_is_dead_with_the_reason() {
     advance(&s.db.pool, 34, &["accepted"]).await;
     // PrestaShop has no order 34.
     set(&s, "luca.b", &reference, "in_preparation").await;
-    let dead = eventually(Duration::from_secs(30), || async {
-        sqlx::query_scalar::<_, Option<String>>(
-            "SELECT last_error FROM deliveries WHERE destination = 'prestashop' AND status = 'dead'",
-        )
-        .fetch_optional(&s.db.pool)
-        .await
-        .unwrap()
-        .flatten()
-    })
-    .await
-    .expect("dead");
+    let dead = dead_prestashop_error(&s.db.pool, "%").await;
     assert!(dead.contains("PrestaShop has no order 34"), "{dead}");
     // A key that lost its order_histories POST permission: dead, PrestaShop's reason kept.
     fake.add_order(34, 3);
     fake.revoke("order_histories", "POST");
     set(&s, "luca.b", &reference, "ready").await;
-    let dead = eventually(Duration::from_secs(30), || async {
-        sqlx::query_scalar::<_, Option<String>>(
-            "SELECT last_error FROM deliveries WHERE destination = 'prestashop' AND status = 'dead' AND last_error LIKE '%405%'",
-        )
-        .fetch_optional(&s.db.pool)
-        .await
-        .unwrap()
-        .flatten()
-    })
-    .await
-    .expect("dead");
+    let dead = dead_prestashop_error(&s.db.pool, "%405%").await;
     assert!(dead.contains("code 25"), "{dead}");
 }
 

@@ -161,50 +161,44 @@ impl SogeCommerce {
     }
 }
 
-/// The keys of `parseNotification()`'s result (same meaning), then the REST-only ones.
+/// The keys `parseNotification()` and `parseRestNotification()` share, with the same meanings, in one order.
+macro_rules! notification_keys {
+    ($n:expr, $trigger:expr) => {
+        vec![
+            ("order_id", json!($n.order_id)),
+            ("transaction_id", json!($n.transaction_id)),
+            ("transaction_uuid", json!($n.transaction_uuid)),
+            ("transaction_date", json!($n.transaction_date)),
+            ("amount_cents", json!($n.amount_cents)),
+            ("currency_numeric", json!($n.currency_numeric)),
+            ("currency", json!($n.currency)),
+            ("raw_status", json!($n.raw_status)),
+            ("outcome", json!($n.outcome.as_str())),
+            ("operation_type", json!($n.operation_type)),
+            ("trigger", json!($trigger)),
+            ("sequence_number", json!($n.sequence_number)),
+            ("idempotency_key", json!($n.idempotency_key)),
+            ("mode", json!($n.mode.as_str())),
+            ("site_id", json!($n.site_id)),
+        ]
+    };
+}
+
+/// The keys of `parseNotification()`'s result (a REST message has no trigger), then the REST-only ones.
 fn rest_notification_array(n: &RestNotification) -> PhpResult<Zval> {
-    assoc(vec![
-        ("order_id", json!(n.order_id)),
-        ("transaction_id", json!(n.transaction_id)),
-        ("transaction_uuid", json!(n.transaction_uuid)),
-        ("transaction_date", json!(n.transaction_date)),
-        ("amount_cents", json!(n.amount_cents)),
-        ("currency_numeric", json!(n.currency_numeric)),
-        ("currency", json!(n.currency)),
-        ("raw_status", json!(n.raw_status)),
-        ("outcome", json!(n.outcome.as_str())),
-        ("operation_type", json!(n.operation_type)),
-        ("trigger", json!(null)),
-        ("sequence_number", json!(n.sequence_number)),
-        ("idempotency_key", json!(n.idempotency_key)),
-        ("mode", json!(n.mode.as_str())),
-        ("site_id", json!(n.site_id)),
+    let mut keys = notification_keys!(n, Option::<String>::None);
+    keys.extend([
         ("order_status", json!(n.order_status)),
         ("order_cycle", json!(n.order_cycle)),
         ("answer_type", json!(n.answer_type)),
         ("hash_key", json!(n.hash_key.as_str())),
-    ])
+    ]);
+    assoc(keys)
 }
 
 /// The notification with the snake_case keys of `Notification` (absent optional values as null).
 fn notification_array(n: &Notification) -> PhpResult<Zval> {
-    assoc(vec![
-        ("order_id", json!(n.order_id)),
-        ("transaction_id", json!(n.transaction_id)),
-        ("transaction_uuid", json!(n.transaction_uuid)),
-        ("transaction_date", json!(n.transaction_date)),
-        ("amount_cents", json!(n.amount_cents)),
-        ("currency_numeric", json!(n.currency_numeric)),
-        ("currency", json!(n.currency)),
-        ("raw_status", json!(n.raw_status)),
-        ("outcome", json!(n.outcome.as_str())),
-        ("operation_type", json!(n.operation_type)),
-        ("trigger", json!(n.trigger)),
-        ("sequence_number", json!(n.sequence_number)),
-        ("idempotency_key", json!(n.idempotency_key)),
-        ("mode", json!(n.mode.as_str())),
-        ("site_id", json!(n.site_id)),
-    ])
+    assoc(notification_keys!(n, n.trigger))
 }
 
 /// Standard Webhooks signing, for code that posts to the bridge itself.

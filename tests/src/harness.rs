@@ -87,6 +87,22 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> HarnessError {
     move |source| HarnessError::Io { what, source }
 }
 
+/// `POST /v1/orders/{reference}/status` as the staff app sends it (`expected_status` when given).
+pub fn staff_status(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    reference: &str,
+    to: &str,
+    expected: Option<&str>,
+) -> reqwest::RequestBuilder {
+    let mut body = serde_json::json!({ "status": to });
+    if let Some(e) = expected {
+        body["expected_status"] = serde_json::json!(e);
+    }
+    http.post(format!("{base}/v1/orders/{reference}/status")).bearer_auth(token).json(&body)
+}
+
 /// The built pieces the flow runs: the bridge binary, the PHP extension and the shop script.
 #[derive(Debug, Clone)]
 pub struct Artefacts {

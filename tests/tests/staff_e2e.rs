@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use ocpizza_e2e::harness::{Artefacts, Database, Flow, FlowOptions, HarnessError};
+use ocpizza_e2e::harness::{Artefacts, Database, Flow, FlowOptions, HarnessError, staff_status};
 use ocpizza_e2e::prestashop_ws::FakePrestaShop;
 use serde_json::{Value, json};
 
@@ -123,13 +123,7 @@ async fn restaurant_staff_take_a_cash_order_to_the_doorstep_through_the_real_bri
         tokens.insert(*login, b["token"].as_str().unwrap().to_owned());
     }
     let status = |login: &str, to: &str, expected: Option<&str>| {
-        let mut body = json!({"status": to});
-        if let Some(e) = expected {
-            body["expected_status"] = json!(e);
-        }
-        http.post(format!("{base}/v1/orders/{reference}/status"))
-            .bearer_auth(&tokens[login])
-            .json(&body)
+        staff_status(&http, &base, &tokens[login], &reference, to, expected)
     };
     // The module accepts a cash-on-delivery order itself: the cashier's accept is then a no-op.
     let (code, b) = call(status("emma.g", "accepted", None)).await;

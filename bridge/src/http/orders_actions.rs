@@ -96,10 +96,8 @@ pub async fn set_status(
     if !actions::role_may_set(&member.role, to) {
         return Err(forbidden_role(format!("status: a {} may not set {}", member.role, to.as_str())));
     }
-    let outcome = actions::set_status(&app.pool, &member, shop_order_id, to, req.note.as_deref(), expected, &|t| {
-        app.destinations_for(t)
-    })
-    .await;
+    let request = actions::StatusRequest { shop_order_id, to, note: req.note.as_deref(), expected };
+    let outcome = actions::set_status(&app.pool, &member, request, &|t| app.destinations_for(t)).await;
     match outcome {
         Ok(o) => {
             if o.changed {

@@ -104,23 +104,30 @@ pub struct StatusOutcome {
     pub status: String,
 }
 
+/// What a staff member asks of an order's status: the target, a note, and the status they saw (two drivers taking
+/// the same order: the second gets a conflict).
+#[derive(Debug, Clone, Copy)]
+pub struct StatusRequest<'a> {
+    pub shop_order_id: i64,
+    pub to: OrderStatus,
+    pub note: Option<&'a str>,
+    pub expected: Option<OrderStatus>,
+}
+
 /// `POST /v1/orders/{reference}/status` once the caller checked the role and the restaurant.
 pub async fn set_status(
     pool: &MySqlPool,
     member: &StaffMember,
-    shop_order_id: i64,
-    to: OrderStatus,
-    note: Option<&str>,
-    expected: Option<OrderStatus>,
+    req: StatusRequest<'_>,
     destinations_for: &(dyn Fn(&str) -> Vec<&'static str> + Sync),
 ) -> Result<StatusOutcome, ActionError> {
     // InnoDB may pick this transaction as a deadlock victim (it rolls it back) or give up waiting for a lock (`finish`
     // rolls back the rest): nothing of it stays, so it runs once more, from the order's status then, so that
     // `expected_status` and the state machine still decide.
-    match set_status_once(pool, member, shop_order_id, to, note, expected, destinations_for).await {
+    match set_status_once(pool, member, req, destinations_for).await {
         Err(e) if e.is_lock_conflict() => {
-            tracing::info!(shop_order_id, error = %e, "staff status change rolled back by a lock conflict; retrying once");
-            set_status_once(pool, member, shop_order_id, to, note, expected, destinations_for).await
+            tracing::info!(shop_order_id = req.shop_order_id, error = %e, "staff status change rolled back by a lock conflict; retrying once");
+            set_status_once(pool, member, req, destinations_for).await
         }
         other => other,
     }
@@ -129,12 +136,10 @@ pub async fn set_status(
 async fn set_status_once(
     pool: &MySqlPool,
     member: &StaffMember,
-    shop_order_id: i64,
-    to: OrderStatus,
-    note: Option<&str>,
-    expected: Option<OrderStatus>,
+    req: StatusRequest<'_>,
     destinations_for: &(dyn Fn(&str) -> Vec<&'static str> + Sync),
 ) -> Result<StatusOutcome, ActionError> {
+    let StatusRequest { shop_order_id, to, note, expected } = req;
     let mut tx = pool.begin().await?;
     let result = async {
         match set_status_by_staff_in(&mut tx, shop_order_id, to, note, expected, &actor(member)).await? {

@@ -12,7 +12,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use ocpizza_e2e::harness::{Artefacts, Database, Flow, FlowOptions, HarnessError};
+use ocpizza_e2e::harness::{Artefacts, Cart, Database, Flow, FlowOptions, HarnessError, staff_status};
 use ocpizza_e2e::prestashop_ws::FakePrestaShop;
 use serde_json::{Value, json};
 
@@ -89,18 +89,18 @@ fn dol_status(o: &Value) -> &'static str {
     }
 }
 
+/// A customer's cart delivered to 69002 Lyon, refused loudly if the shop finds a problem with it.
+async fn lyon_cart(flow: &Flow, lines: &[(&str, u32)]) -> Result<Cart, DemoError> {
+    let cart = flow.shop.cart("69002", lines).await?;
+    if !cart.problems.is_empty() {
+        return Err(unexpected(format!("the shop refused the cart: {:?}", cart.problems)));
+    }
+    Ok(cart)
+}
+
 /// The customer orders and pays online; answers the shop order id.
 async fn place_paid_order(flow: &Flow, t: &Timeline) -> Result<i64, DemoError> {
-    let cart = flow
-        .shop
-        .cart("69002", &[("PIZZA-MARGHERITA", 2), ("DRINK-COLA-33", 1)])
-        .await?;
-    if !cart.problems.is_empty() {
-        return Err(unexpected(format!(
-            "the shop refused the cart: {:?}",
-            cart.problems
-        )));
-    }
+    let cart = lyon_cart(flow, &[("PIZZA-MARGHERITA", 2), ("DRINK-COLA-33", 1)]).await?;
     t.say(
         "Boutique",
         format!(
@@ -370,10 +370,7 @@ async fn staff_scene(flow: &Flow, db_url: &str, ws: &FakePrestaShop) -> Result<(
             format!("ocpizza-bridge staff set-pin BELLECOUR {login} → {said}"),
         );
     }
-    let cart = flow
-        .shop
-        .cart("69002", &[("PIZZA-MARGHERITA", 2), ("DRINK-COLA-33", 1)])
-        .await?;
+    let cart = lyon_cart(flow, &[("PIZZA-MARGHERITA", 2), ("DRINK-COLA-33", 1)]).await?;
     let r = flow.shop.offline(cart.id, "cash_on_delivery").await?;
     let id = r["order_id"]
         .as_i64()
@@ -427,13 +424,7 @@ async fn staff_scene(flow: &Flow, db_url: &str, ws: &FakePrestaShop) -> Result<(
         tokens.insert(*login, token.to_owned());
     }
     let status = |login: &str, to: &str, expected: Option<&str>| {
-        let mut body = json!({"status": to});
-        if let Some(e) = expected {
-            body["expected_status"] = json!(e);
-        }
-        http.post(format!("{base}/v1/orders/{reference}/status"))
-            .bearer_auth(&tokens[login])
-            .json(&body)
+        staff_status(&http, &base, &tokens[login], &reference, to, expected)
     };
     let (code, b) = staff_call(status("emma.g", "accepted", None)).await?;
     t.say(
@@ -626,16 +617,7 @@ async fn refund_scene(flow: &Flow, db_url: &str, ws: &FakePrestaShop) -> Result<
         .sogecommerce
         .as_ref()
         .ok_or_else(|| unexpected("no SogeCommerce REST stand-in"))?;
-    let cart = flow
-        .shop
-        .cart("69002", &[("PIZZA-REINE", 2), ("DRINK-COLA-33", 1)])
-        .await?;
-    if !cart.problems.is_empty() {
-        return Err(unexpected(format!(
-            "the shop refused the cart: {:?}",
-            cart.problems
-        )));
-    }
+    let cart = lyon_cart(flow, &[("PIZZA-REINE", 2), ("DRINK-COLA-33", 1)]).await?;
     let total = cart.total_cents();
     let ipn = flow.pay_by_card(&cart).await?;
     let id = ipn["order_id"]
